@@ -1,0 +1,45 @@
+# Two commands for a fresh machine: `make sandbox` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_FLAGS := --disable-pip-version-check -q
+STATE_DIR ?= .sandbox
+REGIONS ?= 2
+APT_PACKAGES := iproute2 iputils-ping nftables iptables conntrack tcpdump postgresql postgresql-contrib
+
+.PHONY: setup system-packages sandbox sandbox-down test unit-test sandbox-test clean
+
+# Idempotent: a stamp file records that the venv matches pyproject/constraints.
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PY) -c "import neutron, tricircle"
+	touch $@
+
+sandbox: setup
+	$(VENV)/bin/tricircle-sandbox up --regions $(REGIONS) --state-dir $(STATE_DIR)
+	$(VENV)/bin/tricircle-sandbox demo --state-dir $(STATE_DIR)
+
+sandbox-down:
+	$(VENV)/bin/tricircle-sandbox down --state-dir $(STATE_DIR)
+
+test: setup
+	$(PY) -m pytest -ra tricircle/tests
+
+unit-test: setup
+	$(PY) -m pytest -ra tricircle/tests/unit
+
+sandbox-test: setup
+	$(PY) -m pytest -ra tricircle/tests/sandbox
+
+clean:
+	rm -rf $(VENV) build *.egg-info

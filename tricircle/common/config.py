@@ -1,0 +1,90 @@
+"""Configuration options shared by the Tricircle processes.
+
+Each process registers only the groups it reads: the central and local
+plugins run inside a Neutron server, whose own ``[DEFAULT]`` options
+(``bind_port``, ``auth_strategy`` ...) must not be redefined there.
+"""
+from __future__ import annotations
+
+import itertools
+
+from oslo_config import cfg
+
+# The Tricircle DB is separate from Neutron's: the central plugin, the Admin
+# API and XJob share it.
+db_opts = [
+    cfg.StrOpt('tricircle_db_connection',
+               secret=True,
+               help='SQLAlchemy URL of the Tricircle database (pods, '
+                    'resource routings, async jobs), for example '
+                    'postgresql+psycopg2://user:pw@127.0.0.1/tricircle or '
+                    'sqlite:////var/lib/tricircle/tricircle.sqlite.'),
+]
+
+# The Admin API process (tricircle-api) only.
+api_opts = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address the Admin API listens on.'),
+    cfg.PortOpt('bind_port', default=19999,
+                help='Port the Admin API listens on.'),
+    cfg.StrOpt('auth_strategy', default='keystone',
+               choices=[('keystone', 'validate tokens with keystonemiddleware'),
+                        ('noauth', 'trust X-Project-Id/X-Roles headers; '
+                                   'requests without them are admin')],
+               help='How the Admin API authenticates callers.'),
+    cfg.IntOpt('pagination_max_limit', default=2000, min=1,
+               help='Largest page a list request returns; also the page '
+                    'size when the request gives no or a non-positive limit.'),
+]
+
+
+def register_db_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    conf.register_opts(db_opts)
+
+
+def register_api_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    register_db_opts(conf)
+    conf.register_opts(api_opts)
+
+
+# [tricircle] in a regional Neutron server (local plugin).
+local_plugin_opts = [
+    cfg.StrOpt('local_region_name',
+               help='Region name of this Neutron server, as registered in '
+                    'the Admin API pods. Defaults to [nova] region_name.'),
+    cfg.URIOpt('central_neutron_url', schemes=['http', 'https'],
+               help='URL of the central Neutron server. If unset the '
+                    'endpoint of service type "network" in the region '
+                    '[client] central_region_name of the Keystone catalog '
+                    'is used.'),
+]
+
+# [client]: how Tricircle processes reach Neutron servers (central or local).
+client_opts = [
+    cfg.StrOpt('central_region_name', default='CentralRegion',
+               help='Keystone region of the central Neutron server.'),
+    cfg.FloatOpt('neutron_timeout', default=30.0, min=0.1,
+                 help='Seconds to wait for one Neutron API request.'),
+    cfg.IntOpt('neutron_retries', default=3, min=0,
+               help='Extra tries for a Neutron request that failed to '
+                    'connect or got 502/503/504.'),
+]
+CLIENT_GROUP = 'client'
+
+
+def register_client_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    from keystoneauth1 import loading as ks_loading
+    conf.register_opts(client_opts, group=CLIENT_GROUP)
+    ks_loading.register_auth_conf_options(conf, CLIENT_GROUP)
+
+
+def register_local_plugin_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    conf.register_opts(local_plugin_opts, group='tricircle')
+    register_client_opts(conf)
+
+
+def list_opts():
+    """Entry point for oslo-config-generator."""
+    return [('DEFAULT', itertools.chain(db_opts, api_opts)),
+            ('tricircle', local_plugin_opts),
+            (CLIENT_GROUP, client_opts)]

@@ -1,0 +1,194 @@
+"""REST client for one Neutron server, central or regional.
+
+The local plugin uses it to reach the central Neutron; the central plugin
+and XJob use it to reach regional Neutrons. Errors keep their HTTP meaning:
+a 404 from the remote side is a ``NotFound`` here, a 409 a ``Conflict``,
+so the Neutron API layer answers the user with the same status.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from keystoneauth1 import exceptions as ksa_exc
+from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+from neutron_lib import exceptions as n_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+import tenacity
+
+from tricircle.common import config
+
+LOG = logging.getLogger(__name__)
+
+# Singular resource name -> URL collection.
+COLLECTIONS = {
+    'network': 'networks',
+    'subnet': 'subnets',
+    'port': 'ports',
+    'router': 'routers',
+    'floatingip': 'floatingips',
+    'security_group': 'security-groups',
+    'security_group_rule': 'security-group-rules',
+    'default_security_group_rule': 'default-security-group-rules',
+}
+_RETRY_STATUS = (502, 503, 504)
+USER_AGENT = 'tricircle'
+
+
+class RemoteNeutronError(n_exc.NeutronException):
+    message = '%(server)s answered %(status)s: %(reason)s'
+
+
+class RemoteBadRequest(RemoteNeutronError, n_exc.BadRequest):
+    pass
+
+
+class RemoteNotAuthorized(RemoteNeutronError, n_exc.NotAuthorized):
+    pass
+
+
+class RemoteNotFound(RemoteNeutronError, n_exc.NotFound):
+    pass
+
+
+class RemoteConflict(RemoteNeutronError, n_exc.Conflict):
+    pass
+
+
+class RemoteUnavailable(RemoteNeutronError, n_exc.ServiceUnavailable):
+    pass
+
+
+def _error_class(status: int) -> type[RemoteNeutronError]:
+    return {400: RemoteBadRequest, 401: RemoteNotAuthorized,
+            403: RemoteNotAuthorized, 404: RemoteNotFound,
+            409: RemoteConflict}.get(status, RemoteUnavailable)
+
+
+class _RetryableError(Exception):
+    pass
+
+
+class NeutronClient:
+    """Small, explicit CRUD over the Neutron v2.0 API of one server."""
+
+    def __init__(self, session: ks_session.Session, endpoint: str | None,
+                 name: str, region_name: str | None = None,
+                 retries: int = 3) -> None:
+        self.name = name
+        self._session = session
+        self._endpoint = endpoint.rstrip('/') if endpoint else None
+        self._region_name = region_name
+        self._retries = retries
+
+    @classmethod
+    def from_conf(cls, name: str, endpoint: str | None = None,
+                  region_name: str | None = None,
+                  conf: cfg.ConfigOpts = cfg.CONF) -> NeutronClient:
+        """Client with the credentials of the ``[client]`` section.
+
+        Without ``[client] auth_type`` the server is reached without a
+        token (noauth deployments such as the sandbox).
+        """
+        config.register_client_opts(conf)
+        group = conf[config.CLIENT_GROUP]
+        auth = None
+        if group.auth_type:
+            auth = ks_loading.load_auth_from_conf_options(
+                conf, config.CLIENT_GROUP)
+        elif endpoint:
+            auth = noauth.NoAuth(endpoint=endpoint)
+        session = ks_session.Session(auth=auth,
+                                     timeout=group.neutron_timeout,
+                                     app_name=USER_AGENT)
+        return cls(session, endpoint, name, region_name,
+                   retries=group.neutron_retries)
+
+    # -- low level -------------------------------------------------------
+    def request(self, method: str, path: str, body: Any = None,
+                params: dict | None = None) -> Any:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_RetryableError),
+            stop=tenacity.stop_after_attempt(self._retries + 1),
+            wait=tenacity.wait_exponential(multiplier=0.2, max=2),
+            reraise=True)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._request_once(method, path, body, params)
+        except _RetryableError as exc:
+            raise RemoteUnavailable(server=self.name, status='no answer',
+                                    reason=str(exc.args[0]))
+
+    def _request_once(self, method, path, body, params):
+        kwargs: dict[str, Any] = {'raise_exc': False,
+                                  'headers': {'Accept': 'application/json'}}
+        if self._endpoint:
+            kwargs['endpoint_override'] = self._endpoint
+        else:
+            kwargs['endpoint_filter'] = {
+                'service_type': 'network', 'interface': 'public',
+                'region_name': self._region_name}
+        if body is not None:
+            kwargs['json'] = body
+        if params:
+            kwargs['params'] = params
+        try:
+            resp = self._session.request(path, method, **kwargs)
+        except (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout,
+                ksa_exc.RequestTimeout, ksa_exc.EndpointNotFound) as exc:
+            LOG.warning('%s unreachable (%s %s): %s', self.name, method,
+                        path, exc)
+            raise _RetryableError(str(exc))
+        if resp.status_code in _RETRY_STATUS:
+            raise _RetryableError('%s %s' % (resp.status_code, resp.text))
+        if resp.status_code >= 400:
+            raise _error_class(resp.status_code)(
+                server=self.name, status=resp.status_code,
+                reason=_reason(resp))
+        if resp.status_code == 204 or not resp.content:
+            return None
+        return resp.json()
+
+    # -- CRUD ------------------------------------------------------------
+    def get(self, resource: str, res_id: str) -> dict | None:
+        """The resource, or None if the server does not have it."""
+        try:
+            return self.request(
+                'GET', '/v2.0/%s/%s' % (COLLECTIONS[resource], res_id)
+            )[resource]
+        except RemoteNotFound:
+            return None
+
+    def list(self, resource: str, **filters: Any) -> list[dict]:
+        collection = COLLECTIONS[resource]
+        body = self.request('GET', '/v2.0/%s' % collection, params=filters)
+        return body[collection.replace('-', '_')]
+
+    def create(self, resource: str, attrs: dict) -> dict:
+        return self.request('POST', '/v2.0/%s' % COLLECTIONS[resource],
+                            body={resource: attrs})[resource]
+
+    def update(self, resource: str, res_id: str, attrs: dict) -> dict:
+        return self.request(
+            'PUT', '/v2.0/%s/%s' % (COLLECTIONS[resource], res_id),
+            body={resource: attrs})[resource]
+
+    def delete(self, resource: str, res_id: str) -> bool:
+        """Delete; False if it was already gone."""
+        try:
+            self.request('DELETE',
+                         '/v2.0/%s/%s' % (COLLECTIONS[resource], res_id))
+        except RemoteNotFound:
+            return False
+        return True
+
+
+def _reason(resp) -> str:
+    try:
+        err = resp.json().get('NeutronError', {})
+        return '%s: %s' % (err.get('type', ''), err.get('message', ''))
+    except ValueError:
+        return resp.text[:200]

@@ -1,0 +1,269 @@
+"""``tricircle-sandbox up``: a named sequence of small steps.
+
+central Neutron (central plugin) + N regional Neutrons (local plugin over
+ML2) + the Admin API, on 127.0.0.1, with SQLite or a private PostgreSQL.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from tricircle.sandbox import neutron_conf
+from tricircle.sandbox import neutron_db
+from tricircle.sandbox import processes
+from tricircle.sandbox import state as sb_state
+
+START_TIMEOUT = 60.0
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+def _bin(name: str) -> str:
+    """A console script installed beside this interpreter."""
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+class Up:
+    """Bring a sandbox up; :meth:`run` returns the saved state."""
+
+    def __init__(self, state_dir: str, regions: int = 2, db: str = 'sqlite',
+                 plain: bool = False, out=print) -> None:
+        self.state = sb_state.SandboxState(
+            state_dir=os.path.abspath(state_dir), db=db, plain=plain)
+        self.region_names = sb_state.region_names(1 if plain else regions)
+        self.out = out
+        self.etc = os.path.join(self.state.state_dir, 'etc')
+        self.logs = os.path.join(self.state.state_dir, 'logs')
+        self.data = os.path.join(self.state.state_dir, 'data')
+        self.db_urls: dict[str, str] = {}
+        self.servers: dict[str, tuple[list[str], str, str]] = {}
+        self._t0 = time.monotonic()
+
+    @property
+    def steps(self):
+        steps = [self.prepare_dirs, self.start_database,
+                 self.create_neutron_databases]
+        if not self.state.plain:
+            steps.append(self.create_tricircle_database)
+        steps += [self.write_neutron_configs, self.start_servers,
+                  self.seed_default_security_group_rules]
+        if not self.state.plain:
+            steps.append(self.register_pods)
+        steps.append(self.write_client_config)
+        return steps
+
+    def run(self) -> sb_state.SandboxState:
+        for step in self.steps:
+            started = time.monotonic()
+            self.out('[%5.1fs] %s ...' % (self._elapsed(),
+                                          step.__name__.replace('_', ' ')))
+            step()
+            self.state.save()
+            self.out('        done in %.1fs' % (time.monotonic() - started))
+        self.out('sandbox up in %.1fs' % self._elapsed())
+        for name, pid in self.state.pids.items():
+            self.out('  %-22s pid %-7d RSS %6.1f MiB' % (
+                name, pid, processes.rss_mib(pid)))
+        return self.state
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    # -- steps --------------------------------------------------------------
+    def prepare_dirs(self) -> None:
+        existing = sb_state.SandboxState.load(self.state.state_dir)
+        if existing and any(processes.is_running(p)
+                            for p in existing.pids.values()):
+            raise SandboxError('a sandbox is already up in %s; run '
+                               '"tricircle-sandbox down" first'
+                               % self.state.state_dir)
+        for sub in (self.etc, self.logs, self.data):
+            shutil.rmtree(sub, ignore_errors=True)
+            os.makedirs(sub)
+        os.chmod(self.state.state_dir, 0o755)
+
+    def start_database(self) -> None:
+        names = ['neutron_%s' % n.lower() for n in self.region_names]
+        if not self.state.plain:
+            names += ['neutron_central', 'tricircle']
+        if self.state.db == 'sqlite':
+            for name in names:
+                path = os.path.join(self.data, name + '.sqlite')
+                self.db_urls[name] = 'sqlite:///' + path
+            return
+        from tricircle.sandbox import postgres
+        pg = postgres.PostgresServer(os.path.join(self.data, 'pg'),
+                                     processes.free_port())
+        pg.init()
+        pg.start()
+        self.state.pids['postgres'] = pg.pid
+        self.state.postgres = {'port': pg.port, 'data_dir': pg.data_dir}
+        pg.wait_ready(30)
+        for name in names:
+            self.db_urls[name] = pg.create_database(name)
+
+    def create_neutron_databases(self) -> None:
+        neutron_names = [n for n in self.db_urls if n.startswith('neutron_')]
+        if self.state.db == 'sqlite':
+            # Build one schema, copy it: later regions are instant.
+            template = os.path.join(self.data, 'neutron-template.sqlite')
+            self._create_schemas({'template': 'sqlite:///' + template})
+            for name in neutron_names:
+                shutil.copyfile(template,
+                                self.db_urls[name][len('sqlite:///'):])
+            os.unlink(template)
+        else:
+            self._create_schemas({n: self.db_urls[n] for n in neutron_names})
+
+    def _create_schemas(self, urls: dict[str, str]) -> None:
+        log = os.path.join(self.logs, 'neutron-db.log')
+        children = {name: neutron_db.run(
+            neutron_conf.write_db_only(self.etc, name, url), log)
+            for name, url in urls.items()}
+        for name, child in children.items():
+            if child.wait(timeout=120) != 0:
+                raise SandboxError('creating the Neutron schema %s failed; '
+                                   'see %s:\n%s' % (name, log,
+                                                    processes.tail(log)))
+
+    def create_tricircle_database(self) -> None:
+        url = self.db_urls['tricircle']
+        self.state.tricircle_db = url
+        conf = os.path.join(self.etc, 'tricircle.conf')
+        with open(conf, 'w') as f:
+            f.write('[DEFAULT]\ntricircle_db_connection = %s\n' % url)
+        log = os.path.join(self.logs, 'tricircle-db-manage.log')
+        with open(log, 'ab') as out:
+            rc = subprocess.call(
+                [_bin('tricircle-db-manage'), '--config-file', conf,
+                 'upgrade', 'head'], stdout=out, stderr=out)
+        if rc:
+            raise SandboxError('tricircle-db-manage upgrade failed; see %s'
+                               ':\n%s' % (log, processes.tail(log)))
+
+    def write_neutron_configs(self) -> None:
+        shared, _paste = neutron_conf.write_shared(self.etc)
+        serialize = self.state.db == 'sqlite'
+        central_url = None
+        if not self.state.plain:
+            port = processes.free_port()
+            central_url = 'http://127.0.0.1:%d' % port
+            conf = neutron_conf.write_server(
+                self.etc, 'central', neutron_conf.CENTRAL,
+                self.db_urls['neutron_central'],
+                os.path.join(self.data, 'central'),
+                tricircle_db_url=self.db_urls['tricircle'])
+            self._add_neutron('neutron-central', port, [shared, conf],
+                              serialize)
+            self.state.central = {'neutron': central_url}
+        for region in self.region_names:
+            port = processes.free_port()
+            role = (neutron_conf.PLAIN if self.state.plain
+                    else neutron_conf.LOCAL)
+            conf = neutron_conf.write_server(
+                self.etc, region, role,
+                self.db_urls['neutron_%s' % region.lower()],
+                os.path.join(self.data, region), central_url=central_url)
+            self._add_neutron('neutron-%s' % region, port, [shared, conf],
+                              serialize)
+            self.state.regions[region] = {
+                'neutron': 'http://127.0.0.1:%d' % port}
+        if not self.state.plain:
+            port = processes.free_port()
+            conf = os.path.join(self.etc, 'tricircle-api.conf')
+            with open(conf, 'w') as f:
+                f.write('[DEFAULT]\ntricircle_db_connection = %s\n'
+                        'bind_host = 127.0.0.1\nbind_port = %d\n'
+                        'auth_strategy = noauth\n'
+                        % (self.db_urls['tricircle'], port))
+            url = 'http://127.0.0.1:%d' % port
+            self.servers['tricircle-api'] = (
+                [_bin('tricircle-api'), '--config-file', conf], url,
+                os.path.join(self.logs, 'tricircle-api.log'))
+            self.state.admin_api = url
+
+    def _add_neutron(self, name: str, port: int, confs: list[str],
+                     serialize: bool) -> None:
+        argv = [sys.executable, '-m', 'tricircle.sandbox.neutron_server',
+                '--port', str(port)]
+        if serialize:
+            argv.append('--serialize')
+        argv.append('--')
+        for conf in confs:
+            argv += ['--config-file', conf]
+        self.servers[name] = (argv, 'http://127.0.0.1:%d/' % port,
+                              os.path.join(self.logs, name + '.log'))
+
+    def start_servers(self) -> None:
+        for name, (argv, _url, log) in self.servers.items():
+            self.state.pids[name] = processes.launch(argv, log)
+        self.state.save()
+
+        def _wait(name):
+            _argv, url, log = self.servers[name]
+            return name, processes.wait_http(url, self.state.pids[name],
+                                             START_TIMEOUT, log)
+        with concurrent.futures.ThreadPoolExecutor(len(self.servers)) as ex:
+            for name, waited in ex.map(_wait, list(self.servers)):
+                self.out('        %-22s answers after %.1fs' % (name,
+                                                                waited))
+
+    def seed_default_security_group_rules(self) -> None:
+        """The rule templates that Neutron's migrations would insert."""
+        templates = [
+            {'direction': 'egress', 'ethertype': 'IPv4',
+             'used_in_default_sg': True, 'used_in_non_default_sg': True},
+            {'direction': 'egress', 'ethertype': 'IPv6',
+             'used_in_default_sg': True, 'used_in_non_default_sg': True},
+            {'direction': 'ingress', 'ethertype': 'IPv4',
+             'remote_group_id': 'PARENT', 'used_in_default_sg': True,
+             'used_in_non_default_sg': False},
+            {'direction': 'ingress', 'ethertype': 'IPv6',
+             'remote_group_id': 'PARENT', 'used_in_default_sg': True,
+             'used_in_non_default_sg': False},
+        ]
+        urls = [r['neutron'] for r in self.state.regions.values()]
+        if self.state.central:
+            urls.append(self.state.central['neutron'])
+        for url in urls:
+            for rule in templates:
+                http_json('POST', url + '/v2.0/default-security-group-rules',
+                          {'default_security_group_rule': rule})
+
+    def register_pods(self) -> None:
+        api = self.state.admin_api + '/v1.0/pods'
+        http_json('POST', api, {'pod': {
+            'region_name': sb_state.CENTRAL_REGION, 'az_name': ''}})
+        for region in self.region_names:
+            az = sb_state.region_az(region)
+            http_json('POST', api, {'pod': {
+                'region_name': region, 'az_name': az, 'pod_az_name': az,
+                'dc_name': 'sandbox'}})
+
+    def write_client_config(self) -> None:
+        path = self.state.write_clouds_yaml()
+        self.out('        clouds: %s' % path)
+
+
+def http_json(method: str, url: str, body: dict | None = None,
+              timeout: float = 30.0) -> dict | None:
+    """One JSON request; raises SandboxError on an HTTP error."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        'Content-Type': 'application/json', 'Accept': 'application/json'})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise SandboxError('%s %s -> %s: %s' % (
+            method, url, exc.code, exc.read()[:300].decode(errors='replace')))
+    return json.loads(raw) if raw else None
