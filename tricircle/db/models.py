@@ -1,0 +1,167 @@
+"""Tables of the Tricircle DB (separate from the central Neutron DB).
+
+Any change here needs a migration in ``tricircle/db/migration``; a unit
+test fails while models and migrations disagree.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.orm import Mapped, mapped_column
+
+# Named constraints: migrations can address them, and both backends
+# report the same name in errors.
+NAMING_CONVENTION = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+# resource_routings.id: BIGINT, but SQLite only auto-increments INTEGER.
+BigIntPK = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def utcnow() -> datetime.datetime:
+    """Naive UTC, the convention of OpenStack databases."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Base(orm.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {c.key: getattr(self, c.key) for c in self.__table__.columns}
+
+
+class Pod(Base):
+    """A Neutron region; az_name '' marks the central ("top") pod."""
+    __tablename__ = 'pods'
+    __table_args__ = (
+        sa.UniqueConstraint('region_name'),
+        # At most one central pod, enforced by the DB (no read-then-write).
+        sa.Index('uq_pods_top_pod', 'az_name', unique=True,
+                 sqlite_where=sa.text("az_name = ''"),
+                 postgresql_where=sa.text("az_name = ''")),
+    )
+
+    pod_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    region_name: Mapped[str] = mapped_column(sa.String(255))
+    pod_az_name: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    dc_name: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    az_name: Mapped[str] = mapped_column(sa.String(255))
+
+
+class CachedEndpoint(Base):
+    """Keystone catalogue cache; goes away with its pod."""
+    __tablename__ = 'cached_endpoints'
+
+    service_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    pod_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey('pods.pod_id', ondelete='CASCADE'),
+        index=True)
+    service_type: Mapped[str] = mapped_column(sa.String(64))
+    service_url: Mapped[str] = mapped_column(sa.String(512))
+
+
+class ResourceRouting(Base):
+    """Top (central) resource -> its copy in a pod.
+
+    bottom_id NULL means "being created": the unique key is the lock.
+    """
+    __tablename__ = 'resource_routings'
+    __table_args__ = (
+        sa.UniqueConstraint('top_id', 'pod_id', 'resource_type'),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True,
+                                    autoincrement=True)
+    top_id: Mapped[str] = mapped_column(sa.String(127))
+    bottom_id: Mapped[Optional[str]] = mapped_column(sa.String(36),
+                                                     index=True)
+    # RESTRICT: a pod still holding resources must not vanish.
+    pod_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey('pods.pod_id', ondelete='RESTRICT'),
+        index=True)
+    project_id: Mapped[Optional[str]] = mapped_column(sa.String(36),
+                                                      index=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow)
+    updated_at: Mapped[Optional[datetime.datetime]] = mapped_column(
+        sa.DateTime, onupdate=utcnow)
+
+
+class AsyncJob(Base):
+    """A registered (not yet logged) XJob job."""
+    __tablename__ = 'async_jobs'
+    __table_args__ = (
+        # extra_id is the running-job lock: one RUNNING row per resource.
+        sa.UniqueConstraint('type', 'status', 'resource_id', 'extra_id'),
+        sa.Index('ix_async_jobs_type_resource_id', 'type', 'resource_id'),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    type: Mapped[str] = mapped_column(sa.String(36))
+    timestamp: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow, server_default=sa.func.now(),
+        index=True)
+    status: Mapped[str] = mapped_column(sa.String(36))
+    resource_id: Mapped[str] = mapped_column(sa.String(127))
+    extra_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+
+
+class AsyncJobLog(Base):
+    """Successful jobs, moved out of async_jobs."""
+    __tablename__ = 'async_job_logs'
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    project_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    resource_id: Mapped[str] = mapped_column(sa.String(127))
+    type: Mapped[str] = mapped_column(sa.String(36))
+    timestamp: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow, server_default=sa.func.now(),
+        index=True)
+
+
+class ShadowAgent(Base):
+    """An L2 agent of one pod, mirrored in central for l2pop."""
+    __tablename__ = 'shadow_agents'
+    # Per pod: two regions may well have hosts of the same name.
+    __table_args__ = (sa.UniqueConstraint('pod_id', 'host', 'type'),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    pod_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey('pods.pod_id', ondelete='CASCADE'))
+    host: Mapped[str] = mapped_column(sa.String(255))
+    type: Mapped[str] = mapped_column(sa.String(36))
+    tunnel_ip: Mapped[str] = mapped_column(sa.String(48))
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow)
+    updated_at: Mapped[Optional[datetime.datetime]] = mapped_column(
+        sa.DateTime, onupdate=utcnow)
+
+
+class DeletingResource(Base):
+    """A central delete in progress: regions must not re-create it."""
+    __tablename__ = 'deleting_resources'
+
+    resource_id: Mapped[str] = mapped_column(sa.String(127),
+                                             primary_key=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(64),
+                                               primary_key=True)
+    deleted_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow)
+
+
+class RecycleResource(Base):
+    """Resources to purge in the pods (SFC objects)."""
+    __tablename__ = 'recycle_resources'
+
+    resource_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(64))
+    project_id: Mapped[str] = mapped_column(sa.String(36), index=True)

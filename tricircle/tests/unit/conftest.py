@@ -1,0 +1,123 @@
+"""Fixtures: a Tricircle DB on SQLite or a private PostgreSQL server."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from tricircle.api import policy
+from tricircle.common import config
+from tricircle.db import core
+from tricircle.db.migration import cli as migration
+from tricircle.sandbox import postgres
+
+BIN_DIR = os.path.dirname(sys.executable)
+BACKENDS = ['sqlite', pytest.param('postgresql',
+                                   marks=pytest.mark.postgresql)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope='session', autouse=True)
+def parsed_conf():
+    """cfg.CONF parsed without files, as a server's main() would do."""
+    config.register_api_opts(cfg.CONF)
+    cfg.CONF([], project='tricircle', default_config_files=[])
+    yield cfg.CONF
+    cfg.CONF.reset()
+
+
+@pytest.fixture(scope='session')
+def postgres_server():
+    """One throwaway PostgreSQL server for the whole session."""
+    if postgres.find_bin_dir() is None:
+        pytest.skip('PostgreSQL binaries not found in '
+                    '/usr/lib/postgresql/*/bin')
+    # Not under pytest's tmp dirs: those are private to root, and the
+    # server runs as the postgres user.
+    base = tempfile.mkdtemp(prefix='tricircle-pg-')
+    os.chmod(base, 0o755)
+    server = postgres.PostgresServer(os.path.join(base, 'data'), free_port())
+    try:
+        server.init()
+        server.start()
+        server.wait_ready(60)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """URL of a new, empty database on each backend."""
+    if request.param == 'sqlite':
+        yield 'sqlite:///%s' % (tmp_path / 'tricircle.sqlite')
+        return
+    server = request.getfixturevalue('postgres_server')
+    name = 'tricircle_%s' % uuid.uuid4().hex[:12]
+    url = server.create_database(name)
+    try:
+        yield url
+    finally:
+        core.reset()  # drop our connections before the database
+        server.drop_database(name)
+
+
+def _use_db(url: str):
+    config.register_db_opts(cfg.CONF)
+    migration.upgrade(url)
+    cfg.CONF.set_override('tricircle_db_connection', url)
+    core.reset()
+    try:
+        yield url
+    finally:
+        core.reset()
+        cfg.CONF.clear_override('tricircle_db_connection')
+
+
+@pytest.fixture
+def db(db_url):
+    """A migrated Tricircle DB (both backends) behind tricircle.db.core."""
+    yield from _use_db(db_url)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """A migrated Tricircle DB on SQLite only."""
+    yield from _use_db('sqlite:///%s' % (tmp_path / 'tricircle.sqlite'))
+
+
+def snapshot() -> dict[str, list]:
+    """Every row of every table: to prove a request changed nothing."""
+    engine = core.get_engine()
+    with engine.connect() as conn:
+        metadata = sa.MetaData()
+        metadata.reflect(conn)
+        return {name: sorted(map(tuple, conn.execute(table.select())),
+                             key=repr)
+                for name, table in sorted(metadata.tables.items())}
+
+
+@pytest.fixture
+def api_app(sqlite_db):
+    """The Admin API in noauth mode on a SQLite DB."""
+    from tricircle.api import app as api_app_mod
+    config.register_api_opts(cfg.CONF)
+    cfg.CONF.set_override('auth_strategy', 'noauth')
+    try:
+        yield api_app_mod.setup_app(cfg.CONF)
+    finally:
+        cfg.CONF.clear_override('auth_strategy')
+        policy.reset()
