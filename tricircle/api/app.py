@@ -1,0 +1,121 @@
+"""The Admin API v1.0 WSGI application (WebOb + Routes).
+
+Errors use Neutron's body format so that clients of Neutron understand
+them: ``{"NeutronError": {"type": ..., "message": ..., "detail": ""}}``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import routes
+import webob
+import webob.dec
+from neutron_lib import exceptions as n_exc
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+
+from tricircle.api import auth
+from tricircle.api import policy
+from tricircle.api.controllers import pods
+from tricircle.api.controllers import root
+from tricircle.common import config
+from tricircle.common import exceptions as t_exc
+
+LOG = logging.getLogger(__name__)
+
+INTERNAL_ERROR = ('Request Failed: internal server error while processing '
+                  'your request.')
+
+
+def json_response(status: int, body: Any) -> webob.Response:
+    if body is None:
+        response = webob.Response(status=status)
+        response.content_type = None  # no content, no type
+        return response
+    return webob.Response(status=status, json_body=body,
+                          content_type='application/json', charset='utf-8')
+
+
+def error_response(status: int, error_type: str,
+                   message: str) -> webob.Response:
+    return json_response(status, {'NeutronError': {
+        'type': error_type, 'message': message, 'detail': ''}})
+
+
+class AdminAPI:
+    """Routes a request to ``controller.action`` by path, then method."""
+
+    def __init__(self) -> None:
+        self.mapper = routes.Mapper(explicit=True)
+        # Route name -> (controller, {method: action}). Routes would turn
+        # objects given as route defaults into strings.
+        self.targets: dict[str, tuple[object, dict[str, str]]] = {}
+        root_ctl = root.RootController()
+        pods_ctl = pods.PodsController()
+        self._connect('/', root_ctl, GET='versions')
+        self._connect('/v1.0', root_ctl, GET='v1')
+        self._connect('/v1.0/pods', pods_ctl, GET='index', POST='create')
+        self._connect('/v1.0/pods/{pod_id}', pods_ctl, GET='show',
+                      DELETE='delete')
+
+    def _connect(self, path: str, controller: object, **actions: str) -> None:
+        # No method conditions here: a known path with another method
+        # must give 405, not 404.
+        self.mapper.connect(path, path)
+        self.targets[path] = (controller, actions)
+
+    @webob.dec.wsgify
+    def __call__(self, req: webob.Request) -> webob.Response:
+        try:
+            return self._dispatch(req)
+        except n_exc.NeutronException as exc:
+            status = t_exc.http_status(exc)
+            if status == 500:  # a bug: log it, show no internals
+                LOG.exception('%s %s failed', req.method, req.path)
+                return error_response(500, 'HTTPInternalServerError',
+                                      INTERNAL_ERROR)
+            if status > 500:
+                LOG.error('%s %s failed: %s', req.method, req.path, exc)
+            else:
+                LOG.info('%s %s refused (%d): %s', req.method, req.path,
+                         status, exc)
+            response = error_response(status, type(exc).__name__, str(exc))
+            if isinstance(exc, t_exc.MethodNotAllowed):
+                response.allow = exc.allowed
+            return response
+        except db_exc.DBConnectionError:
+            LOG.exception('%s %s: Tricircle DB unreachable', req.method,
+                          req.path)
+            return error_response(503, 'ServiceUnavailable',
+                                  'The Tricircle database is unreachable.')
+        except Exception:
+            LOG.exception('%s %s failed unexpectedly', req.method, req.path)
+            return error_response(500, 'HTTPInternalServerError',
+                                  INTERNAL_ERROR)
+
+    def _dispatch(self, req: webob.Request) -> webob.Response:
+        path = req.path_info.rstrip('/') or '/'
+        found = self.mapper.routematch(path)
+        if found is None:
+            raise t_exc.UrlNotFound(path=req.path_info)
+        match, route = found
+        controller, actions = self.targets[route.name]
+        action = actions.get(req.method)
+        if action is None:
+            raise t_exc.MethodNotAllowed(req.method, req.path_info,
+                                         list(actions))
+        context = auth.get_context(req.environ)
+        status, body = getattr(controller, action)(req, context, **match)
+        return json_response(status, body)
+
+
+def setup_app(conf: cfg.ConfigOpts = cfg.CONF) -> Any:
+    """The Admin API behind the authentication ``auth_strategy`` asks for.
+
+    The Tricircle DB is read from ``cfg.CONF`` (tricircle.db.core).
+    """
+    config.register_api_opts(conf)
+    policy.reset()
+    policy.get_enforcer(conf)
+    return auth.wrap(AdminAPI(), conf)
