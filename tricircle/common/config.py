@@ -65,17 +65,66 @@ client_opts = [
                help='Keystone region of the central Neutron server.'),
     cfg.FloatOpt('neutron_timeout', default=30.0, min=0.1,
                  help='Seconds to wait for one Neutron API request.'),
+    cfg.DictOpt('region_endpoints', default={},
+                help='Neutron endpoint of each region, as '
+                     'RegionOne:http://host:9696,RegionTwo:... . A region '
+                     'not listed is looked up in the Keystone catalog.'),
     cfg.IntOpt('neutron_retries', default=3, min=0,
                help='Extra tries for a Neutron request that failed to '
                     'connect or got 502/503/504.'),
 ]
 CLIENT_GROUP = 'client'
 
+# [tricircle] in the central Neutron server: segment ranges that the
+# central plugin allocates from, for every region. Unset options leave
+# the [ml2*] option of the same meaning as it is.
+central_plugin_opts = [
+    cfg.ListOpt('tenant_network_types',
+                help='Network types for tenant networks, in order of '
+                     'preference (vxlan, vlan, flat, local).'),
+    cfg.ListOpt('network_vlan_ranges',
+                help='physnet:vlan_min:vlan_max ranges (or bare physnet '
+                     'names) for VLAN networks, identical in every region.'),
+    cfg.ListOpt('vni_ranges',
+                help='vni_min:vni_max ranges of VXLAN network ids, '
+                     'identical in every region.'),
+    cfg.ListOpt('flat_networks',
+                help='Physical networks allowed for flat networks '
+                     '("*" for any).'),
+]
+# [tricircle] option -> the ML2 option it sets.
+_ML2_EQUIVALENT = {
+    'tenant_network_types': ('ml2', 'tenant_network_types'),
+    'network_vlan_ranges': ('ml2_type_vlan', 'network_vlan_ranges'),
+    'vni_ranges': ('ml2_type_vxlan', 'vni_ranges'),
+    'flat_networks': ('ml2_type_flat', 'flat_networks'),
+}
+
 
 def register_client_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
     from keystoneauth1 import loading as ks_loading
     conf.register_opts(client_opts, group=CLIENT_GROUP)
     ks_loading.register_auth_conf_options(conf, CLIENT_GROUP)
+
+
+def register_central_plugin_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    register_db_opts(conf)
+    conf.register_opts(central_plugin_opts, group='tricircle')
+    register_client_opts(conf)
+
+
+def apply_central_type_options(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    """Make ML2's type drivers allocate from the [tricircle] ranges."""
+    from neutron.conf.plugins.ml2 import config as ml2_config
+    from neutron.conf.plugins.ml2.drivers import driver_type
+    ml2_config.register_ml2_plugin_opts(conf)
+    driver_type.register_ml2_drivers_vlan_opts(conf)
+    driver_type.register_ml2_drivers_vxlan_opts(conf)
+    driver_type.register_ml2_drivers_flat_opts(conf)
+    for name, (group, ml2_name) in _ML2_EQUIVALENT.items():
+        value = conf.tricircle[name]
+        if value is not None:
+            conf.set_override(ml2_name, value, group=group)
 
 
 def register_local_plugin_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
@@ -86,5 +135,6 @@ def register_local_plugin_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
 def list_opts():
     """Entry point for oslo-config-generator."""
     return [('DEFAULT', itertools.chain(db_opts, api_opts)),
-            ('tricircle', local_plugin_opts),
+            ('tricircle', itertools.chain(local_plugin_opts,
+                                          central_plugin_opts)),
             (CLIENT_GROUP, client_opts)]

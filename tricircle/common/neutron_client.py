@@ -76,8 +76,9 @@ class NeutronClient:
 
     def __init__(self, session: ks_session.Session, endpoint: str | None,
                  name: str, region_name: str | None = None,
-                 retries: int = 3) -> None:
+                 retries: int = 3, headers: dict | None = None) -> None:
         self.name = name
+        self._headers = {'Accept': 'application/json', **(headers or {})}
         self._session = session
         self._endpoint = endpoint.rstrip('/') if endpoint else None
         self._region_name = region_name
@@ -86,6 +87,7 @@ class NeutronClient:
     @classmethod
     def from_conf(cls, name: str, endpoint: str | None = None,
                   region_name: str | None = None,
+                  headers: dict | None = None,
                   conf: cfg.ConfigOpts = cfg.CONF) -> NeutronClient:
         """Client with the credentials of the ``[client]`` section.
 
@@ -104,7 +106,7 @@ class NeutronClient:
                                      timeout=group.neutron_timeout,
                                      app_name=USER_AGENT)
         return cls(session, endpoint, name, region_name,
-                   retries=group.neutron_retries)
+                   retries=group.neutron_retries, headers=headers)
 
     # -- low level -------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None,
@@ -124,7 +126,7 @@ class NeutronClient:
 
     def _request_once(self, method, path, body, params):
         kwargs: dict[str, Any] = {'raise_exc': False,
-                                  'headers': {'Accept': 'application/json'}}
+                                  'headers': self._headers}
         if self._endpoint:
             kwargs['endpoint_override'] = self._endpoint
         else:

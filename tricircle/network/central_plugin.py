@@ -3,16 +3,29 @@
 The central Neutron owns IPAM, MAC addresses and segment ids for every
 region. It is ML2 underneath (type drivers allocate segments globally),
 with the regions (pods of the Tricircle DB) as its availability zones.
+Regions fetch what they use from here (see the local plugin); each fetch
+is recorded as a resource routing, so that updates and deletes reach
+exactly the regions that hold a copy.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+
 from neutron.plugins.ml2 import plugin as ml2_plugin
+from neutron_lib.api.definitions import portbindings
+from neutron_lib import constants as n_const
+from neutron_lib import exceptions as n_exc
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from tricircle.common import config
+from tricircle.common import neutron_client
 from tricircle.db import api as db_api
+from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
+from tricircle.network import request_source
 
 LOG = logging.getLogger(__name__)
 
@@ -21,10 +34,74 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
     """ML2 whose availability zones are the registered regions."""
 
     def __init__(self) -> None:
-        config.register_db_opts(cfg.CONF)
+        config.register_central_plugin_opts(cfg.CONF)
+        config.apply_central_type_options(cfg.CONF)
         super().__init__()
+        self._clients: dict[str, neutron_client.NeutronClient] = {}
         LOG.info('Tricircle central plugin started (Tricircle DB: %s)',
                  _safe_url(cfg.CONF.tricircle_db_connection))
+
+    # -- regions ----------------------------------------------------------
+    def region_client(self, region: str) -> neutron_client.NeutronClient:
+        if region not in self._clients:
+            self._clients[region] = neutron_client.NeutronClient.from_conf(
+                '%s Neutron' % region,
+                endpoint=cfg.CONF.client.region_endpoints.get(region),
+                region_name=region,
+                headers={request_source.SOURCE_HEADER:
+                         cfg.CONF.client.central_region_name})
+        return self._clients[region]
+
+    def _record_use(self, context, resource_type: str, res_id: str,
+                    project_id: str) -> None:
+        """Remember that the asking region now holds a copy."""
+        region = request_source.source_of(context)
+        if not region:
+            return
+        pod = db_api.get_pod_by_region(region)
+        if pod is None:
+            raise t_exc.UnknownRegion(region=region)
+        db_api.ensure_routing(top_id=res_id, bottom_id=res_id,
+                              pod_id=pod['pod_id'], project_id=project_id,
+                              resource_type=resource_type)
+
+    def _regions_holding(self, resource_type: str, res_id: str) -> list[str]:
+        routings = db_api.list_routings({'top_id': res_id,
+                                         'resource_type': resource_type})
+        pods = {p['pod_id']: p['region_name'] for p in db_api.list_pods()}
+        return sorted({pods[r['pod_id']] for r in routings
+                       if r['pod_id'] in pods})
+
+    def _in_every_region(self, resource_type: str, res_id: str, func,
+                         what: str) -> None:
+        """Run ``func(client)`` for each region holding the resource, in
+        parallel; collect failures and raise the first one."""
+        regions = self._regions_holding(resource_type, res_id)
+        if not regions:
+            return
+        with concurrent.futures.ThreadPoolExecutor(len(regions)) as ex:
+            futures = {ex.submit(func, self.region_client(r)): r
+                       for r in regions}
+        errors = []
+        for fut, region in futures.items():
+            try:
+                fut.result()
+            except neutron_client.RemoteNotFound:
+                LOG.info('%s %s had no copy in %s any more', resource_type,
+                         res_id, region)
+            except Exception as exc:  # reported below, per region
+                LOG.error('%s %s %s in %s failed: %s', what, resource_type,
+                          res_id, region, exc)
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def _check_not_deleting(self, context, resource_type: str,
+                            res_id: str, not_found) -> None:
+        # A region must not resurrect what central is deleting.
+        if (request_source.source_of(context) and
+                db_api.is_deleting(res_id, resource_type)):
+            raise not_found
 
     # -- availability zones = pods ----------------------------------------
     def validate_availability_zones(self, context, resource_type,
@@ -39,6 +116,220 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         for hint in availability_zones:
             if hint not in known:
                 raise t_exc.AvailabilityZoneHintNotFound(hint=hint)
+
+    def _hint_regions(self, hints: list[str]) -> list[str]:
+        """Region names for hints that may be AZ or region names."""
+        regions = []
+        for pod in db_api.list_pods():
+            if pod['az_name'] and (pod['region_name'] in hints or
+                                   pod['az_name'] in hints):
+                regions.append(pod['region_name'])
+        return regions
+
+    # -- networks ---------------------------------------------------------
+    def get_network(self, context, id, fields=None, net_db=None):
+        self._check_not_deleting(context, 'network', id,
+                                 n_exc.NetworkNotFound(net_id=id))
+        net = super().get_network(context, id, fields=fields, net_db=net_db)
+        if request_source.source_of(context):
+            self._record_use(context, 'network', id, net.get('project_id'))
+            if net.get('availability_zone_hints'):
+                # Regions compare hints with their own name.
+                net['availability_zone_hints'] = self._hint_regions(
+                    net['availability_zone_hints'])
+        return net
+
+    def update_network(self, context, id, network):
+        original = super().get_network(context, id)
+        updated = super().update_network(context, id, network)
+        changes = bottom.updated_attrs(original, updated,
+                                       bottom.NETWORK_UPDATABLE)
+        if changes:
+            self._in_every_region(
+                'network', id,
+                lambda c: c.update('network', id, changes), 'update')
+        return updated
+
+    def delete_network(self, context, id):
+        self._ensure_network_deletable(context, id)
+        with _deleting(id, 'network'):
+            self._delete_reserved_ports(context, network_id=id)
+            self._in_every_region('network', id,
+                                  lambda c: c.delete('network', id),
+                                  'delete')
+            super().delete_network(context, id)
+            for res_type in ('network', 'subnet'):
+                db_api.delete_routings({'top_id': id,
+                                        'resource_type': res_type})
+        LOG.info('network %s deleted on central and in every region', id)
+
+    def _ensure_network_deletable(self, context, net_id: str) -> None:
+        """Refuse before any region is touched if users' ports remain."""
+        super().get_network(context, net_id)
+        ports = super().get_ports(context.elevated(),
+                                  filters={'network_id': [net_id]})
+        if any(_is_user_port(p) for p in ports):
+            raise n_exc.NetworkInUse(net_id=net_id)
+
+    def _delete_reserved_ports(self, context, **filters) -> None:
+        for port in super().get_ports(
+                context.elevated(),
+                filters={**{k: [v] for k, v in filters.items()},
+                         'device_id': list(bottom.RESERVED_DEVICES)}):
+            super().delete_port(context.elevated(), port['id'])
+
+    # -- subnets ----------------------------------------------------------
+    def create_subnet(self, context, subnet):
+        created = super().create_subnet(context, subnet)
+        if created['enable_dhcp']:
+            try:
+                self._reserve_dhcp_port(context, created)
+            except Exception:
+                with excutils.save_and_reraise_exception():
+                    super().delete_subnet(context, created['id'])
+        return created
+
+    def _reserve_dhcp_port(self, context, subnet: dict) -> dict:
+        """One DHCP address per subnet, the same in every region."""
+        return super().create_port(context.elevated(), {'port': {
+            'name': bottom.DHCP_PORT_NAME % subnet['id'],
+            'network_id': subnet['network_id'],
+            'project_id': subnet['project_id'],
+            'fixed_ips': [{'subnet_id': subnet['id']}],
+            'device_id': bottom.RESERVED_DHCP_DEVICE,
+            'device_owner': n_const.DEVICE_OWNER_DHCP,
+            'admin_state_up': True,
+            'mac_address': n_const.ATTR_NOT_SPECIFIED,
+            'security_groups': []}})
+
+    def get_subnet(self, context, id, fields=None):
+        self._check_not_deleting(context, 'subnet', id,
+                                 n_exc.SubnetNotFound(subnet_id=id))
+        subnet = super().get_subnet(context, id, fields=fields)
+        if request_source.source_of(context):
+            self._record_use(context, 'subnet', id, subnet.get('project_id'))
+        return subnet
+
+    def update_subnet(self, context, id, subnet):
+        original = super().get_subnet(context, id)
+        updated = super().update_subnet(context, id, subnet)
+        if updated['enable_dhcp'] and not original['enable_dhcp'] and \
+                not self._reserved_ports(context, id,
+                                         bottom.RESERVED_DHCP_DEVICE):
+            self._reserve_dhcp_port(context, updated)
+        changes = bottom.updated_attrs(original, updated,
+                                       bottom.SUBNET_UPDATABLE)
+        if changes:
+            self._in_every_region(
+                'subnet', id, lambda c: c.update('subnet', id, changes),
+                'update')
+        return updated
+
+    def delete_subnet(self, context, id):
+        self._ensure_subnet_deletable(context, id)
+        with _deleting(id, 'subnet'):
+            self._in_every_region('subnet', id,
+                                  lambda c: c.delete('subnet', id), 'delete')
+            for port in self._reserved_ports(context, id, *bottom.
+                                             RESERVED_DEVICES):
+                super().delete_port(context.elevated(), port['id'])
+            super().delete_subnet(context, id)
+            db_api.delete_routings({'top_id': id, 'resource_type': 'subnet'})
+
+    def _ensure_subnet_deletable(self, context, subnet_id: str) -> None:
+        """Refuse before any region is touched if users' ports remain."""
+        super().get_subnet(context, subnet_id)
+        ports = super().get_ports(context.elevated(), filters={
+            'fixed_ips': {'subnet_id': [subnet_id]}})
+        if any(_is_user_port(p) for p in ports):
+            raise n_exc.SubnetInUse(subnet_id=subnet_id)
+
+    def _reserved_ports(self, context, subnet_id: str, *devices) -> list:
+        return super().get_ports(context.elevated(), filters={
+            'fixed_ips': {'subnet_id': [subnet_id]},
+            'device_id': list(devices)})
+
+    # -- ports ------------------------------------------------------------
+    def create_port(self, context, port):
+        attrs = port['port']
+        if attrs.get('device_id') == bottom.RESERVED_GATEWAY_DEVICE:
+            return self._get_or_create_gateway_port(context, attrs)
+        created = super().create_port(context, port)
+        self._record_use(context, 'port', created['id'],
+                         created['project_id'])
+        return created
+
+    def _get_or_create_gateway_port(self, context, attrs: dict) -> dict:
+        """A region's own gateway address on a subnet, reserved once."""
+        name = attrs.get('name') or ''
+        existing = super().get_ports(context.elevated(), filters={
+            'name': [name], 'device_id': [bottom.RESERVED_GATEWAY_DEVICE]})
+        if existing:
+            return existing[0]
+        return super().create_port(context, {'port': attrs})
+
+    def get_port(self, context, id, fields=None):
+        port = super().get_port(context, id, fields=fields)
+        if request_source.source_of(context):
+            self._record_use(context, 'port', id, port.get('project_id'))
+        return port
+
+    def update_port(self, context, id, port):
+        attrs = port['port']
+        region = request_source.source_of(context)
+        original = super().get_port(context, id)
+        updated = super().update_port(context, id, port)
+        if region:
+            LOG.info('port %s bound in %s on host %r', id, region,
+                     attrs.get(portbindings.HOST_ID))
+            return updated
+        changes = bottom.updated_attrs(original, updated,
+                                       bottom.PORT_UPDATABLE)
+        if changes:
+            self._in_every_region(
+                'port', id, lambda c: c.update('port', id, changes),
+                'update')
+        return updated
+
+    def delete_port(self, context, id, l3_port_check=True):
+        # Central first: a region deleting its copy of a VM port deletes
+        # the central port too, and must find it gone.
+        caller = request_source.source_of(context)
+        targets = [r for r in self._regions_holding('port', id)
+                   if r != caller]
+        super().delete_port(context, id, l3_port_check=l3_port_check)
+        db_api.delete_routings({'top_id': id, 'resource_type': 'port'})
+        for region in targets:
+            try:
+                self.region_client(region).delete('port', id)
+            except n_exc.NeutronException as exc:
+                LOG.error('deleting port %s in %s failed: %s', id, region,
+                          exc)
+
+    # -- security groups --------------------------------------------------
+    def get_security_group(self, context, id, fields=None, project_id=None):
+        sg = super().get_security_group(context, id, fields=fields,
+                                        project_id=project_id)
+        if request_source.source_of(context):
+            self._record_use(context, 'security_group', id,
+                             sg.get('project_id'))
+        return sg
+
+
+@contextlib.contextmanager
+def _deleting(res_id: str, res_type: str):
+    """Mark a resource as being deleted for the duration of a block."""
+    db_api.add_deleting(res_id, res_type)
+    try:
+        yield
+    finally:
+        db_api.remove_deleting(res_id, res_type)
+
+
+def _is_user_port(port: dict) -> bool:
+    """Not one of the ports Tricircle or Neutron itself reserves."""
+    return (port['device_id'] not in bottom.RESERVED_DEVICES and
+            not port['device_owner'].startswith('network:'))
 
 
 def _safe_url(url: str | None) -> str:

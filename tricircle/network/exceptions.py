@@ -10,3 +10,20 @@ class NetworkNotInRegion(n_exc.BadRequest):
 class AvailabilityZoneHintNotFound(n_exc.BadRequest):
     message = ('Availability zone hint %(hint)s is neither the region nor '
                'the availability zone of any registered pod.')
+
+
+class RegionNotConfigured(n_exc.NeutronException):
+    message = ('The Tricircle local plugin needs [tricircle] '
+               'local_region_name (or [nova] region_name).')
+
+
+class UnknownRegion(n_exc.BadRequest):
+    message = ('Region %(region)s is not registered as a pod in the '
+               'Tricircle Admin API.')
+
+
+class AddressNotReservedCentrally(n_exc.BadRequest):
+    message = ('IP address %(ip_address)s on network %(network_id)s does '
+               'not belong to a port of the central Neutron; create the '
+               'port there first, or ask for a subnet instead of an '
+               'address.')

@@ -1,45 +1,57 @@
 """Core plugin of a regional ("local") Neutron server: a shim over ML2.
 
-Everything is ML2's, except that a network the central Neutron owns is
-created here, with the central id, the first time this region uses it.
+Central owns ids, addresses and segments. A region creates a network,
+subnet, port or security group with the central id the first time it is
+used here (a GET by id, a list by id, a port create on it); port addresses
+and MACs always come from central; bindings are reported back to central.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
 
+from neutron.extensions import securitygroup as sg_exc
 from neutron.plugins.ml2 import plugin as ml2_plugin
-from neutron_lib.api.definitions import external_net
-from neutron_lib.api.definitions import provider_net
+from neutron_lib.api import attributes
+from neutron_lib.api.definitions import portbindings
+from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from tricircle.common import config
-from tricircle.network import exceptions as t_exc
 from tricircle.common import neutron_client
+from tricircle.network import bottom
+from tricircle.network import exceptions as t_exc
+from tricircle.network import request_source
 
 LOG = logging.getLogger(__name__)
 
-# Attributes a regional copy of a central network keeps.
-_NETWORK_COPY_ATTRS = ('id', 'name', 'project_id', 'admin_state_up',
-                       'shared', 'description', external_net.EXTERNAL)
-_PROVIDER_ATTRS = (provider_net.NETWORK_TYPE, provider_net.PHYSICAL_NETWORK,
-                   provider_net.SEGMENTATION_ID)
+
+def _ids(filters) -> list[str]:
+    ids = (filters or {}).get('id') or []
+    return [ids] if isinstance(ids, str) else list(ids)
+
+
+def _is_vm_port(port: dict) -> bool:
+    owner = port.get('device_owner') or ''
+    return owner.startswith('compute:') and owner != 'compute:shadow'
 
 
 class TricirclePlugin(ml2_plugin.Ml2Plugin):
-    """ML2 plus lazy creation of central resources with the same ids."""
+    """ML2 plus same-id copies of central resources."""
 
     def __init__(self) -> None:
         config.register_local_plugin_opts(cfg.CONF)
         super().__init__()
         self.region_name = (cfg.CONF.tricircle.local_region_name or
                             _nova_region_name())
+        if not self.region_name:
+            raise t_exc.RegionNotConfigured()
         self._central = None
-        # While this thread deletes a resource, lookups must not bring it
-        # back from central.
+        # Ids this thread is deleting: lookups must not bring them back.
         self._local = threading.local()
         LOG.info('Tricircle local plugin serving region %s, central '
                  'Neutron at %s', self.region_name,
@@ -52,58 +64,322 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             self._central = neutron_client.NeutronClient.from_conf(
                 'central Neutron',
                 endpoint=cfg.CONF.tricircle.central_neutron_url,
-                region_name=cfg.CONF.client.central_region_name)
+                region_name=cfg.CONF.client.central_region_name,
+                headers={request_source.SOURCE_HEADER: self.region_name})
         return self._central
 
     # -- networks ---------------------------------------------------------
     def get_network(self, context, id, fields=None, net_db=None):
-        try:
-            return super().get_network(context, id, fields=fields,
-                                       net_db=net_db)
-        except n_exc.NetworkNotFound:
-            if net_db is not None or self._deleting(id):
-                raise
-            if not self._ensure_network(context, id):
-                raise
-        return super().get_network(context, id, fields=fields)
+        if net_db is None:
+            self._ensure(context, 'network', id)
+        return super().get_network(context, id, fields=fields, net_db=net_db)
+
+    def get_networks(self, context, filters=None, fields=None, sorts=None,
+                     limit=None, marker=None, page_reverse=False):
+        for net_id in _ids(filters):
+            self._ensure(context, 'network', net_id, missing_ok=True)
+        return super().get_networks(context, filters, fields, sorts, limit,
+                                    marker, page_reverse)
 
     def delete_network(self, context, id):
-        with self._suppress_lazy_create(id):
+        with self._deleting(id):
             return super().delete_network(context, id)
 
-    def _ensure_network(self, context, net_id: str) -> bool:
-        """Create the central network ``net_id`` here; False if unknown."""
+    def _copy_network(self, context, net_id: str) -> bool:
         central_net = self.central.get('network', net_id)
         if central_net is None:
             return False
-        self._check_region_allowed(central_net)
-        body = {k: central_net[k] for k in _NETWORK_COPY_ATTRS
-                if k in central_net}
-        if central_net.get(provider_net.NETWORK_TYPE) != 'local':
-            body.update({k: central_net.get(k) for k in _PROVIDER_ATTRS})
-        try:
-            super().create_network(context.elevated(), {'network': body})
-        except db_exc.DBDuplicateEntry:
-            # Another request created it first; theirs is the same copy.
-            LOG.debug('network %s was created concurrently', net_id)
-        else:
-            LOG.info('created network %s from central in region %s',
-                     net_id, self.region_name)
-        return True
-
-    def _check_region_allowed(self, central_net: dict) -> None:
         hints = central_net.get('availability_zone_hints') or []
         if hints and self.region_name not in hints:
-            raise t_exc.NetworkNotInRegion(network_id=central_net['id'],
+            raise t_exc.NetworkNotInRegion(network_id=net_id,
                                            region=self.region_name,
                                            hints=', '.join(hints))
+        self._create_copy(context, 'network', bottom.network_body(
+            central_net))
+        for subnet in self.central.list('subnet', network_id=net_id):
+            self._copy_subnet_from(context, subnet)
+        return True
 
-    # -- helpers ----------------------------------------------------------
-    def _deleting(self, res_id: str) -> bool:
+    # -- subnets ----------------------------------------------------------
+    def get_subnet(self, context, id, fields=None):
+        self._ensure(context, 'subnet', id)
+        return super().get_subnet(context, id, fields=fields)
+
+    def get_subnets(self, context, filters=None, fields=None, sorts=None,
+                    limit=None, marker=None, page_reverse=False):
+        for subnet_id in _ids(filters):
+            self._ensure(context, 'subnet', subnet_id, missing_ok=True)
+        return super().get_subnets(context, filters, fields, sorts, limit,
+                                   marker, page_reverse)
+
+    def delete_subnet(self, context, id):
+        with self._deleting(id):
+            return super().delete_subnet(context, id)
+
+    def _copy_subnet(self, context, subnet_id: str) -> bool:
+        central_subnet = self.central.get('subnet', subnet_id)
+        if central_subnet is None:
+            return False
+        # Copying the network copies all its subnets, this one included.
+        self._ensure(context, 'network', central_subnet['network_id'])
+        return True
+
+    def _copy_subnet_from(self, context, central_subnet: dict) -> None:
+        gateway_ip = None
+        if central_subnet.get('gateway_ip'):
+            gateway_ip = self._reserve_gateway(central_subnet)
+        self._create_copy(context, 'subnet', bottom.subnet_body(
+            central_subnet, gateway_ip))
+        if central_subnet.get('enable_dhcp'):
+            self._copy_dhcp_port(context, central_subnet)
+
+    def _reserve_gateway(self, central_subnet: dict) -> str:
+        """This region's own gateway address, reserved on central."""
+        port = self.central.create('port', {
+            'name': bottom.GATEWAY_PORT_NAME % (self.region_name,
+                                                central_subnet['id']),
+            'network_id': central_subnet['network_id'],
+            'project_id': central_subnet['project_id'],
+            'fixed_ips': [{'subnet_id': central_subnet['id']}],
+            'device_id': bottom.RESERVED_GATEWAY_DEVICE,
+            'device_owner': '',
+            'security_groups': []})
+        return port['fixed_ips'][0]['ip_address']
+
+    def _copy_dhcp_port(self, context, central_subnet: dict) -> None:
+        ports = self.central.list(
+            'port', name=bottom.DHCP_PORT_NAME % central_subnet['id'],
+            device_id=bottom.RESERVED_DHCP_DEVICE)
+        if ports:
+            self._create_copy(context, 'port',
+                              bottom.dhcp_port_body(ports[0]))
+
+    # -- security groups --------------------------------------------------
+    def get_security_group(self, context, id, fields=None, project_id=None):
+        self._ensure(context, 'security_group', id)
+        return super().get_security_group(context, id, fields=fields,
+                                          project_id=project_id)
+
+    def get_security_groups(self, context, filters=None, fields=None,
+                            sorts=None, limit=None, marker=None,
+                            page_reverse=False, default_sg=False):
+        for sg_id in _ids(filters):
+            self._ensure(context, 'security_group', sg_id, missing_ok=True)
+        return super().get_security_groups(
+            context, filters, fields, sorts, limit, marker, page_reverse,
+            default_sg=default_sg)
+
+    def delete_security_group(self, context, id):
+        with self._deleting(id):
+            return super().delete_security_group(context, id)
+
+    def _ensure_default_security_group(self, context, project_id):
+        """A project's default group here is a copy of central's."""
+        existing = self._get_default_sg_id(context, project_id)
+        if existing or not project_id or request_source.source_of(context):
+            # Serving central's own request: never call central back.
+            return existing
+        central_sgs = self.central.list('security_group', name='default',
+                                        project_id=project_id)
+        if not central_sgs:
+            return super()._ensure_default_security_group(context,
+                                                          project_id)
+        self._copy_security_group_from(context, central_sgs[0],
+                                       default=True)
+        return self._get_default_sg_id(context, project_id)
+
+    def _copy_security_group(self, context, sg_id: str) -> bool:
+        central_sg = self.central.get('security_group', sg_id)
+        if central_sg is None:
+            return False
+        self._copy_security_group_from(context, central_sg,
+                                       default=central_sg['name'] ==
+                                       'default')
+        return True
+
+    def _copy_security_group_from(self, context, central_sg: dict,
+                                  default: bool) -> None:
+        admin = context.elevated()
+        body = bottom.security_group_body(central_sg)
+        try:
+            created = super().create_security_group(
+                admin, {'security_group': self._with_defaults(
+                    'security_groups', body)}, default_sg=default)
+        except (db_exc.DBDuplicateEntry, sg_exc.SecurityGroupConflict):
+            return  # a concurrent request made the same copy
+        if created['id'] != central_sg['id']:
+            return  # the project already had another default group here
+        # The copy gets the central rules, not this region's templates.
+        for rule in created.get('security_group_rules', []):
+            super().delete_security_group_rule(admin, rule['id'])
+        for rule in central_sg.get('security_group_rules', []):
+            remote = rule.get('remote_group_id')
+            if remote and remote != central_sg['id']:
+                self._ensure(context, 'security_group', remote)
+            super().create_security_group_rule(admin, {
+                'security_group_rule': self._with_defaults(
+                    'security_group_rules',
+                    bottom.security_group_rule_body(rule))})
+        LOG.info('copied security group %s from central into %s',
+                 central_sg['id'], self.region_name)
+
+    # -- ports ------------------------------------------------------------
+    def get_port(self, context, id, fields=None):
+        self._ensure(context, 'port', id)
+        return super().get_port(context, id, fields=fields)
+
+    def get_ports(self, context, filters=None, fields=None, sorts=None,
+                  limit=None, marker=None, page_reverse=False):
+        for port_id in _ids(filters):
+            self._ensure(context, 'port', port_id, missing_ok=True)
+        return super().get_ports(context, filters, fields, sorts, limit,
+                                 marker, page_reverse)
+
+    def _copy_port(self, context, port_id: str) -> bool:
+        central_port = self.central.get('port', port_id)
+        if central_port is None:
+            return False
+        self._ensure(context, 'network', central_port['network_id'])
+        for sg_id in central_port.get('security_groups') or []:
+            self._ensure(context, 'security_group', sg_id)
+        self._create_copy(context, 'port', bottom.port_body(central_port))
+        return True
+
+    def create_port(self, context, port):
+        attrs = port['port']
+        self._ensure(context, 'network', attrs['network_id'])
+        central_port, created_on_central = self._central_port_for(attrs)
+        try:
+            for sg_id in central_port.get('security_groups') or []:
+                self._ensure(context, 'security_group', sg_id)
+            local = dict(attrs)
+            local.update(bottom.port_body(central_port))
+            created = super().create_port(context, {'port': local})
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                if created_on_central:
+                    self.central.delete('port', central_port['id'])
+        if created.get(portbindings.HOST_ID):
+            self._report_binding(created)
+        return created
+
+    def _central_port_for(self, attrs: dict) -> tuple[dict, bool]:
+        """The central port a new local port copies, and whether it was
+        created for it (rather than reserved on central beforehand)."""
+        fixed_ips = attrs.get('fixed_ips')
+        if fixed_ips is n_const.ATTR_NOT_SPECIFIED:
+            fixed_ips = None
+        if fixed_ips and all(ip.get('ip_address') for ip in fixed_ips):
+            return self._reserved_central_port(attrs, fixed_ips), False
+        body = {k: attrs[k] for k in (
+            'network_id', 'project_id', 'name', 'description',
+            'admin_state_up', 'device_owner', 'device_id', 'mac_address',
+            'security_groups', 'allowed_address_pairs',
+            'port_security_enabled') if attrs.get(k) not in (
+                None, n_const.ATTR_NOT_SPECIFIED)}
+        if fixed_ips:
+            body['fixed_ips'] = fixed_ips
+        return self.central.create('port', body), True
+
+    def _reserved_central_port(self, attrs: dict, fixed_ips: list) -> dict:
+        ip = fixed_ips[0]['ip_address']
+        ports = self.central.list('port', network_id=attrs['network_id'],
+                                  fixed_ips='ip_address=%s' % ip)
+        wanted = {i['ip_address'] for i in fixed_ips}
+        for candidate in ports:
+            if wanted <= {i['ip_address'] for i in candidate['fixed_ips']}:
+                return candidate
+        raise t_exc.AddressNotReservedCentrally(
+            ip_address=', '.join(sorted(wanted)),
+            network_id=attrs['network_id'])
+
+    def update_port(self, context, id, port):
+        original = super().get_port(context, id)
+        updated = super().update_port(context, id, port)
+        if (original.get(portbindings.HOST_ID) !=
+                updated.get(portbindings.HOST_ID) or
+                original.get(portbindings.VIF_TYPE) !=
+                updated.get(portbindings.VIF_TYPE)):
+            self._report_binding(updated)
+        return updated
+
+    def _report_binding(self, port: dict) -> None:
+        try:
+            self.central.update('port', port['id'], bottom.binding_report(
+                self.region_name, port))
+        except n_exc.NeutronException as exc:
+            # The local change stands; central shows the old binding
+            # until the next report.
+            LOG.error('could not report the binding of port %s to '
+                      'central: %s', port['id'], exc)
+
+    def delete_port(self, context, id, l3_port_check=True):
+        with self._deleting(id):
+            try:
+                port = super().get_port(context, id)
+            except n_exc.PortNotFound:
+                port = None
+            super().delete_port(context, id, l3_port_check=l3_port_check)
+        if port and _is_vm_port(port):
+            # A VM's port lives and dies with the VM, everywhere.
+            self.central.delete('port', id)
+
+    # -- copying ----------------------------------------------------------
+    _FINDERS = {'network': 'get_network', 'subnet': 'get_subnet',
+                'port': 'get_port', 'security_group': 'get_security_group'}
+    # resource -> (its NotFound error, the error's id argument)
+    _NOT_FOUND = {'network': (n_exc.NetworkNotFound, 'net_id'),
+                  'subnet': (n_exc.SubnetNotFound, 'subnet_id'),
+                  'port': (n_exc.PortNotFound, 'port_id'),
+                  'security_group': (sg_exc.SecurityGroupNotFound, 'id')}
+
+    def _ensure(self, context, resource: str, res_id: str,
+                missing_ok: bool = False) -> None:
+        """Make sure the central ``resource`` exists here, same id."""
+        if (request_source.source_of(context) or self._is_deleting(res_id)
+                or self._exists(context, resource, res_id)):
+            # Central's own requests never trigger a call back to central.
+            return
+        copier = getattr(self, '_copy_' + resource)
+        if not copier(context, res_id) and not missing_ok:
+            not_found, arg = self._NOT_FOUND[resource]
+            raise not_found(**{arg: res_id})
+
+    def _exists(self, context, resource: str, res_id: str) -> bool:
+        finder = getattr(super(), self._FINDERS[resource])
+        try:
+            finder(context.elevated(), res_id)
+        except self._NOT_FOUND[resource][0]:
+            return False
+        return True
+
+    _COLLECTIONS = {'network': 'networks', 'subnet': 'subnets',
+                    'port': 'ports'}
+
+    def _create_copy(self, context, resource: str, body: dict) -> None:
+        creator = getattr(super(), 'create_' + resource)
+        try:
+            creator(context.elevated(), {resource: self._with_defaults(
+                self._COLLECTIONS[resource], body)})
+        except db_exc.DBDuplicateEntry:
+            LOG.debug('%s %s was copied concurrently', resource, body['id'])
+            return
+        LOG.info('copied %s %s from central into %s', resource, body['id'],
+                 self.region_name)
+
+    @staticmethod
+    def _with_defaults(collection: str, body: dict) -> dict:
+        attributes.populate_project_info(body)
+        attributes.AttributeInfo(attributes.RESOURCES[collection]) \
+            .fill_post_defaults(body, check_allow_post=False)
+        return body
+
+    # -- deleting guard ---------------------------------------------------
+    def _is_deleting(self, res_id: str) -> bool:
         return res_id in getattr(self._local, 'deleting', ())
 
     @contextlib.contextmanager
-    def _suppress_lazy_create(self, res_id: str):
+    def _deleting(self, res_id: str):
         deleting = getattr(self._local, 'deleting', None)
         if deleting is None:
             deleting = self._local.deleting = set()

@@ -14,7 +14,8 @@ PLAIN = 'plain'
 
 # Segment ranges: identical in central and every region, as Tricircle
 # requires (a region re-creates a network with the central segment id).
-VLAN_RANGES = 'physnet1:100:199,physnet2:200:299'
+# physnet3 is small on purpose: tests exhaust it.
+VLAN_RANGES = 'physnet1:100:199,physnet2:200:299,physnet3:300:303'
 VNI_RANGES = '1000:1999'
 
 _SHARED = {
@@ -56,8 +57,8 @@ use = egg:Paste#urlmap
 
 [composite:neutronapi_v2_0]
 use = call:neutron.auth:pipeline_factory
-noauth = cors http_proxy_to_wsgi request_id fake_project_id catch_errors extensions neutronapiapp_v2_0
-keystone = cors http_proxy_to_wsgi request_id catch_errors authtoken keystonecontext extensions neutronapiapp_v2_0
+noauth = cors http_proxy_to_wsgi request_id fake_project_id {source}catch_errors extensions neutronapiapp_v2_0
+keystone = cors http_proxy_to_wsgi request_id catch_errors authtoken keystonecontext {source}extensions neutronapiapp_v2_0
 
 [composite:neutronversions_composite]
 use = call:neutron.auth:pipeline_factory
@@ -89,6 +90,9 @@ paste.filter_factory = keystonemiddleware.auth_token:filter_factory
 [filter:extensions]
 paste.filter_factory = neutron.api.extensions:plugin_aware_extension_middleware_factory
 
+[filter:tricircle_source]
+paste.filter_factory = tricircle.network.request_source:RequestSource.factory
+
 [app:neutronversions]
 paste.app_factory = neutron.pecan_wsgi.app:versions_factory
 
@@ -109,30 +113,40 @@ def _write(path: str, sections: dict[str, dict[str, str]]) -> str:
     return path
 
 
-def write_shared(etc_dir: str) -> tuple[str, str]:
-    """Write neutron.conf and api-paste.ini shared by all servers."""
+def write_shared(etc_dir: str) -> str:
+    """Write the neutron.conf shared by all servers."""
     os.makedirs(etc_dir, exist_ok=True)
-    paste = os.path.join(etc_dir, 'api-paste.ini')
-    with open(paste, 'w') as f:
-        f.write(API_PASTE)
-    shared = {k: dict(v) for k, v in _SHARED.items()}
-    shared['DEFAULT']['api_paste_config'] = paste
-    return _write(os.path.join(etc_dir, 'neutron.conf'), shared), paste
+    return _write(os.path.join(etc_dir, 'neutron.conf'), _SHARED)
+
+
+def write_paste(etc_dir: str, role: str) -> str:
+    """The API pipeline; Tricircle servers mark requests from peers."""
+    path = os.path.join(etc_dir, 'api-paste-%s.ini' % role)
+    with open(path, 'w') as f:
+        f.write(API_PASTE.format(
+            source='' if role == PLAIN else 'tricircle_source '))
+    return path
 
 
 def write_server(etc_dir: str, name: str, role: str, db_url: str,
                  data_dir: str, tricircle_db_url: str | None = None,
-                 central_url: str | None = None) -> str:
+                 central_url: str | None = None,
+                 region_urls: dict[str, str] | None = None) -> str:
     """Write the per-server file for a central, local or plain Neutron."""
     os.makedirs(data_dir, exist_ok=True)
     sections: dict[str, dict[str, str]] = {
-        'DEFAULT': {'state_path': data_dir, 'host': name},
+        'DEFAULT': {'state_path': data_dir, 'host': name,
+                    'api_paste_config': write_paste(etc_dir, role)},
         'database': {'connection': db_url},
         'oslo_concurrency': {'lock_path': os.path.join(data_dir, 'lock')},
     }
     if role == CENTRAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_central'
         sections['DEFAULT']['tricircle_db_connection'] = tricircle_db_url
+        # No agents here: bindings are the ones regions report.
+        sections['ml2'] = {'mechanism_drivers': 'tricircle_central'}
+        sections['client'] = {'region_endpoints': ','.join(
+            '%s:%s' % kv for kv in (region_urls or {}).items())}
     elif role == LOCAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_local'
         sections['tricircle'] = {'local_region_name': name,

@@ -151,8 +151,11 @@ class Up:
                                ':\n%s' % (log, processes.tail(log)))
 
     def write_neutron_configs(self) -> None:
-        shared, _paste = neutron_conf.write_shared(self.etc)
+        shared = neutron_conf.write_shared(self.etc)
         serialize = self.state.db == 'sqlite'
+        region_ports = {r: processes.free_port() for r in self.region_names}
+        region_urls = {r: 'http://127.0.0.1:%d' % p
+                       for r, p in region_ports.items()}
         central_url = None
         if not self.state.plain:
             port = processes.free_port()
@@ -161,35 +164,36 @@ class Up:
                 self.etc, 'central', neutron_conf.CENTRAL,
                 self.db_urls['neutron_central'],
                 os.path.join(self.data, 'central'),
-                tricircle_db_url=self.db_urls['tricircle'])
+                tricircle_db_url=self.db_urls['tricircle'],
+                region_urls=region_urls)
             self._add_neutron('neutron-central', port, [shared, conf],
                               serialize)
             self.state.central = {'neutron': central_url}
+        role = neutron_conf.PLAIN if self.state.plain else neutron_conf.LOCAL
         for region in self.region_names:
-            port = processes.free_port()
-            role = (neutron_conf.PLAIN if self.state.plain
-                    else neutron_conf.LOCAL)
             conf = neutron_conf.write_server(
                 self.etc, region, role,
                 self.db_urls['neutron_%s' % region.lower()],
                 os.path.join(self.data, region), central_url=central_url)
-            self._add_neutron('neutron-%s' % region, port, [shared, conf],
-                              serialize)
-            self.state.regions[region] = {
-                'neutron': 'http://127.0.0.1:%d' % port}
+            self._add_neutron('neutron-%s' % region, region_ports[region],
+                              [shared, conf], serialize)
+            self.state.regions[region] = {'neutron': region_urls[region]}
         if not self.state.plain:
-            port = processes.free_port()
-            conf = os.path.join(self.etc, 'tricircle-api.conf')
-            with open(conf, 'w') as f:
-                f.write('[DEFAULT]\ntricircle_db_connection = %s\n'
-                        'bind_host = 127.0.0.1\nbind_port = %d\n'
-                        'auth_strategy = noauth\n'
-                        % (self.db_urls['tricircle'], port))
-            url = 'http://127.0.0.1:%d' % port
-            self.servers['tricircle-api'] = (
-                [_bin('tricircle-api'), '--config-file', conf], url,
-                os.path.join(self.logs, 'tricircle-api.log'))
-            self.state.admin_api = url
+            self._add_admin_api()
+
+    def _add_admin_api(self) -> None:
+        port = processes.free_port()
+        conf = os.path.join(self.etc, 'tricircle-api.conf')
+        with open(conf, 'w') as f:
+            f.write('[DEFAULT]\ntricircle_db_connection = %s\n'
+                    'bind_host = 127.0.0.1\nbind_port = %d\n'
+                    'auth_strategy = noauth\n'
+                    % (self.db_urls['tricircle'], port))
+        url = 'http://127.0.0.1:%d' % port
+        self.servers['tricircle-api'] = (
+            [_bin('tricircle-api'), '--config-file', conf], url,
+            os.path.join(self.logs, 'tricircle-api.log'))
+        self.state.admin_api = url
 
     def _add_neutron(self, name: str, port: int, confs: list[str],
                      serialize: bool) -> None:

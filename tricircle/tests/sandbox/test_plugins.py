@@ -1,0 +1,196 @@
+"""Central and local plugins on the real sandbox: same ids everywhere,
+addresses and segments from central."""
+from __future__ import annotations
+
+import uuid
+
+import netaddr
+import openstack.exceptions as os_exc
+import pytest
+import sqlalchemy
+
+from tricircle.network import bottom
+
+
+def _name(prefix: str) -> str:
+    return '%s-%s' % (prefix, uuid.uuid4().hex[:6])
+
+
+def _routings(sandbox, top_id: str) -> list:
+    engine = sqlalchemy.create_engine(sandbox.tricircle_db)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sqlalchemy.text(
+                'SELECT top_id, pod_id, resource_type FROM resource_routings'
+                ' WHERE top_id = :t'), {'t': top_id}))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize('provider', [
+    {},
+    {'provider_network_type': 'vlan', 'provider_physical_network':
+     'physnet1'},
+    {'provider_network_type': 'flat', 'provider_physical_network': None},
+])
+def test_region_copies_network_and_subnet_with_central_ids(
+        central, regions, provider):
+    if provider.get('provider_network_type') == 'flat':
+        provider = dict(provider, provider_physical_network=_name('phys'))
+    net = central.network.create_network(name=_name('net'), **provider)
+    subnet = central.network.create_subnet(
+        network_id=net.id, cidr='10.50.0.0/24', ip_version=4)
+    local = regions['RegionTwo'].network.get_network(net.id)
+    assert local.id == net.id
+    assert local.provider_network_type == net.provider_network_type
+    assert local.provider_segmentation_id == net.provider_segmentation_id
+    assert local.provider_physical_network == net.provider_physical_network
+
+    local_subnet = regions['RegionTwo'].network.get_subnet(subnet.id)
+    assert local_subnet.cidr == subnet.cidr
+    # The region's gateway is an address reserved for it on central ...
+    gw_ports = list(central.network.ports(
+        name=bottom.GATEWAY_PORT_NAME % ('RegionTwo', subnet.id)))
+    assert len(gw_ports) == 1
+    assert local_subnet.gateway_ip == gw_ports[0].fixed_ips[0]['ip_address']
+    pools = netaddr.IPSet()
+    for pool in local_subnet.allocation_pools:
+        pools.add(netaddr.IPRange(pool['start'], pool['end']))
+    assert local_subnet.gateway_ip not in pools
+    # ... and the DHCP port is central's, same id, IP and MAC.
+    dhcp = list(central.network.ports(
+        name=bottom.DHCP_PORT_NAME % subnet.id))[0]
+    local_dhcp = regions['RegionTwo'].network.get_port(dhcp.id)
+    assert local_dhcp.mac_address == dhcp.mac_address
+    assert local_dhcp.fixed_ips == dhcp.fixed_ips
+
+
+def test_port_in_region_gets_address_and_mac_from_central(central, regions):
+    net = central.network.create_network(name=_name('net'))
+    subnet = central.network.create_subnet(
+        network_id=net.id, cidr='10.51.0.0/24', ip_version=4)
+    port = regions['RegionOne'].network.create_port(
+        network_id=net.id, name='vm-port', device_owner='compute:nova',
+        device_id=str(uuid.uuid4()))
+    top = central.network.get_port(port.id)
+    assert top.mac_address == port.mac_address
+    assert top.fixed_ips == port.fixed_ips
+    assert port.fixed_ips[0]['subnet_id'] == subnet.id
+
+    regions['RegionOne'].network.update_port(
+        port.id, binding_host_id='host-r1-a')
+    assert central.network.get_port(port.id).binding_host_id == 'host-r1-a'
+
+    # Deleting the VM's port in the region deletes it on central too.
+    regions['RegionOne'].network.delete_port(port.id)
+    with pytest.raises(os_exc.ResourceNotFound):
+        central.network.get_port(port.id)
+
+
+def test_port_with_fixed_ip_must_match_a_central_port(central, regions):
+    net = central.network.create_network(name=_name('net'))
+    central.network.create_subnet(network_id=net.id, cidr='10.52.0.0/24',
+                                  ip_version=4)
+    with pytest.raises(os_exc.BadRequestException) as err:
+        regions['RegionOne'].network.create_port(
+            network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.77'}])
+    assert '10.52.0.77' in str(err.value)
+    reserved = central.network.create_port(
+        network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.77'}])
+    local = regions['RegionOne'].network.create_port(
+        network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.77'}])
+    assert local.id == reserved.id
+    assert local.mac_address == reserved.mac_address
+
+
+def test_network_hinted_to_one_region_is_refused_by_another(central,
+                                                            regions):
+    net = central.network.create_network(
+        name=_name('r1only'), availability_zone_hints=['RegionOne'])
+    assert regions['RegionOne'].network.get_network(net.id).id == net.id
+    with pytest.raises(os_exc.BadRequestException) as err:
+        regions['RegionTwo'].network.get_network(net.id)
+    assert 'RegionTwo' in str(err.value)
+    # An availability zone hint names the regions of that zone.
+    by_az = central.network.create_network(
+        name=_name('az'), availability_zone_hints=['az-RegionTwo'])
+    assert regions['RegionTwo'].network.get_network(by_az.id).id == by_az.id
+    with pytest.raises(os_exc.BadRequestException):
+        central.network.create_network(
+            name=_name('bad'), availability_zone_hints=['nowhere'])
+
+
+def test_update_on_central_reaches_regional_copies(central, regions):
+    net = central.network.create_network(name=_name('net'))
+    for region in regions.values():
+        region.network.get_network(net.id)
+    central.network.update_network(net.id, description='changed centrally',
+                                   admin_state_up=False)
+    for region in regions.values():
+        copy = region.network.get_network(net.id)
+        assert copy.description == 'changed centrally'
+        assert copy.is_admin_state_up is False
+
+
+def test_security_group_copied_with_central_rules(central, regions):
+    sg = central.network.create_security_group(name=_name('sg'))
+    central.network.create_security_group_rule(
+        security_group_id=sg.id, direction='ingress', protocol='tcp',
+        port_range_min=22, port_range_max=22, remote_ip_prefix='0.0.0.0/0')
+    top_rules = {r['id'] for r in
+                 central.network.get_security_group(sg.id).security_group_rules}
+    copy = regions['RegionOne'].network.get_security_group(sg.id)
+    assert {r['id'] for r in copy.security_group_rules} == top_rules
+
+
+def test_delete_on_central_removes_every_copy_and_routing(sandbox, central,
+                                                          regions):
+    net = central.network.create_network(name=_name('net'))
+    subnet = central.network.create_subnet(
+        network_id=net.id, cidr='10.53.0.0/24', ip_version=4)
+    for region in regions.values():
+        region.network.get_network(net.id)
+    assert len(_routings(sandbox, net.id)) == 2
+    central.network.delete_network(net.id)
+    for region in regions.values():
+        with pytest.raises(os_exc.ResourceNotFound):
+            region.network.get_network(net.id)
+        with pytest.raises(os_exc.ResourceNotFound):
+            region.network.get_subnet(subnet.id)
+    assert _routings(sandbox, net.id) == []
+    assert _routings(sandbox, subnet.id) == []
+
+
+def test_network_with_vm_port_is_not_deleted_anywhere(central, regions):
+    net = central.network.create_network(name=_name('net'))
+    central.network.create_subnet(network_id=net.id, cidr='10.54.0.0/24',
+                                  ip_version=4)
+    port = regions['RegionOne'].network.create_port(
+        network_id=net.id, device_owner='compute:nova', device_id='vm1')
+    with pytest.raises(os_exc.ConflictException):
+        central.network.delete_network(net.id)
+    assert regions['RegionOne'].network.get_network(net.id).id == net.id
+    assert regions['RegionOne'].network.get_port(port.id).id == port.id
+
+
+def test_segment_exhaustion_is_clean(central, regions):
+    """physnet3 has 4 VLANs in the sandbox: the 5th network fails like
+    Neutron's own, and nothing is half-created."""
+    created = []
+    try:
+        for _ in range(4):
+            created.append(central.network.create_network(
+                name=_name('vl'), provider_network_type='vlan',
+                provider_physical_network='physnet3'))
+        name = _name('one-too-many')
+        with pytest.raises(os_exc.HttpException) as err:
+            central.network.create_network(
+                name=name, provider_network_type='vlan',
+                provider_physical_network='physnet3')
+        assert err.value.status_code == 503
+        assert list(central.network.networks(name=name)) == []
+        for region in regions.values():
+            assert list(region.network.networks(name=name)) == []
+    finally:
+        for net in created:
+            central.network.delete_network(net.id)
