@@ -104,3 +104,13 @@ class DuplicateRouting(n_exc.Conflict):
 # -- deleting resources ---------------------------------------------------
 class ResourceIsInDeleting(n_exc.Conflict):
     message = '%(resource_type)s %(resource_id)s is being deleted.'
+
+
+class CreationLockTimeout(n_exc.ServiceUnavailable):
+    message = ('Timed out waiting for another request to create '
+               '%(resource_type)s %(top_id)s in pod %(pod_id)s.')
+
+
+class CentralPodNotRegistered(n_exc.ServiceUnavailable):
+    message = ('No central pod is registered in the Tricircle Admin API; '
+               'register it (a pod with an empty az_name) first.')

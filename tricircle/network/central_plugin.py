@@ -21,8 +21,10 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from tricircle.common import config
+from tricircle.common import exceptions as common_exc
 from tricircle.common import neutron_client
 from tricircle.db import api as db_api
+from tricircle.db import creation_lock
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
@@ -176,7 +178,13 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                 context.elevated(),
                 filters={**{k: [v] for k, v in filters.items()},
                          'device_id': list(bottom.RESERVED_DEVICES)}):
-            super().delete_port(context.elevated(), port['id'])
+            self._delete_reserved_port(context, port)
+
+    def _delete_reserved_port(self, context, port: dict) -> None:
+        super().delete_port(context.elevated(), port['id'])
+        if port['name']:
+            db_api.delete_routings({'top_id': port['name'],
+                                    'resource_type': 'port'})
 
     # -- subnets ----------------------------------------------------------
     def create_subnet(self, context, subnet):
@@ -230,9 +238,9 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         with _deleting(id, 'subnet'):
             self._in_every_region('subnet', id,
                                   lambda c: c.delete('subnet', id), 'delete')
-            for port in self._reserved_ports(context, id, *bottom.
-                                             RESERVED_DEVICES):
-                super().delete_port(context.elevated(), port['id'])
+            for port in self._reserved_ports(context, id,
+                                             *bottom.RESERVED_DEVICES):
+                self._delete_reserved_port(context, port)
             super().delete_subnet(context, id)
             db_api.delete_routings({'top_id': id, 'resource_type': 'subnet'})
 
@@ -260,13 +268,28 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         return created
 
     def _get_or_create_gateway_port(self, context, attrs: dict) -> dict:
-        """A region's own gateway address on a subnet, reserved once."""
+        """A region's own gateway address on a subnet, reserved once even
+        when several requests of the region ask at the same time."""
         name = attrs.get('name') or ''
-        existing = super().get_ports(context.elevated(), filters={
-            'name': [name], 'device_id': [bottom.RESERVED_GATEWAY_DEVICE]})
-        if existing:
-            return existing[0]
-        return super().create_port(context, {'port': attrs})
+        admin = context.elevated()
+
+        def find():
+            ports = super(TricirclePlugin, self).get_ports(admin, filters={
+                'name': [name],
+                'device_id': [bottom.RESERVED_GATEWAY_DEVICE]})
+            return ports[0]['id'] if ports else None
+
+        def create():
+            return super(TricirclePlugin, self).create_port(
+                context, {'port': attrs})['id']
+
+        top_pod = db_api.get_top_pod()
+        if top_pod is None:
+            raise common_exc.CentralPodNotRegistered()
+        _created, port_id = creation_lock.get_or_create(
+            name, top_pod['pod_id'], 'port', attrs.get('project_id'),
+            create, find)
+        return super().get_port(admin, port_id)
 
     def get_port(self, context, id, fields=None):
         port = super().get_port(context, id, fields=fields)

@@ -16,6 +16,7 @@ from neutron_lib.api import attributes
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
+from oslo_concurrency import lockutils
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
@@ -86,6 +87,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             return super().delete_network(context, id)
 
     def _copy_network(self, context, net_id: str) -> bool:
+        """Copy the network and all its subnets (one copier at a time)."""
         central_net = self.central.get('network', net_id)
         if central_net is None:
             return False
@@ -94,10 +96,13 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             raise t_exc.NetworkNotInRegion(network_id=net_id,
                                            region=self.region_name,
                                            hints=', '.join(hints))
-        self._create_copy(context, 'network', bottom.network_body(
-            central_net))
-        for subnet in self.central.list('subnet', network_id=net_id):
-            self._copy_subnet_from(context, subnet)
+        with self._copy_lock(net_id):
+            if not self._exists(context, 'network', net_id):
+                self._create_copy(context, 'network',
+                                  bottom.network_body(central_net))
+            for subnet in self.central.list('subnet', network_id=net_id):
+                if not self._exists(context, 'subnet', subnet['id']):
+                    self._copy_subnet_from(context, subnet)
         return True
 
     # -- subnets ----------------------------------------------------------
@@ -121,8 +126,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if central_subnet is None:
             return False
         # Copying the network copies all its subnets, this one included.
-        self._ensure(context, 'network', central_subnet['network_id'])
-        return True
+        return self._copy_network(context, central_subnet['network_id'])
 
     def _copy_subnet_from(self, context, central_subnet: dict) -> None:
         gateway_ip = None
@@ -184,17 +188,21 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if not central_sgs:
             return super()._ensure_default_security_group(context,
                                                           project_id)
-        self._copy_security_group_from(context, central_sgs[0],
-                                       default=True)
+        with self._copy_lock(central_sgs[0]['id']):
+            if not self._get_default_sg_id(context, project_id):
+                self._copy_security_group_from(context, central_sgs[0],
+                                               default=True)
         return self._get_default_sg_id(context, project_id)
 
     def _copy_security_group(self, context, sg_id: str) -> bool:
         central_sg = self.central.get('security_group', sg_id)
         if central_sg is None:
             return False
-        self._copy_security_group_from(context, central_sg,
-                                       default=central_sg['name'] ==
-                                       'default')
+        with self._copy_lock(sg_id):
+            if not self._exists(context, 'security_group', sg_id):
+                self._copy_security_group_from(
+                    context, central_sg,
+                    default=central_sg['name'] == 'default')
         return True
 
     def _copy_security_group_from(self, context, central_sg: dict,
@@ -239,19 +247,26 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         central_port = self.central.get('port', port_id)
         if central_port is None:
             return False
+        self._ensure_port_dependencies(context, central_port)
+        with self._copy_lock(port_id):
+            if not self._exists(context, 'port', port_id):
+                self._create_copy(context, 'port',
+                                  bottom.port_body(central_port))
+        return True
+
+    def _ensure_port_dependencies(self, context, central_port: dict) -> None:
         self._ensure(context, 'network', central_port['network_id'])
+        for ip in central_port['fixed_ips']:
+            self._ensure(context, 'subnet', ip['subnet_id'])
         for sg_id in central_port.get('security_groups') or []:
             self._ensure(context, 'security_group', sg_id)
-        self._create_copy(context, 'port', bottom.port_body(central_port))
-        return True
 
     def create_port(self, context, port):
         attrs = port['port']
         self._ensure(context, 'network', attrs['network_id'])
         central_port, created_on_central = self._central_port_for(attrs)
         try:
-            for sg_id in central_port.get('security_groups') or []:
-                self._ensure(context, 'security_group', sg_id)
+            self._ensure_port_dependencies(context, central_port)
             local = dict(attrs)
             local.update(bottom.port_body(central_port))
             created = super().create_port(context, {'port': local})
@@ -373,6 +388,13 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         attributes.AttributeInfo(attributes.RESOURCES[collection]) \
             .fill_post_defaults(body, check_allow_post=False)
         return body
+
+    @contextlib.contextmanager
+    def _copy_lock(self, res_id: str):
+        """One copier per central resource in this region's servers."""
+        with lockutils.lock('tricircle-copy-%s' % res_id, external=True,
+                            lock_path=cfg.CONF.oslo_concurrency.lock_path):
+            yield
 
     # -- deleting guard ---------------------------------------------------
     def _is_deleting(self, res_id: str) -> bool:

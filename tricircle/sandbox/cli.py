@@ -44,15 +44,23 @@ def down(state_dir: str, out=print) -> None:
             if processes.owned_by(pid, state_dir):
                 out('stopping %s (pid %d)' % (name, pid))
                 processes.stop(pid)
-        pg_pid = state.pids.get('postgres')
-        if pg_pid and processes.is_running(pg_pid):
-            from tricircle.sandbox import postgres
-            out('stopping postgres (pid %d)' % pg_pid)
-            postgres.PostgresServer(state.postgres['data_dir'],
-                                    state.postgres['port']).stop()
+        if state.postgres:
+            _stop_postgres(state, out)
     if os.path.isdir(state_dir):
         shutil.rmtree(state_dir)
         out('removed %s' % state_dir)
+
+
+def _stop_postgres(state: sb_state.SandboxState, out) -> None:
+    from tricircle.sandbox import postgres
+    pg_pid = state.pids.get('postgres')
+    if pg_pid and processes.is_running(pg_pid):
+        out('stopping postgres (pid %d)' % pg_pid)
+        postgres.PostgresServer(state.postgres['data_dir'],
+                                state.postgres['port']).stop()
+    root = state.postgres.get('root')
+    if root and os.path.basename(root).startswith('tricircle-pg-'):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def cmd_down(args) -> int:

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -101,12 +102,17 @@ class Up:
                 self.db_urls[name] = 'sqlite:///' + path
             return
         from tricircle.sandbox import postgres
-        pg = postgres.PostgresServer(os.path.join(self.data, 'pg'),
+        # Outside the state dir: the postgres user must be able to reach
+        # it, and the state dir may sit under a 0700 home or tmp dir.
+        pg_root = tempfile.mkdtemp(prefix='tricircle-pg-')
+        os.chmod(pg_root, 0o755)
+        pg = postgres.PostgresServer(os.path.join(pg_root, 'data'),
                                      processes.free_port())
         pg.init()
         pg.start()
         self.state.pids['postgres'] = pg.pid
-        self.state.postgres = {'port': pg.port, 'data_dir': pg.data_dir}
+        self.state.postgres = {'port': pg.port, 'data_dir': pg.data_dir,
+                               'root': pg_root}
         pg.wait_ready(30)
         for name in names:
             self.db_urls[name] = pg.create_database(name)

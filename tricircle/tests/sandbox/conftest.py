@@ -46,3 +46,15 @@ def central(sandbox):
 def regions(sandbox):
     from tricircle.sandbox import demo
     return {name: demo.connect(sandbox, name) for name in sandbox.regions}
+
+
+@pytest.fixture(scope='module')
+def pg_sandbox(tmp_path_factory) -> sb_state.SandboxState:
+    """The same sandbox on a private PostgreSQL: concurrency is real."""
+    state_dir = str(tmp_path_factory.mktemp('pg-sandbox') / 'state')
+    try:
+        sandbox_cmd('up', '--regions', '2', '--db', 'postgresql',
+                    '--state-dir', state_dir)
+        yield sb_state.SandboxState.load(state_dir)
+    finally:
+        sandbox_cmd('down', '--state-dir', state_dir, check=False)
