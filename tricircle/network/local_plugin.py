@@ -11,6 +11,10 @@ import contextlib
 import threading
 
 from neutron.extensions import securitygroup as sg_exc
+from neutron.objects import network as network_obj
+from neutron.objects import ports as port_obj
+from neutron.objects import securitygroup as sg_obj
+from neutron.objects import subnet as subnet_obj
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api import attributes
 from neutron_lib.api.definitions import portbindings
@@ -83,7 +87,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                                     marker, page_reverse)
 
     def delete_network(self, context, id):
-        with self._deleting(id):
+        with self._deleting(id), self._internal():
             return super().delete_network(context, id)
 
     def _copy_network(self, context, net_id: str) -> bool:
@@ -118,7 +122,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                                    marker, page_reverse)
 
     def delete_subnet(self, context, id):
-        with self._deleting(id):
+        with self._deleting(id), self._internal():
             return super().delete_subnet(context, id)
 
     def _copy_subnet(self, context, subnet_id: str) -> bool:
@@ -174,7 +178,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             default_sg=default_sg)
 
     def delete_security_group(self, context, id):
-        with self._deleting(id):
+        with self._deleting(id), self._internal():
             return super().delete_security_group(context, id)
 
     def _ensure_default_security_group(self, context, project_id):
@@ -207,6 +211,16 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def _copy_security_group_from(self, context, central_sg: dict,
                                   default: bool) -> None:
+        # Groups the rules refer to come first; then ML2 works inside.
+        for rule in central_sg.get('security_group_rules', []):
+            remote = rule.get('remote_group_id')
+            if remote and remote != central_sg['id']:
+                self._ensure(context, 'security_group', remote)
+        with self._internal():
+            self._create_security_group_copy(context, central_sg, default)
+
+    def _create_security_group_copy(self, context, central_sg: dict,
+                                    default: bool) -> None:
         admin = context.elevated()
         body = bottom.security_group_body(central_sg)
         try:
@@ -221,9 +235,6 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         for rule in created.get('security_group_rules', []):
             super().delete_security_group_rule(admin, rule['id'])
         for rule in central_sg.get('security_group_rules', []):
-            remote = rule.get('remote_group_id')
-            if remote and remote != central_sg['id']:
-                self._ensure(context, 'security_group', remote)
             super().create_security_group_rule(admin, {
                 'security_group_rule': self._with_defaults(
                     'security_group_rules',
@@ -269,7 +280,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             self._ensure_port_dependencies(context, central_port)
             local = dict(attrs)
             local.update(bottom.port_body(central_port))
-            created = super().create_port(context, {'port': local})
+            with self._internal():
+                created = super().create_port(context, {'port': local})
         except Exception:
             with excutils.save_and_reraise_exception():
                 if created_on_central:
@@ -309,8 +321,10 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             network_id=attrs['network_id'])
 
     def update_port(self, context, id, port):
-        original = super().get_port(context, id)
-        updated = super().update_port(context, id, port)
+        self._ensure(context, 'port', id)
+        with self._internal():
+            original = super().get_port(context, id)
+            updated = super().update_port(context, id, port)
         if (original.get(portbindings.HOST_ID) !=
                 updated.get(portbindings.HOST_ID) or
                 original.get(portbindings.VIF_TYPE) !=
@@ -329,7 +343,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                       'central: %s', port['id'], exc)
 
     def delete_port(self, context, id, l3_port_check=True):
-        with self._deleting(id):
+        with self._deleting(id), self._internal():
             try:
                 port = super().get_port(context, id)
             except n_exc.PortNotFound:
@@ -340,8 +354,9 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             self.central.delete('port', id)
 
     # -- copying ----------------------------------------------------------
-    _FINDERS = {'network': 'get_network', 'subnet': 'get_subnet',
-                'port': 'get_port', 'security_group': 'get_security_group'}
+    _OBJECTS = {'network': network_obj.Network, 'subnet': subnet_obj.Subnet,
+                'port': port_obj.Port,
+                'security_group': sg_obj.SecurityGroup}
     # resource -> (its NotFound error, the error's id argument)
     _NOT_FOUND = {'network': (n_exc.NetworkNotFound, 'net_id'),
                   'subnet': (n_exc.SubnetNotFound, 'subnet_id'),
@@ -351,9 +366,12 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
     def _ensure(self, context, resource: str, res_id: str,
                 missing_ok: bool = False) -> None:
         """Make sure the central ``resource`` exists here, same id."""
-        if (request_source.source_of(context) or self._is_deleting(res_id)
-                or self._exists(context, resource, res_id)):
-            # Central's own requests never trigger a call back to central.
+        if (getattr(self._local, 'internal', 0) or
+                request_source.source_of(context) or
+                self._is_deleting(res_id) or
+                self._exists(context, resource, res_id)):
+            # ML2's own lookups inside an operation, and central's own
+            # requests, never trigger a call to central.
             return
         copier = getattr(self, '_copy_' + resource)
         if not copier(context, res_id) and not missing_ok:
@@ -361,12 +379,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             raise not_found(**{arg: res_id})
 
     def _exists(self, context, resource: str, res_id: str) -> bool:
-        finder = getattr(super(), self._FINDERS[resource])
-        try:
-            finder(context.elevated(), res_id)
-        except self._NOT_FOUND[resource][0]:
-            return False
-        return True
+        return self._OBJECTS[resource].objects_exist(context.elevated(),
+                                                     id=res_id)
 
     _COLLECTIONS = {'network': 'networks', 'subnet': 'subnets',
                     'port': 'ports'}
@@ -374,8 +388,9 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
     def _create_copy(self, context, resource: str, body: dict) -> None:
         creator = getattr(super(), 'create_' + resource)
         try:
-            creator(context.elevated(), {resource: self._with_defaults(
-                self._COLLECTIONS[resource], body)})
+            with self._internal():
+                creator(context.elevated(), {resource: self._with_defaults(
+                    self._COLLECTIONS[resource], body)})
         except db_exc.DBDuplicateEntry:
             LOG.debug('%s %s was copied concurrently', resource, body['id'])
             return
@@ -388,6 +403,15 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         attributes.AttributeInfo(attributes.RESOURCES[collection]) \
             .fill_post_defaults(body, check_allow_post=False)
         return body
+
+    @contextlib.contextmanager
+    def _internal(self):
+        """ML2 works on what is already here: no lazy copies inside."""
+        self._local.internal = getattr(self._local, 'internal', 0) + 1
+        try:
+            yield
+        finally:
+            self._local.internal -= 1
 
     @contextlib.contextmanager
     def _copy_lock(self, res_id: str):
