@@ -38,6 +38,37 @@ api_opts = [
 ]
 
 
+# [xjob]: the job daemon and the library that submits jobs.
+xjob_opts = [
+    cfg.IntOpt('workers', default=2, min=1,
+               help='Job runner threads in one tricircle-xjob process.'),
+    cfg.FloatOpt('poll_interval', default=0.5, min=0.01,
+                 help='Seconds between looks for due jobs in the database '
+                      'when no wake-up message arrives.'),
+    cfg.FloatOpt('job_run_expire', default=180.0, min=1,
+                 help='A RUNNING job not heard of for this many seconds '
+                      'belongs to a dead runner and is taken over.'),
+    cfg.FloatOpt('retry_interval', default=5.0, min=0,
+                 help='Seconds before the first retry of a failed job; '
+                      'doubles with every failure.'),
+    cfg.FloatOpt('retry_max_interval', default=300.0, min=0,
+                 help='Longest wait between two retries of a failed job.'),
+    cfg.ListOpt('job_modules', default=[],
+                help='Extra Python modules defining job types (each with a '
+                     'JOB attribute), beside the built-in ones.'),
+    cfg.StrOpt('transport_url', secret=True,
+               help='oslo.messaging transport used to wake the job daemons '
+                    'when a job is submitted. Without it the daemons poll '
+                    'the database every poll_interval seconds.'),
+]
+
+
+def register_xjob_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
+    register_db_opts(conf)
+    register_client_opts(conf)
+    conf.register_opts(xjob_opts, group='xjob')
+
+
 def register_db_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
     conf.register_opts(db_opts)
 
@@ -52,17 +83,17 @@ local_plugin_opts = [
     cfg.StrOpt('local_region_name',
                help='Region name of this Neutron server, as registered in '
                     'the Admin API pods. Defaults to [nova] region_name.'),
-    cfg.URIOpt('central_neutron_url', schemes=['http', 'https'],
-               help='URL of the central Neutron server. If unset the '
-                    'endpoint of service type "network" in the region '
-                    '[client] central_region_name of the Keystone catalog '
-                    'is used.'),
 ]
 
 # [client]: how Tricircle processes reach Neutron servers (central or local).
 client_opts = [
     cfg.StrOpt('central_region_name', default='CentralRegion',
                help='Keystone region of the central Neutron server.'),
+    cfg.URIOpt('central_neutron_url', schemes=['http', 'https'],
+               deprecated_group='tricircle',
+               help='URL of the central Neutron server. If unset the '
+                    'endpoint of service type "network" in the region '
+                    'central_region_name of the Keystone catalog is used.'),
     cfg.FloatOpt('neutron_timeout', default=30.0, min=0.1,
                  help='Seconds to wait for one Neutron API request.'),
     cfg.DictOpt('region_endpoints', default={},
@@ -137,4 +168,5 @@ def list_opts():
     return [('DEFAULT', itertools.chain(db_opts, api_opts)),
             ('tricircle', itertools.chain(local_plugin_opts,
                                           central_plugin_opts)),
-            (CLIENT_GROUP, client_opts)]
+            (CLIENT_GROUP, client_opts),
+            ('xjob', xjob_opts)]

@@ -114,3 +114,22 @@ class CreationLockTimeout(n_exc.ServiceUnavailable):
 class CentralPodNotRegistered(n_exc.ServiceUnavailable):
     message = ('No central pod is registered in the Tricircle Admin API; '
                'register it (a pod with an empty az_name) first.')
+
+
+# -- jobs -----------------------------------------------------------------
+class JobNotFound(n_exc.NotFound):
+    message = 'Job %(job_id)s could not be found.'
+
+
+class JobNotDeletable(n_exc.BadRequest):
+    message = ('Job %(job_id)s is %(status)s; only NEW and FAIL jobs can be '
+               'deleted.')
+
+
+class JobNotRedoable(n_exc.BadRequest):
+    message = ('Job %(job_id)s is %(status)s; only NEW and FAIL jobs can be '
+               'redone.')
+
+
+class UnknownJobType(n_exc.BadRequest):
+    message = 'Unknown job type %(type)s; known types: %(known)s.'

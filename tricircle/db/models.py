@@ -113,6 +113,14 @@ class AsyncJob(Base):
     status: Mapped[str] = mapped_column(sa.String(36))
     resource_id: Mapped[str] = mapped_column(sa.String(127))
     extra_id: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    # Failed runs so far, the last error and when to retry (backoff).
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0,
+                                          server_default='0')
+    last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    next_run_at: Mapped[Optional[datetime.datetime]] = mapped_column(
+        sa.DateTime)
+    # The runner holding a RUNNING row (host:pid:thread), for operators.
+    worker: Mapped[Optional[str]] = mapped_column(sa.String(255))
 
 
 class AsyncJobLog(Base):
@@ -126,6 +134,9 @@ class AsyncJobLog(Base):
     timestamp: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime, default=utcnow, server_default=sa.func.now(),
         index=True)
+    # Failed runs before the one that succeeded.
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0,
+                                          server_default='0')
 
 
 class ShadowAgent(Base):

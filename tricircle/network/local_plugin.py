@@ -60,7 +60,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         self._local = threading.local()
         LOG.info('Tricircle local plugin serving region %s, central '
                  'Neutron at %s', self.region_name,
-                 cfg.CONF.tricircle.central_neutron_url or
+                 cfg.CONF.client.central_neutron_url or
                  '(Keystone catalog)')
 
     @property
@@ -68,7 +68,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if self._central is None:
             self._central = neutron_client.NeutronClient.from_conf(
                 'central Neutron',
-                endpoint=cfg.CONF.tricircle.central_neutron_url,
+                endpoint=cfg.CONF.client.central_neutron_url,
                 region_name=cfg.CONF.client.central_region_name,
                 headers={request_source.SOURCE_HEADER: self.region_name})
         return self._central

@@ -149,8 +149,8 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
             '%s:%s' % kv for kv in (region_urls or {}).items())}
     elif role == LOCAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_local'
-        sections['tricircle'] = {'local_region_name': name,
-                                 'central_neutron_url': central_url}
+        sections['tricircle'] = {'local_region_name': name}
+        sections['client'] = {'central_neutron_url': central_url}
     else:
         sections['DEFAULT']['core_plugin'] = 'ml2'
     return _write(os.path.join(etc_dir, 'neutron-%s.conf' % name), sections)

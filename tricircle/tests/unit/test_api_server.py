@@ -11,7 +11,7 @@ import urllib.request
 
 from tricircle.db.migration import cli as migration
 from tricircle.tests.unit.conftest import BIN_DIR
-from tricircle.tests.unit.conftest import free_port
+from tricircle.tests.conftest import free_port
 
 
 def _http(method: str, url: str, body=None) -> tuple[int, dict]:

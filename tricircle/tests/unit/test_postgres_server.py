@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tricircle.sandbox import postgres
-from tricircle.tests.unit.conftest import free_port
+from tricircle.tests.conftest import free_port
 
 pytestmark = pytest.mark.postgresql
 

@@ -1,0 +1,115 @@
+"""The job engine on SQLite and PostgreSQL, in one process."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from oslo_config import cfg
+
+from tricircle.common import config
+from tricircle.common import exceptions as t_exc
+from tricircle.db import jobs
+from tricircle.tests import xjob_probe
+from tricircle.xjob import api as xjob_api
+from tricircle.xjob import engine as xjob_engine
+from tricircle.xjob import registry
+
+
+@pytest.fixture
+def engine(db, tmp_path, monkeypatch):
+    config.register_xjob_opts(cfg.CONF)
+    cfg.CONF.set_override('retry_interval', 0, group='xjob')
+    monkeypatch.setenv('TRICIRCLE_PROBE_LOG', str(tmp_path / 'probe.log'))
+    monkeypatch.setenv('TRICIRCLE_PROBE_SLEEP', '0')
+    registry.register(xjob_probe.JOB)
+    yield xjob_engine.Engine(cfg.CONF, name='test')
+    cfg.CONF.clear_override('retry_interval', group='xjob')
+
+
+def _events(tmp_path) -> list[dict]:
+    with open(tmp_path / 'probe.log') as f:
+        return [json.loads(line) for line in f]
+
+
+def _drain(engine) -> int:
+    runs = 0
+    while engine.run_once():
+        runs += 1
+    return runs
+
+
+def test_queued_requests_coalesce_into_one_run(engine, tmp_path):
+    for _ in range(10):
+        xjob_api.submit('probe', {'name': 'a'}, 'p1')
+    xjob_api.submit('probe', {'name': 'b'}, 'p1')
+    assert _drain(engine) == 2
+    starts = [e for e in _events(tmp_path) if e['event'] == 'start']
+    assert sorted((e['name'], e['covers']) for e in starts) == [
+        ('a', 10), ('b', 1)]
+    assert jobs.list_all({'status': 'NEW'}) == []
+    logged = jobs.list_all({'status': 'SUCCESS'})
+    assert sorted(j['resource_id'] for j in logged) == ['a', 'b']
+
+
+def test_failing_job_is_retried_until_success(engine, tmp_path):
+    job = xjob_api.submit('probe', {'name': 'flaky-1'}, 'p1')
+    assert engine.run_once()
+    failed = jobs.get(job['id'])
+    assert failed['status'] == 'FAIL' and failed['attempts'] == 1
+    assert 'probe failure 1' in failed['last_error']
+    assert _drain(engine) == 3  # two more failures, then success
+    done = jobs.get(job['id'])
+    assert done['status'] == 'SUCCESS' and done['attempts'] == 3
+
+
+def test_running_key_is_not_claimed_twice(engine):
+    xjob_api.submit('probe', {'name': 'c'}, 'p1')
+    held = jobs.claim('probe', 'c', 'w1', expire=60)
+    assert held is not None
+    assert jobs.claim('probe', 'c', 'w2', expire=60) is None
+    assert not engine.run_once()
+    jobs.succeed(held)
+    assert jobs.list_all({'status': 'NEW'}) == []
+
+
+def test_expired_runner_is_taken_over(engine):
+    xjob_api.submit('probe', {'name': 'd'}, 'p1')
+    dead = jobs.claim('probe', 'd', 'w1', expire=60)
+    assert dead is not None
+    assert jobs.claim('probe', 'd', 'w2', expire=60) is None
+    taken = jobs.claim('probe', 'd', 'w2', expire=0)
+    assert taken is not None and taken.covers == dead.covers
+
+
+def test_request_during_a_run_gets_its_own_run(engine):
+    xjob_api.submit('probe', {'name': 'e'}, 'p1')
+    claim = jobs.claim('probe', 'e', 'w1', expire=60)
+    later = xjob_api.submit('probe', {'name': 'e'}, 'p1')
+    jobs.succeed(claim)
+    assert jobs.get(later['id'])['status'] == 'NEW'
+
+
+def test_submit_validates_type_and_resource(engine):
+    with pytest.raises(t_exc.UnknownJobType):
+        xjob_api.submit('nope', {'name': 'x'}, 'p1')
+    with pytest.raises(t_exc.InvalidInput):
+        xjob_api.submit('probe', {'name': 'x', 'other': 'y'}, 'p1')
+    with pytest.raises(t_exc.InvalidInput):
+        xjob_api.submit('probe', {'name': 'a#b'}, 'p1')
+    assert jobs.list_all({}) == []
+
+
+def test_delete_and_redo_rules(engine):
+    job = xjob_api.submit('probe', {'name': 'flaky-2'}, 'p1')
+    engine.run_once()
+    assert jobs.redo(job['id'])['status'] == 'FAIL'
+    claim = jobs.claim('probe', 'flaky-2', 'w1', expire=60)
+    running = [j for j in jobs.list_all({'status': 'RUNNING'})]
+    with pytest.raises(t_exc.JobNotDeletable):
+        jobs.delete(running[0]['id'])
+    with pytest.raises(t_exc.JobNotRedoable):
+        jobs.redo(running[0]['id'])
+    jobs.release(claim)
+    jobs.delete(job['id'])
+    with pytest.raises(t_exc.JobNotFound):
+        jobs.get(job['id'])

@@ -1,0 +1,32 @@
+"""Wake-up messages reach an idle daemon (in-process fake transport)."""
+from __future__ import annotations
+
+import threading
+
+from oslo_config import cfg
+
+from tricircle.common import config
+from tricircle.xjob import rpc
+
+
+def test_wake_sets_the_daemon_event():
+    config.register_xjob_opts(cfg.CONF)
+    cfg.CONF.set_override('transport_url', 'fake:/', group='xjob')
+    event = threading.Event()
+    server = rpc.start_listener(cfg.CONF, event, 'test-daemon')
+    try:
+        assert server is not None
+        assert not event.is_set()
+        rpc.wake()
+        assert event.wait(5)
+    finally:
+        server.stop()
+        server.wait()
+        cfg.CONF.clear_override('transport_url', group='xjob')
+        rpc._transport = None
+
+
+def test_without_transport_nothing_listens():
+    config.register_xjob_opts(cfg.CONF)
+    assert rpc.start_listener(cfg.CONF, threading.Event(), 'x') is None
+    rpc.wake()  # no transport: a no-op, never an error

@@ -1,0 +1,44 @@
+"""Submitting jobs: what the central plugin and the Admin API call.
+
+A job is written to the Tricircle DB first (durable), then the daemons are
+woken if a message transport is configured; otherwise they find it on
+their next poll.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from tricircle.db import jobs
+from tricircle.xjob import registry
+from tricircle.xjob import rpc
+
+
+def submit(job_type: str, resource: dict[str, str],
+           project_id: str | None) -> dict[str, Any]:
+    """Register a job request; returns its public view."""
+    jt = registry.get(job_type)
+    row = jobs.submit(jt.name, registry.resource_id(jt, resource),
+                      project_id)
+    rpc.wake()
+    return public_view(row)
+
+
+def public_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A job as the Admin API shows it."""
+    try:
+        resource = registry.resource_of(registry.get(row['type']),
+                                        row['resource_id'])
+    except Exception:  # a type no longer known still shows its raw id
+        resource = {'id': row['resource_id']}
+    timestamp = row['timestamp']
+    return {
+        'id': row['id'],
+        'project_id': row.get('project_id'),
+        'type': row['type'],
+        'timestamp': timestamp.isoformat() if hasattr(
+            timestamp, 'isoformat') else timestamp,
+        'status': row['status'],
+        'resource': resource,
+        'attempts': row.get('attempts') or 0,
+        'last_error': row.get('last_error'),
+    }

@@ -1,0 +1,114 @@
+"""Run due jobs: claim a key, run its handler, record the outcome."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import traceback
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.common import neutron_client
+from tricircle.db import api as db_api
+from tricircle.db import jobs
+from tricircle.network import request_source
+from tricircle.xjob import registry
+
+LOG = logging.getLogger(__name__)
+
+
+class JobContext:
+    """What a handler may use: region clients, central, more jobs."""
+
+    def __init__(self, engine: Engine, claim: jobs.Claim) -> None:
+        self._engine = engine
+        self.claim = claim
+        self.project_id = claim.project_id
+
+    def region_client(self, region: str) -> neutron_client.NeutronClient:
+        return self._engine.region_client(region)
+
+    def central_client(self) -> neutron_client.NeutronClient:
+        return self._engine.central_client()
+
+    def region_of_pod(self, pod_id: str) -> str:
+        return db_api.get_pod(pod_id)['region_name']
+
+    def submit(self, job_type: str, resource: dict) -> dict:
+        from tricircle.xjob import api as xjob_api
+        return xjob_api.submit(job_type, resource, self.project_id)
+
+    def heartbeat(self) -> None:
+        """Call during long work so the run is not taken over."""
+        jobs.heartbeat(self.claim)
+
+
+class Engine:
+    def __init__(self, conf: cfg.ConfigOpts = cfg.CONF,
+                 name: str | None = None) -> None:
+        self.conf = conf
+        self.name = name or '%s:%d' % (socket.gethostname(), os.getpid())
+        self._clients: dict[str, neutron_client.NeutronClient] = {}
+        self._central: neutron_client.NeutronClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _expire(self) -> float:
+        return self.conf.xjob.job_run_expire
+
+    def run_once(self, worker: str = '') -> bool:
+        """Run one due job if there is one; True if a job ran."""
+        for job_type, res_id in jobs.runnable_keys(self._expire):
+            claim = jobs.claim(job_type, res_id, self.name + worker,
+                               self._expire)
+            if claim is not None:
+                self.run(claim)
+                return True
+        return False
+
+    def run(self, claim: jobs.Claim) -> None:
+        try:
+            job_type = registry.get(claim.type)
+            resource = registry.resource_of(job_type, claim.resource_id)
+            LOG.info('running %s %s (%d requests, %d failures before)',
+                     claim.type, resource, len(claim.covers),
+                     claim.attempts)
+            job_type.handler(JobContext(self, claim), resource)
+        except Exception as exc:  # any failure is recorded and retried
+            delay = self.retry_delay(claim.attempts)
+            LOG.warning('job %s %s failed (attempt %d), retry in %.0fs: %s',
+                        claim.type, claim.resource_id, claim.attempts + 1,
+                        delay, exc)
+            LOG.debug('%s', traceback.format_exc())
+            jobs.fail(claim, '%s: %s' % (type(exc).__name__, exc), delay)
+        else:
+            jobs.succeed(claim)
+            LOG.info('job %s %s succeeded', claim.type, claim.resource_id)
+
+    def retry_delay(self, attempts: int) -> float:
+        group = self.conf.xjob
+        return min(group.retry_max_interval,
+                   group.retry_interval * (2 ** attempts))
+
+    def central_client(self) -> neutron_client.NeutronClient:
+        with self._lock:
+            if self._central is None:
+                self._central = neutron_client.NeutronClient.from_conf(
+                    'central Neutron',
+                    endpoint=self.conf.client.central_neutron_url,
+                    region_name=self.conf.client.central_region_name)
+            return self._central
+
+    def region_client(self, region: str) -> neutron_client.NeutronClient:
+        with self._lock:
+            if region not in self._clients:
+                self._clients[region] = (
+                    neutron_client.NeutronClient.from_conf(
+                        '%s Neutron' % region,
+                        endpoint=self.conf.client.region_endpoints.get(
+                            region),
+                        region_name=region,
+                        headers={request_source.SOURCE_HEADER:
+                                 self.conf.client.central_region_name}))
+            return self._clients[region]

@@ -1,0 +1,70 @@
+"""The ``tricircle-xjob`` daemon: worker threads running due jobs."""
+from __future__ import annotations
+
+import signal
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.xjob import engine as xjob_engine
+from tricircle.xjob import registry
+from tricircle.xjob import rpc
+
+LOG = logging.getLogger(__name__)
+
+
+class XJobService:
+    def __init__(self, conf: cfg.ConfigOpts = cfg.CONF) -> None:
+        self.conf = conf
+        registry.load(conf.xjob.job_modules)
+        self.engine = xjob_engine.Engine(conf)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._listener = None
+
+    def start(self) -> None:
+        self._listener = rpc.start_listener(self.conf, self._wake,
+                                            self.engine.name)
+        for i in range(self.conf.xjob.workers):
+            thread = threading.Thread(target=self._work, args=('/%d' % i,),
+                                      name='xjob-worker-%d' % i, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        LOG.info('tricircle-xjob %s started: %d workers, job types %s, %s',
+                 self.engine.name, len(self._threads),
+                 ', '.join(t.name for t in registry.all_types()),
+                 'woken by messages' if self._listener else
+                 'polling every %.2fs' % self.conf.xjob.poll_interval)
+
+    def _work(self, worker: str) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.engine.run_once(worker):
+                    continue
+            except Exception:  # the DB may be briefly unavailable
+                LOG.exception('job loop error; retrying')
+            self._wake.wait(self.conf.xjob.poll_interval)
+            self._wake.clear()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the jobs in hand, then return."""
+        self._stop.set()
+        self._wake.set()
+        if self._listener is not None:
+            self._listener.stop()
+        for thread in self._threads:
+            thread.join(timeout)
+        LOG.info('tricircle-xjob %s stopped', self.engine.name)
+
+    def wait(self) -> None:
+        done = threading.Event()
+
+        def _signal(signum, frame):
+            LOG.info('signal %d received', signum)
+            done.set()
+        signal.signal(signal.SIGTERM, _signal)
+        signal.signal(signal.SIGINT, _signal)
+        done.wait()
+        self.stop()
