@@ -28,6 +28,7 @@ from tricircle.db import creation_lock
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
+from tricircle.xjob import api as xjob_api
 
 LOG = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def __init__(self) -> None:
         config.register_central_plugin_opts(cfg.CONF)
+        config.register_xjob_opts(cfg.CONF)
         config.apply_central_type_options(cfg.CONF)
         super().__init__()
         self._clients: dict[str, neutron_client.NeutronClient] = {}
@@ -66,6 +68,15 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         db_api.ensure_routing(top_id=res_id, bottom_id=res_id,
                               pod_id=pod['pod_id'], project_id=project_id,
                               resource_type=resource_type)
+
+    def _submit_per_region(self, job_type: str, resource_type: str,
+                           res_id: str, project_id: str) -> None:
+        """One job per region holding a copy (durable; retried)."""
+        key = resource_type + '_id'
+        for routing in db_api.list_routings({'top_id': res_id,
+                                             'resource_type': resource_type}):
+            xjob_api.submit(job_type, {'pod_id': routing['pod_id'],
+                                       key: res_id}, project_id)
 
     def _regions_holding(self, resource_type: str, res_id: str) -> list[str]:
         routings = db_api.list_routings({'top_id': res_id,
@@ -144,12 +155,9 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
     def update_network(self, context, id, network):
         original = super().get_network(context, id)
         updated = super().update_network(context, id, network)
-        changes = bottom.updated_attrs(original, updated,
-                                       bottom.NETWORK_UPDATABLE)
-        if changes:
-            self._in_every_region(
-                'network', id,
-                lambda c: c.update('network', id, changes), 'update')
+        if bottom.updated_attrs(original, updated, bottom.NETWORK_UPDATABLE):
+            self._submit_per_region('update_network', 'network', id,
+                                    updated['project_id'])
         return updated
 
     def delete_network(self, context, id):
@@ -225,12 +233,9 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                 not self._reserved_ports(context, id,
                                          bottom.RESERVED_DHCP_DEVICE):
             self._reserve_dhcp_port(context, updated)
-        changes = bottom.updated_attrs(original, updated,
-                                       bottom.SUBNET_UPDATABLE)
-        if changes:
-            self._in_every_region(
-                'subnet', id, lambda c: c.update('subnet', id, changes),
-                'update')
+        if bottom.updated_attrs(original, updated, bottom.SUBNET_UPDATABLE):
+            self._submit_per_region('update_subnet', 'subnet', id,
+                                    updated['project_id'])
         return updated
 
     def delete_subnet(self, context, id):
@@ -306,28 +311,27 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             LOG.info('port %s bound in %s on host %r', id, region,
                      attrs.get(portbindings.HOST_ID))
             return updated
-        changes = bottom.updated_attrs(original, updated,
-                                       bottom.PORT_UPDATABLE)
-        if changes:
-            self._in_every_region(
-                'port', id, lambda c: c.update('port', id, changes),
-                'update')
+        if bottom.updated_attrs(original, updated, bottom.PORT_UPDATABLE):
+            self._submit_per_region('update_port', 'port', id,
+                                    updated['project_id'])
         return updated
 
     def delete_port(self, context, id, l3_port_check=True):
         # Central first: a region deleting its copy of a VM port deletes
         # the central port too, and must find it gone.
         caller = request_source.source_of(context)
-        targets = [r for r in self._regions_holding('port', id)
-                   if r != caller]
+        port = super().get_port(context, id)
+        pods = [r['pod_id'] for r in db_api.list_routings(
+            {'top_id': id, 'resource_type': 'port'})]
+        caller_pod = db_api.get_pod_by_region(caller) if caller else None
         super().delete_port(context, id, l3_port_check=l3_port_check)
         db_api.delete_routings({'top_id': id, 'resource_type': 'port'})
-        for region in targets:
-            try:
-                self.region_client(region).delete('port', id)
-            except n_exc.NeutronException as exc:
-                LOG.error('deleting port %s in %s failed: %s', id, region,
-                          exc)
+        for pod_id in pods:
+            if caller_pod is None or pod_id != caller_pod['pod_id']:
+                # Durable: a region that is down now gets it later.
+                xjob_api.submit('port_delete',
+                                {'pod_id': pod_id, 'port_id': id},
+                                port['project_id'])
 
     # -- security groups --------------------------------------------------
     def get_security_group(self, context, id, fields=None, project_id=None):

@@ -58,6 +58,20 @@ def wait_http(url: str, pid: int, timeout: float, log_path: str) -> float:
         time.sleep(0.1)
 
 
+def wait_log(log_path: str, text: str, pid: int, timeout: float) -> float:
+    """Wait until ``text`` appears in a process's log (no HTTP port)."""
+    start = time.monotonic()
+    while text not in tail(log_path, 200):
+        if not is_running(pid):
+            raise ProcessError('process %d died; see %s:\n%s' % (
+                pid, log_path, tail(log_path)))
+        if time.monotonic() - start > timeout:
+            raise ProcessError('process %d did not log %r within %.0f s; '
+                               'see %s' % (pid, text, timeout, log_path))
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
 def is_running(pid: int) -> bool:
     try:
         proc = psutil.Process(pid)

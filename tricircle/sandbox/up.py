@@ -186,6 +186,7 @@ class Up:
             self.state.regions[region] = {'neutron': region_urls[region]}
         if not self.state.plain:
             self._add_admin_api()
+            self._add_xjob(central_url, region_urls)
 
     def _add_admin_api(self) -> None:
         port = processes.free_port()
@@ -200,6 +201,23 @@ class Up:
             [_bin('tricircle-api'), '--config-file', conf], url,
             os.path.join(self.logs, 'tricircle-api.log'))
         self.state.admin_api = url
+
+    def _add_xjob(self, central_url: str,
+                  region_urls: dict[str, str]) -> None:
+        conf = os.path.join(self.etc, 'tricircle-xjob.conf')
+        with open(conf, 'w') as f:
+            f.write('[DEFAULT]\ntricircle_db_connection = %s\n'
+                    '[client]\ncentral_neutron_url = %s\n'
+                    'central_region_name = %s\nregion_endpoints = %s\n'
+                    '[xjob]\nworkers = 2\npoll_interval = 0.2\n'
+                    'retry_interval = 1\nretry_max_interval = 30\n'
+                    % (self.db_urls['tricircle'], central_url,
+                       sb_state.CENTRAL_REGION,
+                       ','.join('%s:%s' % kv for kv in region_urls.items())))
+        # No HTTP port: ready when it logs that it started.
+        self.servers['tricircle-xjob'] = (
+            [_bin('tricircle-xjob'), '--config-file', conf], None,
+            os.path.join(self.logs, 'tricircle-xjob.log'))
 
     def _add_neutron(self, name: str, port: int, confs: list[str],
                      serialize: bool) -> None:
@@ -220,8 +238,11 @@ class Up:
 
         def _wait(name):
             _argv, url, log = self.servers[name]
-            return name, processes.wait_http(url, self.state.pids[name],
-                                             START_TIMEOUT, log)
+            pid = self.state.pids[name]
+            if url is None:
+                return name, processes.wait_log(log, 'started', pid,
+                                                START_TIMEOUT)
+            return name, processes.wait_http(url, pid, START_TIMEOUT, log)
         with concurrent.futures.ThreadPoolExecutor(len(self.servers)) as ex:
             for name, waited in ex.map(_wait, list(self.servers)):
                 self.out('        %-22s answers after %.1fs' % (name,

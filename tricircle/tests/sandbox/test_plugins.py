@@ -2,6 +2,7 @@
 addresses and segments from central."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import netaddr
@@ -14,6 +15,13 @@ from tricircle.network import bottom
 
 def _name(prefix: str) -> str:
     return '%s-%s' % (prefix, uuid.uuid4().hex[:6])
+
+
+def _eventually(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, 'not within %.0fs' % timeout
+        time.sleep(0.1)
 
 
 def _routings(sandbox, top_id: str) -> list:
@@ -126,10 +134,11 @@ def test_update_on_central_reaches_regional_copies(central, regions):
         region.network.get_network(net.id)
     central.network.update_network(net.id, description='changed centrally',
                                    admin_state_up=False)
+    # Pushed by update_network jobs that tricircle-xjob runs.
     for region in regions.values():
-        copy = region.network.get_network(net.id)
-        assert copy.description == 'changed centrally'
-        assert copy.is_admin_state_up is False
+        _eventually(lambda: region.network.get_network(net.id).description
+                    == 'changed centrally')
+        assert region.network.get_network(net.id).is_admin_state_up is False
 
 
 def test_security_group_copied_with_central_rules(central, regions):
@@ -194,3 +203,18 @@ def test_segment_exhaustion_is_clean(central, regions):
     finally:
         for net in created:
             central.network.delete_network(net.id)
+
+
+def test_port_deleted_on_central_goes_from_regions_by_job(central, regions):
+    net = central.network.create_network(name=_name('net'))
+    central.network.create_subnet(network_id=net.id, cidr='10.55.0.0/24',
+                                  ip_version=4)
+    port = central.network.create_port(network_id=net.id)
+    for region in regions.values():
+        assert region.network.get_port(port.id).id == port.id
+    central.network.delete_port(port.id)
+
+    def gone_everywhere():
+        return all(region.network.find_port(port.id) is None
+                   for region in regions.values())
+    _eventually(gone_everywhere)
