@@ -17,10 +17,13 @@ from oslo_log import log as logging
 
 from tricircle.api import auth
 from tricircle.api import policy
+from tricircle.api.controllers import jobs
 from tricircle.api.controllers import pods
 from tricircle.api.controllers import root
+from tricircle.api.controllers import routings
 from tricircle.common import config
 from tricircle.common import exceptions as t_exc
+from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
 
@@ -55,9 +58,22 @@ class AdminAPI:
         pods_ctl = pods.PodsController()
         self._connect('/', root_ctl, GET='versions')
         self._connect('/v1.0', root_ctl, GET='v1')
+        self._connect('/v1.0/openapi.json', root_ctl, GET='openapi')
         self._connect('/v1.0/pods', pods_ctl, GET='index', POST='create')
         self._connect('/v1.0/pods/{pod_id}', pods_ctl, GET='show',
                       DELETE='delete')
+        routings_ctl = routings.RoutingsController()
+        self._connect('/v1.0/routings', routings_ctl, GET='index',
+                      POST='create')
+        self._connect('/v1.0/routings/{routing_id}', routings_ctl,
+                      GET='show', PUT='update', DELETE='delete')
+        jobs_ctl = jobs.JobsController()
+        self._connect('/v1.0/jobs', jobs_ctl, GET='index', POST='create')
+        # Fixed paths before '{job_id}': Routes matches in order.
+        self._connect('/v1.0/jobs/detail', jobs_ctl, GET='index')
+        self._connect('/v1.0/jobs/schemas', jobs_ctl, GET='schemas')
+        self._connect('/v1.0/jobs/{job_id}', jobs_ctl, GET='show',
+                      PUT='redo', DELETE='delete')
 
     def _connect(self, path: str, controller: object, **actions: str) -> None:
         # No method conditions here: a known path with another method
@@ -116,6 +132,8 @@ def setup_app(conf: cfg.ConfigOpts = cfg.CONF) -> Any:
     The Tricircle DB is read from ``cfg.CONF`` (tricircle.db.core).
     """
     config.register_api_opts(conf)
+    config.register_xjob_opts(conf)  # submitting jobs wakes the daemons
+    registry.load(conf.xjob.job_modules)
     policy.reset()
     policy.get_enforcer(conf)
     return auth.wrap(AdminAPI(), conf)

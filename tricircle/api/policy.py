@@ -36,6 +36,7 @@ _ACTIONS = {
         ('list', 'GET', '/v1.0/jobs', 'List jobs.'),
         ('schema_list', 'GET', '/v1.0/jobs/schemas',
          'List job schemas (also guards showing one job).'),
+        ('show', 'GET', '/v1.0/jobs/{id}', 'Show a job.'),
         ('redo', 'PUT', '/v1.0/jobs/{id}', 'Redo a job.'),
         ('delete', 'DELETE', '/v1.0/jobs/{id}', 'Delete a job.'),
     ],

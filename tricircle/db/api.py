@@ -200,6 +200,29 @@ def get_routing(routing_id: int) -> dict[str, Any]:
         return routing.to_dict()
 
 
+def update_routing(routing_id: int, values: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """Change a routing's columns; the id and timestamps stay."""
+    values = {k: v for k, v in values.items()
+              if k in ROUTING_FIELDS and k not in ('id', 'created_at',
+                                                   'updated_at')}
+    try:
+        with core.session_scope() as session:
+            routing = session.get(models.ResourceRouting, routing_id)
+            if routing is None:
+                raise t_exc.RoutingNotFound(routing_id=routing_id)
+            for key, value in values.items():
+                setattr(routing, key, value)
+            session.flush()
+            return routing.to_dict()
+    except db_exc.DBDuplicateEntry:
+        raise t_exc.DuplicateRouting(
+            resource_type=values.get('resource_type'),
+            top_id=values.get('top_id'), pod_id=values.get('pod_id')) from None
+    except db_exc.DBReferenceError:
+        raise t_exc.PodNotFound(pod_id=values.get('pod_id')) from None
+
+
 def get_bottom_id(top_id: str, pod_id: str,
                   resource_type: str) -> str | None:
     """The pod's id for a top resource; None if absent or being created."""

@@ -7,9 +7,11 @@ exceptions from ``tricircle.common.exceptions``.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any, Iterable
 
 import webob
+from oslo_config import cfg
 
 from tricircle.common import exceptions as t_exc
 
@@ -53,3 +55,52 @@ def query_filters(req: webob.Request,
         values = req.GET.getall(key)
         filters[key] = values[0] if len(values) == 1 else values
     return filters
+
+
+def integer(value: Any, name: str) -> int:
+    """``value`` as an int; 400 naming the parameter otherwise."""
+    if isinstance(value, list):
+        raise t_exc.InvalidInput(reason='%s may be given once' % name)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise t_exc.InvalidInput(
+            reason='%s must be an integer' % name) from None
+
+
+def page_size(raw: Any) -> int:
+    """``limit`` as the original read it: absent or <= 0 means the max."""
+    limit_max = cfg.CONF.pagination_max_limit
+    if raw is None:
+        return limit_max
+    limit = integer(raw, 'limit')
+    return limit_max if limit <= 0 else min(limit, limit_max)
+
+
+def paginate(rows: list[dict[str, Any]], limit: int, marker: Any,
+             kind: str) -> tuple[list[dict[str, Any]], Any]:
+    """The page after ``marker`` and the next marker (None on the last)."""
+    start = 0
+    if marker is not None:
+        ids = [r['id'] for r in rows]
+        if marker not in ids:
+            raise t_exc.InvalidInput(reason='marker %s is not a %s of this '
+                                     'list' % (marker, kind))
+        start = ids.index(marker) + 1
+    page = rows[start:start + limit]
+    more = start + limit < len(rows) and page
+    return page, (page[-1]['id'] if more else None)
+
+
+def next_link(req: webob.Request, query: dict[str, Any], limit: int,
+              marker: Any) -> dict[str, str]:
+    params = dict(query, limit=limit, marker=marker)
+    return {'rel': 'next', 'href': '%s?%s' % (
+        req.path_url, urllib.parse.urlencode(sorted(params.items()),
+                                             doseq=True))}
+
+
+def timestamps(row: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """``row`` with its datetime ``fields`` in ISO 8601, as JSON needs."""
+    return dict(row, **{f: row[f].isoformat() if row.get(f) else row.get(f)
+                        for f in fields})

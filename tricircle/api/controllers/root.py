@@ -31,3 +31,9 @@ class RootController:
         links = [{'rel': 'self', 'href': url}]
         links += [{'rel': name, 'href': url + name} for name in RESOURCES]
         return 200, {'version': dict(VERSION, links=links)}
+
+    def openapi(self, req: webob.Request,
+                context: o_context.RequestContext) -> base.Result:
+        # Imported here: the document imports this module for VERSION.
+        from tricircle.api import openapi
+        return 200, openapi.document()
