@@ -256,6 +256,42 @@ def delete_routings(filters: dict[str, Any]) -> int:
     return count
 
 
+# -- shadow agents --------------------------------------------------------
+def ensure_shadow_agent(pod_id: str, host: str, agent_type: str,
+                        tunnel_ip: str) -> dict[str, Any]:
+    """Record (or move) the tunnel endpoint of a host of a pod."""
+    stmt = sa.select(models.ShadowAgent).where(
+        models.ShadowAgent.pod_id == pod_id,
+        models.ShadowAgent.host == host,
+        models.ShadowAgent.type == agent_type)
+    for _attempt in range(2):  # a concurrent insert wins the first time
+        try:
+            with core.session_scope() as session:
+                agent = session.scalars(stmt).one_or_none()
+                if agent is None:
+                    agent = models.ShadowAgent(
+                        id=str(uuid.uuid4()), pod_id=pod_id,
+                        host=host, type=agent_type, tunnel_ip=tunnel_ip)
+                    session.add(agent)
+                elif agent.tunnel_ip != tunnel_ip:
+                    agent.tunnel_ip = tunnel_ip
+                session.flush()
+                return agent.to_dict()
+        except db_exc.DBDuplicateEntry:
+            continue
+    raise db_exc.DBDuplicateEntry(columns=['pod_id', 'host', 'type'])
+
+
+def list_shadow_agents(filters: dict[str, Any] | None = None
+                       ) -> list[dict[str, Any]]:
+    stmt = sa.select(models.ShadowAgent).where(*_where(
+        models.ShadowAgent, filters, ('pod_id', 'host', 'type',
+                                      'tunnel_ip'))).order_by(
+        models.ShadowAgent.host)
+    with core.session_scope() as session:
+        return [a.to_dict() for a in session.scalars(stmt)]
+
+
 # -- deleting resources ---------------------------------------------------
 def add_deleting(resource_id: str, resource_type: str) -> None:
     """Mark a central delete as started; ResourceIsInDeleting if it is."""

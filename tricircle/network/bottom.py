@@ -18,6 +18,12 @@ GATEWAY_PORT_NAME = 'interface_%s_%s'       # % (region, subnet id)
 RESERVED_DHCP_DEVICE = 'reserved_dhcp_port'
 RESERVED_GATEWAY_DEVICE = 'reserved_gateway_port'
 RESERVED_DEVICES = (RESERVED_DHCP_DEVICE, RESERVED_GATEWAY_DEVICE)
+# A port of another region, copied so that this region tunnels to it.
+SHADOW_DEVICE_OWNER = 'compute:shadow'
+SHADOW_PORT_NAME = 'shadow_port_%s'          # % central port id
+# binding:profile keys of a reported binding (and of a shadow port).
+PROFILE_REGION = 'region'
+PROFILE_TUNNEL_IP = 'tunnel_ip'
 
 _PROVIDER_ATTRS = (provider_net.NETWORK_TYPE, provider_net.PHYSICAL_NETWORK,
                    provider_net.SEGMENTATION_ID)
@@ -94,6 +100,50 @@ def port_body(central_port: dict) -> dict:
     return body
 
 
+def shadow_port_body(central_port: dict) -> dict:
+    """The shadow of a port bound in another region, for a region's API.
+
+    Neutron's API takes no id: the name carries it to the local plugin.
+    """
+    profile = central_port.get(portbindings.PROFILE) or {}
+    return {
+        'name': SHADOW_PORT_NAME % central_port['id'],
+        'network_id': central_port['network_id'],
+        'project_id': central_port['project_id'],
+        'mac_address': central_port['mac_address'],
+        'fixed_ips': [{'subnet_id': ip['subnet_id'],
+                       'ip_address': ip['ip_address']}
+                      for ip in central_port['fixed_ips']],
+        'device_owner': SHADOW_DEVICE_OWNER,
+        'device_id': central_port.get('device_id') or '',
+        'admin_state_up': True,
+        'security_groups': [],
+        'port_security_enabled': False,
+        portbindings.HOST_ID: central_port[portbindings.HOST_ID],
+        portbindings.PROFILE: {
+            PROFILE_REGION: profile.get(PROFILE_REGION),
+            PROFILE_TUNNEL_IP: profile.get(PROFILE_TUNNEL_IP)},
+    }
+
+
+def shadow_port_id(name: str) -> str | None:
+    """The central id a shadow port's name carries, or None."""
+    prefix = SHADOW_PORT_NAME % ''
+    return name[len(prefix):] if name and name.startswith(prefix) else None
+
+
+def remote_binding(central_port: dict) -> tuple[str, str, str] | None:
+    """(region, host, tunnel_ip) of a port a region reported bound."""
+    profile = central_port.get(portbindings.PROFILE) or {}
+    host = central_port.get(portbindings.HOST_ID)
+    region = profile.get(PROFILE_REGION)
+    tunnel_ip = profile.get(PROFILE_TUNNEL_IP)
+    if not (host and region and tunnel_ip) or \
+            central_port.get('device_owner') == SHADOW_DEVICE_OWNER:
+        return None
+    return region, host, tunnel_ip
+
+
 def dhcp_port_body(central_dhcp_port: dict) -> dict:
     body = port_body(central_dhcp_port)
     body['device_owner'] = n_const.DEVICE_OWNER_DHCP
@@ -114,12 +164,14 @@ def security_group_rule_body(rule: dict) -> dict:
                         'description'))
 
 
-def binding_report(region: str, port: dict) -> dict:
+def binding_report(region: str, port: dict,
+                   tunnel_ip: str | None = None) -> dict:
     """What a region tells central about a port it bound (or unbound)."""
     return {
         portbindings.HOST_ID: port.get(portbindings.HOST_ID) or '',
         portbindings.PROFILE: {
-            'region': region,
+            PROFILE_REGION: region,
+            PROFILE_TUNNEL_IP: tunnel_ip,
             'vif_type': port.get(portbindings.VIF_TYPE),
             'vif_details': port.get(portbindings.VIF_DETAILS) or {},
             'vnic_type': port.get(portbindings.VNIC_TYPE),

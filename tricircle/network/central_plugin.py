@@ -27,6 +27,7 @@ from tricircle.db import api as db_api
 from tricircle.db import creation_lock
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
+from tricircle.network import host_mech_driver as host_mech
 from tricircle.network import request_source
 from tricircle.xjob import api as xjob_api
 
@@ -310,6 +311,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if region:
             LOG.info('port %s bound in %s on host %r', id, region,
                      attrs.get(portbindings.HOST_ID))
+            self._binding_changed(original, updated)
             return updated
         if bottom.updated_attrs(original, updated, bottom.PORT_UPDATABLE):
             self._submit_per_region('update_port', 'port', id,
@@ -326,12 +328,34 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         caller_pod = db_api.get_pod_by_region(caller) if caller else None
         super().delete_port(context, id, l3_port_check=l3_port_check)
         db_api.delete_routings({'top_id': id, 'resource_type': 'port'})
+        if bottom.remote_binding(port):
+            # Its shadows in other regions go too.
+            self._submit_shadow_setup(port['network_id'], port['project_id'])
         for pod_id in pods:
             if caller_pod is None or pod_id != caller_pod['pod_id']:
                 # Durable: a region that is down now gets it later.
                 xjob_api.submit('port_delete',
                                 {'pod_id': pod_id, 'port_id': id},
                                 port['project_id'])
+
+    def _binding_changed(self, original: dict, updated: dict) -> None:
+        """A region bound (or unbound, or moved) a port: record the host's
+        tunnel endpoint and bring every region's shadows in line."""
+        binding = bottom.remote_binding(updated)
+        if binding:
+            region, host, tunnel_ip = binding
+            pod = db_api.get_pod_by_region(region)
+            if pod is None:
+                raise t_exc.UnknownRegion(region=region)
+            db_api.ensure_shadow_agent(pod['pod_id'], host,
+                                       host_mech.AGENT_TYPE, tunnel_ip)
+        if binding or bottom.remote_binding(original):
+            self._submit_shadow_setup(updated['network_id'],
+                                      updated['project_id'])
+
+    def _submit_shadow_setup(self, network_id: str, project_id: str) -> None:
+        xjob_api.submit('shadow_port_setup', {'network_id': network_id},
+                        project_id)
 
     # -- security groups --------------------------------------------------
     def get_security_group(self, context, id, fields=None, project_id=None):

@@ -31,6 +31,7 @@ from tricircle.common import neutron_client
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
+from tricircle.network import shadow
 
 LOG = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def _ids(filters) -> list[str]:
 
 def _is_vm_port(port: dict) -> bool:
     owner = port.get('device_owner') or ''
-    return owner.startswith('compute:') and owner != 'compute:shadow'
+    return owner.startswith('compute:') and not shadow.is_shadow(port)
 
 
 class TricirclePlugin(ml2_plugin.Ml2Plugin):
@@ -274,6 +275,10 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def create_port(self, context, port):
         attrs = port['port']
+        if request_source.source_of(context) and shadow.is_shadow(attrs):
+            with self._internal():
+                return shadow.create_shadow_port(
+                    self, context, attrs, super().create_port)
         self._ensure(context, 'network', attrs['network_id'])
         central_port, created_on_central = self._central_port_for(attrs)
         try:
@@ -287,7 +292,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                 if created_on_central:
                     self.central.delete('port', central_port['id'])
         if created.get(portbindings.HOST_ID):
-            self._report_binding(created)
+            self._report_binding(context, created)
         return created
 
     def _central_port_for(self, attrs: dict) -> tuple[dict, bool]:
@@ -325,17 +330,21 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         with self._internal():
             original = super().get_port(context, id)
             updated = super().update_port(context, id, port)
+        if shadow.is_shadow(updated):
+            return updated
         if (original.get(portbindings.HOST_ID) !=
                 updated.get(portbindings.HOST_ID) or
                 original.get(portbindings.VIF_TYPE) !=
                 updated.get(portbindings.VIF_TYPE)):
-            self._report_binding(updated)
+            self._report_binding(context, updated)
         return updated
 
-    def _report_binding(self, port: dict) -> None:
+    def _report_binding(self, context, port: dict) -> None:
+        host = port.get(portbindings.HOST_ID)
+        tunnel_ip = host and shadow.agent_tunnel_ip(self, context, host)
         try:
             self.central.update('port', port['id'], bottom.binding_report(
-                self.region_name, port))
+                self.region_name, port, tunnel_ip))
         except n_exc.NeutronException as exc:
             # The local change stands; central shows the old binding
             # until the next report.

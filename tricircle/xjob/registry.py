@@ -18,6 +18,7 @@ BUILTIN_MODULES = (
     'tricircle.xjob.jobs.update_subnet',
     'tricircle.xjob.jobs.update_port',
     'tricircle.xjob.jobs.port_delete',
+    'tricircle.xjob.jobs.shadow_port_setup',
 )
 
 

@@ -1,0 +1,107 @@
+"""The logic of shadow ports: bodies, and one region's convergence."""
+from __future__ import annotations
+
+from tricircle.common import neutron_client
+from tricircle.network import bottom
+from tricircle.xjob.jobs import shadow_port_setup as job
+
+
+def central_port(pid: str, region: str, host: str, ip: str = '10.0.0.5',
+                 tunnel: str = '172.30.1.1') -> dict:
+    return {'id': pid, 'network_id': 'net', 'project_id': 'p',
+            'mac_address': 'fa:16:3e:00:00:%s' % pid[-2:],
+            'fixed_ips': [{'subnet_id': 's', 'ip_address': ip}],
+            'device_owner': 'compute:nova', 'device_id': 'vm',
+            'binding:host_id': host,
+            'binding:profile': {'region': region, 'tunnel_ip': tunnel}}
+
+
+def test_shadow_body_carries_id_mac_ip_and_remote_host():
+    port = central_port('port-01', 'RegionTwo', 'RegionTwo-h1')
+    body = bottom.shadow_port_body(port)
+    assert bottom.shadow_port_id(body['name']) == 'port-01'
+    assert body['mac_address'] == port['mac_address']
+    assert body['fixed_ips'] == [{'subnet_id': 's',
+                                  'ip_address': '10.0.0.5'}]
+    assert body['binding:host_id'] == 'RegionTwo-h1'
+    assert body['binding:profile'] == {'region': 'RegionTwo',
+                                       'tunnel_ip': '172.30.1.1'}
+    assert body['device_owner'] == bottom.SHADOW_DEVICE_OWNER
+
+
+def test_remote_binding_needs_region_host_and_tunnel():
+    port = central_port('port-01', 'RegionTwo', 'h')
+    assert bottom.remote_binding(port) == ('RegionTwo', 'h', '172.30.1.1')
+    for change in ({'binding:host_id': ''},
+                   {'binding:profile': {'region': 'RegionTwo'}},
+                   {'device_owner': bottom.SHADOW_DEVICE_OWNER}):
+        assert bottom.remote_binding(dict(port, **change)) is None
+    assert bottom.shadow_port_id('other') is None
+
+
+class FakeRegion:
+    """Records what the job asks of a region's Neutron."""
+
+    def __init__(self, ports: list[dict], conflict: set[str] = ()):
+        self.ports = {p['id']: p for p in ports}
+        self.conflict = conflict
+        self.calls: list[tuple[str, str]] = []
+
+    def list(self, resource, **filters):
+        return [p for p in self.ports.values()
+                if all(p.get(k) == v for k, v in filters.items())]
+
+    def create(self, resource, attrs):
+        port_id = bottom.shadow_port_id(attrs['name'])
+        if port_id in self.conflict:
+            raise neutron_client.RemoteConflict(message='in use')
+        self.calls.append(('create', port_id))
+        self.ports[port_id] = dict(attrs, id=port_id)
+        return self.ports[port_id]
+
+    def delete(self, resource, res_id):
+        self.calls.append(('delete', res_id))
+        return self.ports.pop(res_id, None) is not None
+
+
+class Ctx:
+    def __init__(self, region: FakeRegion):
+        self.region = region
+
+    def region_client(self, name):
+        return self.region
+
+
+def shadow_of(port: dict) -> dict:
+    return dict(bottom.shadow_port_body(port), id=port['id'])
+
+
+def test_converge_creates_missing_and_removes_stale_only():
+    here = central_port('p-11', 'RegionOne', 'RegionOne-h1')
+    there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
+    moved = central_port('p-22', 'RegionTwo', 'RegionTwo-h2',
+                         tunnel='172.30.2.2')
+    stale_moved = shadow_of(dict(moved, **{'binding:host_id':
+                                           'RegionTwo-h1'}))
+    gone = shadow_of(central_port('p-23', 'RegionTwo', 'RegionTwo-h1'))
+    region = FakeRegion([shadow_of(there), stale_moved, gone])
+    bound = {p['id']: p for p in (here, there, moved)}
+    created, removed = job.converge_region(Ctx(region), 'RegionOne', 'net',
+                                           bound)
+    assert (created, removed) == (1, 2)
+    assert sorted(region.calls) == [('create', 'p-22'), ('delete', 'p-22'),
+                                    ('delete', 'p-23')]
+    assert set(region.ports) == {'p-21', 'p-22'}  # never its own port
+    assert region.ports['p-22']['binding:host_id'] == 'RegionTwo-h2'
+    # Converged: a second run changes nothing.
+    region.calls.clear()
+    assert job.converge_region(Ctx(region), 'RegionOne', 'net',
+                               bound) == (0, 0)
+    assert region.calls == []
+
+
+def test_converge_skips_a_conflicting_address():
+    there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
+    region = FakeRegion([], conflict={'p-21'})
+    assert job.converge_region(Ctx(region), 'RegionOne', 'net',
+                               {'p-21': there}) == (0, 0)
