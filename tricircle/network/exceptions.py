@@ -22,8 +22,6 @@ class UnknownRegion(n_exc.BadRequest):
                'Tricircle Admin API.')
 
 
-class AddressNotReservedCentrally(n_exc.BadRequest):
-    message = ('IP address %(ip_address)s on network %(network_id)s does '
-               'not belong to a port of the central Neutron; create the '
-               'port there first, or ask for a subnet instead of an '
-               'address.')
+class AddressInUseInRegion(n_exc.Conflict):
+    message = ('IP address %(ip_address)s on network %(network_id)s '
+               'belongs to a port bound in %(region)s.')

@@ -302,7 +302,9 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if fixed_ips is n_const.ATTR_NOT_SPECIFIED:
             fixed_ips = None
         if fixed_ips and all(ip.get('ip_address') for ip in fixed_ips):
-            return self._reserved_central_port(attrs, fixed_ips), False
+            reserved = self._reserved_central_port(attrs, fixed_ips)
+            if reserved is not None:
+                return reserved, False
         body = {k: attrs[k] for k in (
             'network_id', 'project_id', 'name', 'description',
             'admin_state_up', 'device_owner', 'device_id', 'mac_address',
@@ -310,20 +312,28 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             'port_security_enabled') if attrs.get(k) not in (
                 None, n_const.ATTR_NOT_SPECIFIED)}
         if fixed_ips:
+            # Central IPAM grants the addresses or refuses them (409).
             body['fixed_ips'] = fixed_ips
         return self.central.create('port', body), True
 
-    def _reserved_central_port(self, attrs: dict, fixed_ips: list) -> dict:
+    def _reserved_central_port(self, attrs: dict,
+                               fixed_ips: list) -> dict | None:
+        """A central port made beforehand with exactly these addresses
+        (``nova boot --nic port-id`` style), unless another region uses
+        it already."""
         ip = fixed_ips[0]['ip_address']
         ports = self.central.list('port', network_id=attrs['network_id'],
                                   fixed_ips='ip_address=%s' % ip)
         wanted = {i['ip_address'] for i in fixed_ips}
         for candidate in ports:
             if wanted <= {i['ip_address'] for i in candidate['fixed_ips']}:
+                binding = bottom.remote_binding(candidate)
+                if binding and binding[0] != self.region_name:
+                    raise t_exc.AddressInUseInRegion(
+                        ip_address=', '.join(sorted(wanted)),
+                        network_id=attrs['network_id'], region=binding[0])
                 return candidate
-        raise t_exc.AddressNotReservedCentrally(
-            ip_address=', '.join(sorted(wanted)),
-            network_id=attrs['network_id'])
+        return None
 
     def update_port(self, context, id, port):
         self._ensure(context, 'port', id)

@@ -4,6 +4,7 @@
     tricircle-sandbox status
     tricircle-sandbox demo
     tricircle-sandbox down
+    tricircle-sandbox vm create|delete|list|ping ...
 
 Every subcommand takes ``--state-dir DIR`` (default ``.sandbox``).
 """
@@ -17,6 +18,7 @@ import sys
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import up as sb_up
+from tricircle.sandbox import vm_cli
 
 DEFAULT_STATE_DIR = '.sandbox'
 
@@ -46,6 +48,8 @@ def down(state_dir: str, out=print) -> None:
                 processes.stop(pid)
         if state.postgres:
             _stop_postgres(state, out)
+        if not state.plain:
+            _destroy_fabric(state, out)
     if os.path.isdir(state_dir):
         shutil.rmtree(state_dir)
         out('removed %s' % state_dir)
@@ -61,6 +65,17 @@ def _stop_postgres(state: sb_state.SandboxState, out) -> None:
     root = state.postgres.get('root')
     if root and os.path.basename(root).startswith('tricircle-pg-'):
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _destroy_fabric(state: sb_state.SandboxState, out) -> None:
+    """Every namespace and link of the sandbox's hosts and VMs, by name."""
+    from tricircle.sandbox import hosts
+    from tricircle.sandbox.dataplane import fabric
+    fab = fabric.Fabric(hosts.fabric_tag(state))
+    left = fab.list_namespaces()
+    fab.destroy()
+    if left:
+        out('removed %d namespaces of the sandbox hosts and VMs' % len(left))
 
 
 def cmd_down(args) -> int:
@@ -101,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
 
-    def _add(name, func, help_text):
-        p = sub.add_parser(name, help=help_text)
+    def _add(name, func, help_text, subparsers=None):
+        p = (subparsers or sub).add_parser(name, help=help_text)
         p.add_argument('--state-dir', default=DEFAULT_STATE_DIR,
                        help='where the sandbox keeps its state '
                             '(default: %(default)s)')
@@ -120,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add('down', cmd_down, 'stop everything and remove the state dir')
     _add('status', cmd_status, 'show processes and endpoints')
     _add('demo', cmd_demo, 'run the short demo against a running sandbox')
+    vm_cli.add_commands(sub, lambda subparsers, name, func, help_text: _add(
+        name, func, help_text, subparsers))
     return parser
 
 

@@ -150,6 +150,9 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
     elif role == LOCAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_local'
         sections['tricircle'] = {'local_region_name': name}
+        # Ports bind to the sandbox hosts (and shadow hosts) through the
+        # agents the host agents report.
+        sections['ml2'] = {'mechanism_drivers': 'tricircle_host'}
         sections['client'] = {'central_neutron_url': central_url}
     else:
         sections['DEFAULT']['core_plugin'] = 'ml2'

@@ -39,6 +39,8 @@ class SandboxState:
     pids: dict[str, int] = dataclasses.field(default_factory=dict)
     postgres: dict[str, Any] | None = None
     tricircle_db: str | None = None
+    # region -> its Neutron database URL (the host agents report there)
+    neutron_dbs: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def path(self) -> str:

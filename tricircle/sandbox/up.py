@@ -60,6 +60,8 @@ class Up:
         if not self.state.plain:
             steps.append(self.register_pods)
         steps.append(self.write_client_config)
+        if not self.state.plain:
+            steps.append(self.start_host_agents)
         return steps
 
     def run(self) -> sb_state.SandboxState:
@@ -184,6 +186,8 @@ class Up:
             self._add_neutron('neutron-%s' % region, region_ports[region],
                               [shared, conf], serialize)
             self.state.regions[region] = {'neutron': region_urls[region]}
+            self.state.neutron_dbs[region] = \
+                self.db_urls['neutron_%s' % region.lower()]
         if not self.state.plain:
             self._add_admin_api()
             self._add_xjob(central_url, region_urls)
@@ -283,6 +287,27 @@ class Up:
     def write_client_config(self) -> None:
         path = self.state.write_clouds_yaml()
         self.out('        clouds: %s' % path)
+
+    def start_host_agents(self) -> None:
+        """The hosts on one underlay, and one host agent per region."""
+        from tricircle.sandbox import hosts
+        from tricircle.sandbox.dataplane import fabric
+        fab = fabric.Fabric(hosts.fabric_tag(self.state))
+        for host, (_region, tunnel_ip) in hosts.all_hosts(self.state).items():
+            fab.add_host(host, tunnel_ip, hosts.UNDERLAY_PREFIXLEN)
+        logs = {}
+        for region in self.region_names:
+            name = 'host-agent-%s' % region
+            logs[name] = os.path.join(self.logs, name + '.log')
+            self.state.pids[name] = processes.launch(
+                [sys.executable, '-m', 'tricircle.sandbox.host_agent',
+                 '--state-dir', self.state.state_dir, '--region', region],
+                logs[name])
+        self.state.save()
+        for name, log in logs.items():
+            waited = processes.wait_log(log, 'started', self.state.pids[name],
+                                        START_TIMEOUT)
+            self.out('        %-22s started after %.1fs' % (name, waited))
 
 
 def http_json(method: str, url: str, body: dict | None = None,

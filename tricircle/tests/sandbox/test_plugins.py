@@ -95,20 +95,35 @@ def test_port_in_region_gets_address_and_mac_from_central(central, regions):
         central.network.get_port(port.id)
 
 
-def test_port_with_fixed_ip_must_match_a_central_port(central, regions):
+def test_port_with_fixed_ip_uses_or_reserves_the_central_address(
+        central, regions):
     net = central.network.create_network(name=_name('net'))
     central.network.create_subnet(network_id=net.id, cidr='10.52.0.0/24',
                                   ip_version=4)
-    with pytest.raises(os_exc.BadRequestException) as err:
-        regions['RegionOne'].network.create_port(
-            network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.77'}])
-    assert '10.52.0.77' in str(err.value)
+    # Not reserved yet: central IPAM grants it to a new central port.
+    granted = regions['RegionOne'].network.create_port(
+        network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.76'}])
+    on_central = central.network.get_port(granted.id)
+    assert [ip['ip_address'] for ip in on_central.fixed_ips] == \
+        ['10.52.0.76']
+    assert on_central.mac_address == granted.mac_address
+    # Reserved on central beforehand (nova boot --nic port-id style): the
+    # region's port is that port.
     reserved = central.network.create_port(
         network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.77'}])
     local = regions['RegionOne'].network.create_port(
         network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.77'}])
     assert local.id == reserved.id
     assert local.mac_address == reserved.mac_address
+    # A port that RegionOne bound is not RegionTwo's to take.
+    bound = regions['RegionOne'].network.create_port(
+        network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.78'}],
+        binding_host_id='RegionOne-h1', device_owner='compute:nova')
+    assert bound.binding_vif_type == 'tap'
+    with pytest.raises(os_exc.ConflictException) as err:
+        regions['RegionTwo'].network.create_port(
+            network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.78'}])
+    assert 'RegionOne' in str(err.value)
 
 
 def test_network_hinted_to_one_region_is_refused_by_another(central,

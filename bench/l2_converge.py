@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Cross-region L2 convergence: ``vm create`` returns -> first ping.
+
+For each region count, brings up a sandbox, puts VM A in RegionOne on a
+stretched VXLAN network, then N times: creates VM B in RegionTwo (as
+``tricircle-sandbox vm create`` does), starts the clock when that
+returns, pings B from A (one probe every 100 ms) until one passes, and
+deletes B. Prints p50, p95 and max. Targets with 2 regions: p50 <= 1 s,
+p95 <= 2 s.
+
+    .venv/bin/python bench/l2_converge.py [--runs 20] [--regions 2 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from tricircle.sandbox import demo
+from tricircle.sandbox import state as sb_state
+from tricircle.sandbox import vm as sb_vm
+
+BIN = os.path.join(os.path.dirname(sys.executable), 'tricircle-sandbox')
+GIVE_UP = 30.0
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 *
+                                                   (len(ordered) - 1))))]
+
+
+def measure(regions: int, runs: int, db: str) -> list[float]:
+    with tempfile.TemporaryDirectory(prefix='tricircle-bench-') as tmp:
+        state_dir = os.path.join(tmp, 'state')
+        subprocess.run([BIN, 'up', '--regions', str(regions), '--db', db,
+                        '--state-dir', state_dir], check=True,
+                       stdout=subprocess.DEVNULL)
+        try:
+            state = sb_state.SandboxState.load(state_dir)
+            central = demo.connect(state, 'central')
+            net = central.network.create_network(name='bench-l2')
+            central.network.create_subnet(network_id=net.id, ip_version=4,
+                                          cidr='10.90.0.0/24')
+            a = sb_vm.create(state, 'bench-a', 'RegionOne', net.id)
+            fab = sb_vm.fabric(state)
+            samples = []
+            for i in range(runs):
+                b = sb_vm.create(state, 'bench-b%d' % i, 'RegionTwo', net.id)
+                start = time.monotonic()
+                if not fab.ping(a.name, b.ip, deadline=GIVE_UP, wait=0.1):
+                    raise SystemExit('no ping after %.0fs (run %d)'
+                                     % (GIVE_UP, i))
+                samples.append(time.monotonic() - start)
+                sb_vm.delete(state, b.name)
+            return samples
+        finally:
+            subprocess.run([BIN, 'down', '--state-dir', state_dir],
+                           stdout=subprocess.DEVNULL)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--regions', type=int, nargs='+', default=[2, 3])
+    parser.add_argument('--db', choices=('sqlite', 'postgresql'),
+                        default='sqlite')
+    args = parser.parse_args()
+    for regions in args.regions:
+        samples = measure(regions, args.runs, args.db)
+        print('%d regions, %d runs (%s): vm create -> first ping '
+              'p50 %.2f s  p95 %.2f s  max %.2f s  mean %.2f s' % (
+                  regions, len(samples), args.db,
+                  _percentile(samples, 50), _percentile(samples, 95),
+                  max(samples), statistics.mean(samples)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,398 @@
+"""Hosts joined by an underlay, networks as bridges, VMs as namespaces.
+
+Topology (all names from :mod:`.names`)::
+
+  underlay ns:  bridge B ─┬─ u(host1) ══ U(host1)  host1 ns: VTEP address
+                          └─ u(host2) ══ U(host2)  host2 ns
+                segment S(physnet,vid) ─ q ══ p ─ v(physnet,vid) bridge
+  host ns:      bridge b(vni) ─ x(vni) vxlan (local = U's address)
+                bridge b/v ─ t(vm) ══ eth0   VM ns
+
+A :class:`Fabric` keeps no state of its own: everything is derived from
+names and read back from the kernel, so the sandbox CLI and each
+region's host agent, in different processes, work on the same fabric.
+Every operation is idempotent, and where two processes may race to
+create the same thing, losing the race counts as success.
+
+The kernel here has no 802.1Q devices, so a VLAN (or flat, vid 0)
+network is a separate L2 segment per (physnet, vid): isolation holds,
+but no tag is on the wire.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Sequence
+
+from tricircle.sandbox.dataplane import ipcmd
+from tricircle.sandbox.dataplane import names
+
+FLOOD_MAC = '00:00:00:00:00:00'
+VXLAN_PORT = 4789
+VXLAN_MTU = 1450
+
+
+class Fabric:
+
+    def __init__(self, tag: str) -> None:
+        self.tag = names.check_tag(tag)
+        self.prefix = names.prefix(tag)
+        self.underlay = names.underlay_ns(tag)
+
+    def _link(self, kind: str, *key: object) -> str:
+        return names.link(self.tag, kind, *key)
+
+    def host_ns(self, host: str) -> str:
+        return names.host_ns(self.tag, host)
+
+    def vm_ns(self, vm: str) -> str:
+        return names.vm_ns(self.tag, vm)
+
+    # -- building blocks --------------------------------------------------
+    def _ensure_ns(self, ns: str) -> None:
+        ipcmd.add_namespace(ns)
+        ipcmd.ip(ns, 'link', 'set', 'lo', 'up')
+
+    def _require_ns(self, ns: str, what: str) -> str:
+        # A clear error instead of "Cannot open network namespace".
+        if ns not in ipcmd.namespaces():
+            raise ipcmd.CommandError('%s does not exist (namespace %s)'
+                                     % (what, ns))
+        return ns
+
+    def _require_host(self, host: str) -> str:
+        return self._require_ns(self.host_ns(host),
+                                'host %s (add_host first)' % host)
+
+    def _ensure_bridge(self, ns: str, name: str,
+                       mtu: int | None = None) -> None:
+        if not ipcmd.link_exists(ns, name):
+            proc = ipcmd.ip(ns, 'link', 'add', name, 'type', 'bridge',
+                            check=False)
+            if proc.returncode and not ipcmd.link_exists(ns, name):
+                raise ipcmd.CommandError('bridge %s in %s: %s' % (
+                    name, ns, proc.stderr.strip()))
+        if mtu:
+            ipcmd.ip(ns, 'link', 'set', name, 'mtu', str(mtu))
+        ipcmd.ip(ns, 'link', 'set', name, 'up')
+
+    def _ensure_veth(self, ns_a: str, name_a: str, ns_b: str,
+                     name_b: str) -> None:
+        """A veth pair, each end created directly in its namespace (so
+        nothing, even for a moment, appears in the root namespace)."""
+        if ipcmd.link_exists(ns_a, name_a):
+            if ipcmd.link_exists(ns_b, name_b):
+                return
+            # Half of a pair whose other end is elsewhere (or whose
+            # namespace is still being torn down): start over.
+            ipcmd.ip(ns_a, 'link', 'del', name_a, check=False)
+        proc = ipcmd.run('ip', 'link', 'add', name_a, 'netns', ns_a, 'type',
+                         'veth', 'peer', 'name', name_b, 'netns', ns_b,
+                         check=False)
+        if proc.returncode and not ipcmd.link_exists(ns_a, name_a):
+            raise ipcmd.CommandError('veth %s in %s / %s in %s: %s' % (
+                name_a, ns_a, name_b, ns_b, proc.stderr.strip()))
+
+    # -- underlay and hosts -----------------------------------------------
+    def ensure_underlay(self) -> str:
+        """The underlay namespace and its bridge; returns the bridge."""
+        self._ensure_ns(self.underlay)
+        bridge = self._link(names.UNDERLAY_BRIDGE, 'underlay')
+        self._ensure_bridge(self.underlay, bridge)
+        return bridge
+
+    def add_host(self, host: str, tunnel_ip: str,
+                 prefixlen: int = 16) -> str:
+        """A host namespace with its VTEP address on the underlay.
+
+        Returns the namespace. Calling it again with another address
+        moves the host (its vxlan devices follow on ``ensure_vxlan``).
+        """
+        bridge = self.ensure_underlay()
+        ns = self.host_ns(host)
+        self._ensure_ns(ns)
+        uplink = self._link(names.HOST_UPLINK, host)
+        ul_end = self._link(names.UNDERLAY_HOST_END, host)
+        self._ensure_veth(ns, uplink, self.underlay, ul_end)
+        ipcmd.ip(self.underlay, 'link', 'set', ul_end, 'master', bridge,
+                 'up')
+        # Add before deleting, never flush: the CLI and a host agent both
+        # call this, and a gap without an address would drop tunnels.
+        wanted, have = '%s/%d' % (tunnel_ip, prefixlen), \
+            self._uplink_addrs(host)
+        if wanted not in have:
+            if have:
+                # Else deleting the old primary address would take the
+                # new (secondary, same subnet) one with it.
+                ipcmd.netns_exec(ns, [
+                    'sysctl', '-qw',
+                    'net.ipv4.conf.%s.promote_secondaries=1' % uplink])
+            proc = ipcmd.ip(ns, 'addr', 'add', wanted, 'dev', uplink,
+                            check=False)
+            if proc.returncode and wanted not in self._uplink_addrs(host):
+                raise ipcmd.CommandError('address %s on host %s: %s' % (
+                    wanted, host, proc.stderr.strip()))
+        for old in set(have) - {wanted}:
+            ipcmd.ip(ns, 'addr', 'del', old, 'dev', uplink, check=False)
+        ipcmd.ip(ns, 'link', 'set', uplink, 'up')
+        return ns
+
+    def _uplink_addrs(self, host: str) -> list[str]:
+        ns, uplink = self.host_ns(host), self._link(names.HOST_UPLINK, host)
+        if not ipcmd.link_exists(ns, uplink):
+            return []
+        return ['%s/%d' % (a['local'], a['prefixlen'])
+                for link in ipcmd.ip_json(ns, '-4', 'addr', 'show', 'dev',
+                                          uplink)
+                for a in link.get('addr_info', [])]
+
+    def tunnel_ip(self, host: str) -> str | None:
+        """The host's VTEP address, read from the kernel (or None)."""
+        if self.host_ns(host) not in ipcmd.namespaces():
+            return None
+        addrs = self._uplink_addrs(host)
+        return addrs[0].split('/')[0] if addrs else None
+
+    # -- VXLAN networks ---------------------------------------------------
+    def vxlan_device(self, vni: int) -> str:
+        return self._link(names.VXLAN_DEVICE, vni)
+
+    def vxlan_bridge(self, vni: int) -> str:
+        return self._link(names.VXLAN_BRIDGE, vni)
+
+    def ensure_vxlan(self, host: str, network_key: str, vni: int,
+                     mtu: int = VXLAN_MTU) -> str:
+        """The host's bridge for a VXLAN network; returns its name.
+
+        The bridge holds a vxlan device (id ``vni``, dstport 4789, local
+        = the host's tunnel IP, nolearning: the FDB is static, see
+        :meth:`set_vxlan_fdb`). ``network_key`` is for the caller's
+        bookkeeping only: one VNI is one network, so the VNI names the
+        devices and any process can find them.
+        """
+        ns = self._require_host(host)
+        bridge, device = self.vxlan_bridge(vni), self.vxlan_device(vni)
+        local = self.tunnel_ip(host)
+        if local is None:
+            raise ipcmd.CommandError('host %s has no tunnel address '
+                                     '(add_host first)' % host)
+        self._ensure_bridge(ns, bridge, mtu)
+        current = ipcmd.ip_json(ns, '-d', 'link', 'show', 'dev', device) \
+            if ipcmd.link_exists(ns, device) else []
+        if current and current[0].get('linkinfo', {}).get(
+                'info_data', {}).get('local') != local:
+            # The host's address changed: the device must be remade
+            # (``local`` of a vxlan device cannot be changed in place).
+            ipcmd.ip(ns, 'link', 'del', device)
+            current = []
+        if not current:
+            proc = ipcmd.ip(ns, 'link', 'add', device, 'type', 'vxlan', 'id',
+                            str(vni), 'dstport', str(VXLAN_PORT), 'local',
+                            local, 'dev', self._link(names.HOST_UPLINK, host),
+                            'nolearning', check=False)
+            if proc.returncode and not ipcmd.link_exists(ns, device):
+                raise ipcmd.CommandError('vxlan %s (vni %s) in %s: %s' % (
+                    device, vni, ns, proc.stderr.strip()))
+        ipcmd.ip(ns, 'link', 'set', device, 'master', bridge, 'mtu',
+                 str(mtu), 'up')
+        return bridge
+
+    def vxlan_fdb(self, host: str, vni: int) -> set[tuple[str, str]]:
+        """(MAC, remote tunnel IP) entries of the host's vxlan device."""
+        rows = ipcmd.bridge_json(self.host_ns(host), 'fdb', 'show', 'dev',
+                                 self.vxlan_device(vni))
+        # Entries without "dst" are the bridge's own (local MACs).
+        return {(r['mac'].lower(), r['dst']) for r in rows if r.get('dst')}
+
+    def set_vxlan_fdb(self, host: str, vni: int,
+                      entries: dict[str, str]) -> dict[str, list]:
+        """Make the FDB exactly ``entries`` (MAC -> remote tunnel IP) plus
+        one flood entry (00:00:00:00:00:00) per distinct remote IP, which
+        carries ARP and broadcasts (L2-population style).
+
+        Returns ``{'added': [(mac, ip)...], 'removed': [...]}`` with only
+        the non-empty keys: ``{}`` means nothing changed.
+        """
+        ns, device = self._require_host(host), self.vxlan_device(vni)
+        wanted = {(mac.lower(), ip) for mac, ip in entries.items()}
+        wanted |= {(FLOOD_MAC, ip) for ip in set(entries.values())}
+        current = self.vxlan_fdb(host, vni)
+        added, removed = sorted(wanted - current), sorted(current - wanted)
+        # Remove first: a MAC that moved must not keep its old tunnel.
+        for mac, ip in removed:
+            ipcmd.bridge(ns, 'fdb', 'del', mac, 'dev', device, 'dst', ip,
+                         check=False)
+        for mac, ip in added:
+            ipcmd.bridge(ns, 'fdb', 'append', mac, 'dev', device, 'dst', ip,
+                         'self', 'permanent', check=False)
+        # Errors above are tolerated (another process may have won a
+        # race); what counts is the end state.
+        if (added or removed) and self.vxlan_fdb(host, vni) != wanted:
+            raise ipcmd.CommandError('fdb of %s in %s is %s, wanted %s' % (
+                device, ns, sorted(self.vxlan_fdb(host, vni)),
+                sorted(wanted)))
+        changes: dict[str, list] = {}
+        if added:
+            changes['added'] = added
+        if removed:
+            changes['removed'] = removed
+        return changes
+
+    def remove_vxlan(self, host: str, vni: int) -> None:
+        """Delete the host's vxlan device and bridge (VM taps on it stay,
+        unattached)."""
+        ns = self.host_ns(host)
+        if ns not in ipcmd.namespaces():
+            return
+        for name in (self.vxlan_device(vni), self.vxlan_bridge(vni)):
+            ipcmd.ip(ns, 'link', 'del', name, check=False)
+
+    # -- VLAN and flat networks -------------------------------------------
+    def vlan_bridge(self, physnet: str, vlan_id: int) -> str:
+        return self._link(names.VLAN_BRIDGE, physnet, vlan_id)
+
+    def ensure_vlan(self, host: str, physnet: str, vlan_id: int) -> str:
+        """The host's bridge for (physnet, VLAN id); 0 is a flat network.
+
+        Each (physnet, vid) is its own segment: a bridge in the underlay
+        namespace that every host using it joins with a veth from its
+        own bridge of that network. Returns the host's bridge.
+        """
+        ns = self._require_host(host)
+        self.ensure_underlay()
+        key = (physnet, vlan_id)
+        segment = self._link(names.SEGMENT_BRIDGE, *key)
+        self._ensure_bridge(self.underlay, segment)
+        bridge = self.vlan_bridge(*key)
+        self._ensure_bridge(ns, bridge)
+        host_end = self._link(names.SEGMENT_HOST_END, host, *key)
+        ul_end = self._link(names.SEGMENT_UL_END, host, *key)
+        self._ensure_veth(ns, host_end, self.underlay, ul_end)
+        ipcmd.ip(ns, 'link', 'set', host_end, 'master', bridge, 'up')
+        ipcmd.ip(self.underlay, 'link', 'set', ul_end, 'master', segment,
+                 'up')
+        return bridge
+
+    def disconnect_vlan(self, host: str, physnet: str,
+                        vlan_id: int) -> None:
+        """Take the host off the segment; its bridge and VMs stay."""
+        ns = self.host_ns(host)
+        if ns in ipcmd.namespaces():
+            ipcmd.ip(ns, 'link', 'del', self._link(
+                names.SEGMENT_HOST_END, host, physnet, vlan_id), check=False)
+
+    def remove_vlan(self, host: str, physnet: str, vlan_id: int) -> None:
+        """Disconnect the host and delete its bridge of the network. The
+        segment bridge in the underlay stays (other hosts may be on it;
+        ``destroy`` removes it)."""
+        self.disconnect_vlan(host, physnet, vlan_id)
+        ns = self.host_ns(host)
+        if ns in ipcmd.namespaces():
+            ipcmd.ip(ns, 'link', 'del', self.vlan_bridge(physnet, vlan_id),
+                     check=False)
+
+    # -- VMs --------------------------------------------------------------
+    def plug_vm(self, host: str, vm: str, bridge: str, mac: str,
+                cidr_ip: str, gateway: str | None, mtu: int) -> str:
+        """A VM namespace whose ``eth0`` (``mac``, ``cidr_ip`` such as
+        '10.0.0.5/24', default route via ``gateway`` if any) is a veth to
+        ``bridge`` on ``host``. Re-plugging moves or updates the VM."""
+        host_ns = self._require_host(host)
+        if not ipcmd.link_exists(host_ns, bridge):
+            raise ipcmd.CommandError('no bridge %s on host %s' % (bridge,
+                                                                  host))
+        ns = self.vm_ns(vm)
+        self._ensure_ns(ns)
+        tap = self._link(names.VM_TAP, vm)
+        if not ipcmd.link_exists(host_ns, tap) and \
+                ipcmd.link_exists(ns, 'eth0'):
+            # Plugged on another host before: move it here.
+            ipcmd.ip(ns, 'link', 'del', 'eth0')
+        self._ensure_veth(host_ns, tap, ns, 'eth0')
+        ipcmd.ip(host_ns, 'link', 'set', tap, 'master', bridge, 'mtu',
+                 str(mtu), 'up')
+        ipcmd.ip(ns, 'link', 'set', 'eth0', 'address', mac, 'mtu', str(mtu))
+        have = ['%s/%d' % (a['local'], a['prefixlen'])
+                for link in ipcmd.ip_json(ns, '-4', 'addr', 'show', 'dev',
+                                          'eth0')
+                for a in link.get('addr_info', [])]
+        if have != [cidr_ip]:  # only touch it when it differs
+            ipcmd.ip(ns, 'addr', 'flush', 'dev', 'eth0')
+            ipcmd.ip(ns, 'addr', 'add', cidr_ip, 'dev', 'eth0')
+        ipcmd.ip(ns, 'link', 'set', 'eth0', 'up')
+        if gateway:
+            ipcmd.ip(ns, 'route', 'replace', 'default', 'via', gateway)
+        else:
+            ipcmd.ip(ns, 'route', 'del', 'default', check=False)
+        return ns
+
+    def unplug_vm(self, vm: str) -> None:
+        ns = self.vm_ns(vm)
+        if ns not in ipcmd.namespaces():
+            return
+        # Deleting eth0 first removes the host's tap at once; a deleted
+        # namespace's devices otherwise linger until the kernel reaps it.
+        ipcmd.ip(ns, 'link', 'del', 'eth0', check=False)
+        ipcmd.delete_namespace(ns)
+
+    def vm_exec(self, vm: str, argv: Sequence[str], check: bool = True,
+                timeout: float = 30) -> subprocess.CompletedProcess:
+        """Run a command inside the VM's namespace (never elsewhere)."""
+        ns = self._require_ns(self.vm_ns(vm), 'VM %s' % vm)
+        return ipcmd.netns_exec(ns, argv, check=check, timeout=timeout)
+
+    def ping(self, vm: str, ip: str, count: int = 1,
+             deadline: float = 5.0, wait: float = 0.5) -> bool:
+        """Ping ``ip`` from inside the VM, retrying until one attempt
+        passes (True) or ``deadline`` seconds are up (False): the first
+        packets after a change can be lost while ARP resolves."""
+        ns = self._require_ns(self.vm_ns(vm), 'VM %s' % vm)
+        end = time.monotonic() + deadline
+        while True:
+            each = max(0.1, min(wait, end - time.monotonic()))
+            proc = ipcmd.netns_exec(
+                ns, ['ping', '-n', '-q', '-c', str(count), '-W',
+                     '%.1f' % each, ip], check=False, timeout=each + 30)
+            if proc.returncode == 0:
+                return True
+            # An unanswered ARP is retried by the kernel only once a
+            # second; dropping the pending entry makes the next attempt
+            # (or the next call) resolve at once, so a path that just
+            # appeared is seen within ``wait``, not up to a second later.
+            ipcmd.ip(ns, 'neigh', 'flush', 'dev', 'eth0', 'nud',
+                     'incomplete', 'nud', 'failed', check=False)
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.05)
+
+    def flush_neigh(self, vm: str) -> None:
+        """Forget the VM's ARP cache (so the next ping must resolve)."""
+        ipcmd.ip(self.vm_ns(vm), 'neigh', 'flush', 'dev', 'eth0')
+
+    def neigh_mac(self, vm: str, ip: str) -> str | None:
+        """The MAC the VM resolved ``ip`` to, if any."""
+        for row in ipcmd.ip_json(self.vm_ns(vm), 'neigh', 'show', ip,
+                                 'dev', 'eth0'):
+            if row.get('lladdr'):
+                return row['lladdr'].lower()
+        return None
+
+    # -- inventory and cleanup --------------------------------------------
+    def list_namespaces(self) -> list[str]:
+        start = names.namespace_prefix(self.tag)
+        return sorted(ns for ns in ipcmd.namespaces() if ns.startswith(start))
+
+    def destroy(self) -> list[str]:
+        """Delete every namespace (with its links) and every root-namespace
+        link whose name has this fabric's prefix. Safe to call twice.
+        Returns the namespaces deleted."""
+        gone = []
+        for ns in self.list_namespaces():
+            if ipcmd.delete_namespace(ns):
+                gone.append(ns)
+        # Nothing is ever made in the root namespace; remove strays that
+        # a crashed older version may have left, by name only.
+        for name in ipcmd.root_links():
+            if name.startswith(self.prefix):
+                ipcmd.delete_root_link(name, self.prefix)
+        return gone

@@ -1,0 +1,213 @@
+"""Cross-region L2 on the sandbox: real ports, real namespaces, pings.
+
+Every VM made here is deleted in a finalizer, and ``down`` removes the
+hosts; the last test checks that nothing with the sandbox's prefix is
+left behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from tricircle.sandbox import hosts as sb_hosts
+from tricircle.sandbox import vm as sb_vm
+from tricircle.tests.sandbox.conftest import sandbox_cmd
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
+                   capture_output=True).returncode != 0,
+    reason='needs root, ip netns and ping (make setup installs ping)')
+
+CONVERGE = 10.0  # seconds a ping may take to pass after a change
+
+
+@pytest.fixture
+def vms(sandbox):
+    """Create VMs through the real CLI; delete them all afterwards."""
+    made: list[str] = []
+
+    def create(name: str, region: str, network_id: str,
+               ip: str | None = None) -> sb_vm.VM:
+        args = ['vm', 'create', name, '--region', region, '--network',
+                network_id, '--state-dir', sandbox.state_dir]
+        if ip:
+            args += ['--ip', ip]
+        sandbox_cmd(*args)
+        made.append(name)
+        return sb_vm.load(sandbox)[name]
+
+    yield create
+    for name in made:
+        sandbox_cmd('vm', 'delete', name, '--state-dir', sandbox.state_dir,
+                    check=False)
+
+
+def ping(sandbox, name: str, ip: str, deadline: float = CONVERGE) -> bool:
+    proc = sandbox_cmd('vm', 'ping', name, ip, '--deadline', str(deadline),
+                       '--state-dir', sandbox.state_dir, check=False)
+    return proc.returncode == 0
+
+
+def stretched_network(central, name: str, cidr: str, **provider):
+    net = central.network.create_network(name=name, **provider)
+    central.network.create_subnet(network_id=net.id, cidr=cidr,
+                                  ip_version=4, name=name + '-subnet')
+    return net
+
+
+def shadows(region_conn, network_id: str) -> dict:
+    return {p.id: p for p in region_conn.network.ports(
+        network_id=network_id, device_owner='compute:shadow')}
+
+
+def submit_job(sandbox, job: dict) -> None:
+    req = urllib.request.Request(
+        sandbox.admin_api + '/v1.0/jobs', method='POST',
+        data=json.dumps({'job': job}).encode(),
+        headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 202
+
+
+def wait_for(predicate, timeout: float = CONVERGE) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError('not true after %.0fs' % timeout)
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def _pair(sandbox, regions, net, vms):
+    a = vms('a-' + net.name, 'RegionOne', net.id)
+    b = vms('b-' + net.name, 'RegionTwo', net.id)
+    assert ping(sandbox, a.name, b.ip) and ping(sandbox, b.name, a.ip)
+    # B is shadowed in RegionOne with its id, MAC and address, bound to
+    # B's real host; A likewise in RegionTwo.
+    shadow_b = shadows(regions['RegionOne'], net.id)[b.port_id]
+    assert shadow_b.mac_address == b.mac
+    assert shadow_b.binding_host_id == b.host
+    assert [ip['ip_address'] for ip in shadow_b.fixed_ips] == [b.ip]
+    assert a.port_id in shadows(regions['RegionTwo'], net.id)
+    return a, b
+
+
+def test_vxlan_vms_in_two_regions_ping_through_the_tunnel(
+        sandbox, central, regions, vms):
+    net = stretched_network(central, 'l2vx', '10.71.0.0/24')
+    assert net.provider_network_type == 'vxlan'
+    a, b = _pair(sandbox, regions, net, vms)
+    # Without the shadow, RegionOne's hosts no longer tunnel to B.
+    regions['RegionOne'].network.delete_port(b.port_id)
+    fab = sb_vm.fabric(sandbox)
+    wait_for(lambda: (b.mac, sb_hosts.hosts_of(sandbox, 'RegionTwo')[b.host])
+             not in fab.vxlan_fdb(a.host, net.provider_segmentation_id))
+    fab.flush_neigh(a.name)
+    assert not ping(sandbox, a.name, b.ip, deadline=2)
+    # A shadow_port_setup job puts it back: the ping passes again.
+    submit_job(sandbox, {'type': 'shadow_port_setup',
+                         'project_id': net.project_id,
+                         'resource': {'network_id': net.id}})
+    assert ping(sandbox, a.name, b.ip)
+
+
+def test_vlan_vms_in_two_regions_ping_over_the_segment(
+        sandbox, central, regions, vms):
+    net = stretched_network(central, 'l2vl', '10.72.0.0/24',
+                            provider_network_type='vlan',
+                            provider_physical_network='physnet1')
+    vid = net.provider_segmentation_id
+    a, b = _pair(sandbox, regions, net, vms)
+    # With B's host agent paused, take B's host off the VLAN segment:
+    # the ping fails; resumed, the agent plugs it back and it passes.
+    agent = sandbox.pids['host-agent-RegionTwo']
+    fab = sb_vm.fabric(sandbox)
+    os.kill(agent, signal.SIGSTOP)
+    try:
+        fab.disconnect_vlan(b.host, 'physnet1', vid)
+        fab.flush_neigh(a.name)
+        assert not ping(sandbox, a.name, b.ip, deadline=2)
+    finally:
+        os.kill(agent, signal.SIGCONT)
+    assert ping(sandbox, a.name, b.ip)
+
+
+def test_overlapping_cidrs_of_two_tenants_stay_apart(sandbox, central, vms):
+    nets = [central.network.create_network(name='ovl%d' % i,
+                                           project_id=project)
+            for i, project in enumerate(('tenant-a', 'tenant-b'))]
+    for net in nets:
+        central.network.create_subnet(network_id=net.id, ip_version=4,
+                                      cidr='10.73.0.0/24',
+                                      project_id=net.project_id)
+    a1 = vms('ovl-a1', 'RegionOne', nets[0].id, '10.73.0.11')
+    b1 = vms('ovl-b1', 'RegionTwo', nets[0].id, '10.73.0.12')
+    a2 = vms('ovl-a2', 'RegionOne', nets[1].id, '10.73.0.11')
+    b2 = vms('ovl-b2', 'RegionTwo', nets[1].id, '10.73.0.12')
+    c2 = vms('ovl-c2', 'RegionTwo', nets[1].id, '10.73.0.13')
+    # Same addresses in both networks: the MAC that answers tells which.
+    assert ping(sandbox, a1.name, b1.ip) and ping(sandbox, a2.name, b2.ip)
+    fab = sb_vm.fabric(sandbox)
+    assert fab.neigh_mac(a1.name, b1.ip) == b1.mac
+    assert fab.neigh_mac(a2.name, b2.ip) == b2.mac
+    # An address that exists only in tenant B's network is unreachable
+    # from tenant A's VM.
+    assert not ping(sandbox, a1.name, c2.ip, deadline=2)
+
+
+def test_deleted_vm_leaves_no_shadow_and_a_new_one_is_reachable(
+        sandbox, central, regions, vms):
+    net = stretched_network(central, 'l2del', '10.74.0.0/24')
+    a = vms('del-a', 'RegionOne', net.id)
+    b = vms('del-b', 'RegionTwo', net.id)
+    assert ping(sandbox, a.name, b.ip)
+    sandbox_cmd('vm', 'delete', b.name, '--state-dir', sandbox.state_dir)
+    gone = wait_for(lambda: b.port_id not in shadows(regions['RegionOne'],
+                                                     net.id))
+    print('shadow of the deleted VM gone from RegionOne after %.2fs' % gone)
+    assert central.network.find_port(b.port_id) is None
+    c = vms('del-c', 'RegionTwo', net.id)
+    assert c.ip != b.ip
+    assert ping(sandbox, a.name, c.ip) and ping(sandbox, c.name, a.ip)
+
+
+@pytest.fixture(scope='module')
+def three_regions(tmp_path_factory):
+    from tricircle.sandbox import state as sb_state
+    state_dir = str(tmp_path_factory.mktemp('sb3') / 'state')
+    try:
+        sandbox_cmd('up', '--regions', '3', '--state-dir', state_dir)
+        yield sb_state.SandboxState.load(state_dir)
+    finally:
+        sandbox_cmd('down', '--state-dir', state_dir, check=False)
+
+
+def test_three_regions_full_mesh_and_down_cleans_up(three_regions):
+    from tricircle.sandbox import demo
+    state = three_regions
+    central = demo.connect(state, 'central')
+    net = stretched_network(central, 'mesh', '10.75.0.0/24')
+    made = {}
+    for region in state.regions:
+        name = 'mesh-' + region
+        sandbox_cmd('vm', 'create', name, '--region', region, '--network',
+                    net.id, '--state-dir', state.state_dir)
+        made[name] = sb_vm.load(state)[name]
+    for src in made.values():
+        for dst in made.values():
+            if src is not dst:
+                assert ping(state, src.name, dst.ip), (src.name, dst.name)
+    tag = sb_hosts.fabric_tag(state)
+    assert any(tag in ns for ns in sb_vm.fabric(state).list_namespaces())
+    sandbox_cmd('down', '--state-dir', state.state_dir)
+    netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                           text=True).stdout
+    links = subprocess.run(['ip', '-o', 'link'], capture_output=True,
+                           text=True).stdout
+    assert 'tcsb' + tag not in netns and 'tcsb' + tag not in links
