@@ -81,6 +81,9 @@ class SandboxState:
                 'region_name': (CENTRAL_REGION if cloud == 'central'
                                 else cloud),
             }
+        if self.admin_api and 'central' in clouds:
+            # For "openstack multiregion networking ..." (no catalog here).
+            clouds['central']['tricircle_api_url'] = self.admin_api
         path = os.path.join(self.state_dir, CLOUDS_FILE)
         with open(path, 'w') as f:
             yaml.safe_dump({'clouds': clouds}, f, default_flow_style=False)

@@ -98,3 +98,25 @@ def test_up_and_down_leave_nothing_behind(tmp_path):
     assert not os.path.exists(state_dir)
     assert sandbox_cmd('status', '--state-dir', state_dir,
                        check=False).returncode == 1
+
+
+def test_openstack_multiregion_networking_lists_pods_and_jobs(sandbox):
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=os.path.join(
+        sandbox.state_dir, 'clouds.yaml'))
+    osc = os.path.join(os.path.dirname(sys.executable), 'openstack')
+
+    def run(*args):
+        out = subprocess.run(
+            [osc, '--os-cloud', 'central', 'multiregion', 'networking',
+             *args, '-f', 'json'], env=env, capture_output=True, text=True,
+            timeout=120)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    pods = run('pod', 'list')
+    assert {p['region_name'] for p in pods} == {
+        sb_state.CENTRAL_REGION, 'RegionOne', 'RegionTwo'}
+    jobs = run('job', 'list')
+    assert isinstance(jobs, list)
+    assert all(j['status'] in ('NEW', 'RUNNING', 'SUCCESS', 'FAIL')
+               for j in jobs)

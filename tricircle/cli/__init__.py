@@ -1,0 +1,1 @@
+"""The ``openstack multiregion networking ...`` commands (an OSC plugin)."""

@@ -1,0 +1,121 @@
+"""The real ``openstack multiregion networking`` commands against a real
+``tricircle-api`` process (noauth, SQLite)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tricircle.db.migration import cli as migration
+from tricircle.tests.conftest import free_port
+from tricircle.tests.unit.conftest import BIN_DIR
+from tricircle.tests.unit.test_api_server import _wait_until_up
+
+
+@pytest.fixture(scope='module')
+def api_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('cli')
+    url_db = 'sqlite:///%s' % (tmp / 'tricircle.sqlite')
+    migration.upgrade(url_db)
+    port = free_port()
+    conf = tmp / 'api.conf'
+    conf.write_text('[DEFAULT]\ntricircle_db_connection = %s\n'
+                    'bind_host = 127.0.0.1\nbind_port = %d\n'
+                    'auth_strategy = noauth\n' % (url_db, port))
+    log = tmp / 'api.log'
+    with open(log, 'wb') as out:
+        proc = subprocess.Popen(
+            [os.path.join(BIN_DIR, 'tricircle-api'), '--config-file',
+             str(conf)], stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL)
+    url = 'http://127.0.0.1:%d' % port
+    try:
+        _wait_until_up(url + '/', proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def osc(url: str, *args: str, check: bool = True
+        ) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OS_TRICIRCLE_API_URL=url)
+    for key in list(env):
+        if key.startswith('OS_') and key != 'OS_TRICIRCLE_API_URL':
+            del env[key]
+    proc = subprocess.run(
+        [os.path.join(BIN_DIR, 'openstack'), '--os-auth-type', 'none',
+         '--os-endpoint', url, 'multiregion', 'networking', *args],
+        capture_output=True, text=True, env=env, timeout=60)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def osc_json(url: str, *args: str):
+    return json.loads(osc(url, *args, '-f', 'json').stdout)
+
+
+def test_pods_routings_and_jobs_through_the_cli(api_url):
+    central = osc_json(api_url, 'pod', 'create', '--region-name',
+                       'CentralRegion')
+    assert central['az_name'] == ''
+    region = osc_json(api_url, 'pod', 'create', '--region-name', 'RegionOne',
+                      '--availability-zone', 'az1', '--data-center', 'dc1')
+    listed = osc_json(api_url, 'pod', 'list')
+    assert {p['region_name'] for p in listed} == {'CentralRegion',
+                                                  'RegionOne'}
+    shown = osc_json(api_url, 'pod', 'show', region['pod_id'])
+    assert shown['az_name'] == 'az1' and shown['dc_name'] == 'dc1'
+
+    made = [osc_json(api_url, 'routing', 'create', '--top-id', 't%d' % i,
+                     '--bottom-id', 'b%d' % i, '--pod-id', region['pod_id'],
+                     '--project-id', 'p1', '--resource-type', 'network')
+            for i in range(3)]
+    # Without --limit the CLI follows next links: all three come back.
+    every = osc_json(api_url, 'routing', 'list', '--pod-id',
+                     region['pod_id'])
+    assert [r['id'] for r in every] == sorted((r['id'] for r in made),
+                                              reverse=True)
+    page = osc_json(api_url, 'routing', 'list', '--limit', '2')
+    assert len(page) == 2
+    updated = osc_json(api_url, 'routing', 'update', str(made[0]['id']),
+                       '--bottom-id', 'changed')
+    assert updated['bottom_id'] == 'changed'
+    osc(api_url, 'routing', 'delete', str(made[1]['id']))
+    assert len(osc_json(api_url, 'routing', 'list')) == 2
+
+    schemas = {s['type']: s['resource'] for s in
+               osc_json(api_url, 'job', 'schema', 'list')}
+    assert schemas['shadow_port_setup'] == 'network_id'
+    job = osc_json(api_url, 'job', 'create', '--type', 'update_network',
+                   '--project-id', 'p1', '--pod-id', region['pod_id'],
+                   '--network-id', 'n1')
+    assert job['status'] == 'NEW'
+    assert job['resource'] == {'pod_id': region['pod_id'],
+                               'network_id': 'n1'}
+    assert [j['id'] for j in osc_json(api_url, 'job', 'list', '--status',
+                                      'new')] == [job['id']]
+    assert osc_json(api_url, 'job', 'list', '--status', 'fail') == []
+    assert osc_json(api_url, 'job', 'show', job['id'])['id'] == job['id']
+    assert osc_json(api_url, 'job', 'redo', job['id'])['id'] == job['id']
+    osc(api_url, 'job', 'delete', job['id'])
+    assert osc_json(api_url, 'job', 'list') == []
+
+    osc(api_url, 'pod', 'delete', central['pod_id'])
+    assert len(osc_json(api_url, 'pod', 'list')) == 1
+
+
+def test_refusals_exit_non_zero_with_the_api_message(api_url):
+    missing = osc(api_url, 'pod', 'show', 'no-such-pod', check=False)
+    assert missing.returncode != 0
+    assert 'no-such-pod' in missing.stderr and '404' in missing.stderr
+    bad = osc(api_url, 'job', 'create', '--type', 'nope', '--project-id',
+              'p1', check=False)
+    assert bad.returncode != 0 and 'nope' in bad.stderr
+    bad_resource = osc(api_url, 'job', 'create', '--type', 'update_network',
+                       '--project-id', 'p1', '--resource', 'oops',
+                       check=False)
+    assert bad_resource.returncode != 0 and 'KEY=VALUE' in bad_resource.stderr
