@@ -34,6 +34,21 @@ def _percentile(samples: list[float], pct: float) -> float:
                                                    (len(ordered) - 1))))]
 
 
+def _diagnose(fab, a, b, vni: int) -> None:
+    """What the data plane looked like when a ping never passed."""
+    for vm in (a, b):
+        print('%s on %s: %s %s fdb %s' % (
+            vm.name, vm.host, vm.ip, vm.mac,
+            sorted(fab.vxlan_fdb(vm.host, vni))), file=sys.stderr)
+        for argv in (['ip', 'neigh'], ['ip', 'addr']):
+            out = fab.vm_exec(vm.name, argv, check=False).stdout
+            print('  %s: %s' % (' '.join(argv), out.strip()),
+                  file=sys.stderr)
+        print('  bridge links: %s' % subprocess.run(
+            ['bridge', '-n', fab.host_ns(vm.host), 'link'],
+            capture_output=True, text=True).stdout.strip(), file=sys.stderr)
+
+
 def measure(regions: int, runs: int, db: str) -> list[float]:
     with tempfile.TemporaryDirectory(prefix='tricircle-bench-') as tmp:
         state_dir = os.path.join(tmp, 'state')
@@ -53,11 +68,19 @@ def measure(regions: int, runs: int, db: str) -> list[float]:
                 b = sb_vm.create(state, 'bench-b%d' % i, 'RegionTwo', net.id)
                 start = time.monotonic()
                 if not fab.ping(a.name, b.ip, deadline=GIVE_UP, wait=0.1):
+                    _diagnose(fab, a, b, net.provider_segmentation_id)
                     raise SystemExit('no ping after %.0fs (run %d)'
                                      % (GIVE_UP, i))
                 samples.append(time.monotonic() - start)
                 sb_vm.delete(state, b.name)
             return samples
+        except BaseException:
+            # Keep the logs of a failed run for whoever reads the error.
+            logs = os.path.join(state_dir, 'logs')
+            kept = tempfile.mkdtemp(prefix='tricircle-bench-logs-')
+            subprocess.run(['cp', '-r', logs, kept])
+            print('logs kept in %s' % kept, file=sys.stderr)
+            raise
         finally:
             subprocess.run([BIN, 'down', '--state-dir', state_dir],
                            stdout=subprocess.DEVNULL)

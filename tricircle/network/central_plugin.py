@@ -25,6 +25,7 @@ from tricircle.common import exceptions as common_exc
 from tricircle.common import neutron_client
 from tricircle.db import api as db_api
 from tricircle.db import creation_lock
+from tricircle.db import sqlite_busy
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
 from tricircle.network import host_mech_driver as host_mech
@@ -41,6 +42,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         config.register_central_plugin_opts(cfg.CONF)
         config.register_xjob_opts(cfg.CONF)
         config.apply_central_type_options(cfg.CONF)
+        sqlite_busy.register()
         super().__init__()
         self._clients: dict[str, neutron_client.NeutronClient] = {}
         LOG.info('Tricircle central plugin started (Tricircle DB: %s)',

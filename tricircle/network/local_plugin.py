@@ -28,6 +28,7 @@ from oslo_utils import excutils
 
 from tricircle.common import config
 from tricircle.common import neutron_client
+from tricircle.db import sqlite_busy
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
@@ -51,6 +52,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def __init__(self) -> None:
         config.register_local_plugin_opts(cfg.CONF)
+        sqlite_busy.register()
         super().__init__()
         self.region_name = (cfg.CONF.tricircle.local_region_name or
                             _nova_region_name())

@@ -26,9 +26,13 @@ from typing import Any
 from tricircle.network import host_mech_driver as host_mech
 from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import state as sb_state
+from tricircle.sandbox.dataplane import fabric as dp_fabric
 
 LOG = logging.getLogger('tricircle.host_agent')
 REPORT_INTERVAL = 10.0
+# A network stays wired on a host this long after its last port went:
+# Nova may be plugging the next VM right now.
+UNWIRE_AFTER = 10.0
 
 
 class AgentReporter:
@@ -39,6 +43,9 @@ class AgentReporter:
         from neutron_lib import context as n_context
         from oslo_config import cfg
         from oslo_db import options as db_options
+
+        from tricircle.db import sqlite_busy
+        sqlite_busy.register()  # Neutron writes the same SQLite file
         db_options.set_defaults(cfg.CONF, connection=db_url)
         if not cfg.CONF._args:  # policy checks in contexts need a parsed CONF
             cfg.CONF([], project='neutron', default_config_files=[])
@@ -63,7 +70,6 @@ class HostAgent:
                  interval: float = 0.2) -> None:
         self.region = region
         self.hosts = sb_hosts.hosts_of(state, region)  # name -> tunnel ip
-        from tricircle.sandbox.dataplane import fabric as dp_fabric
         self.fabric = dp_fabric.Fabric(sb_hosts.fabric_tag(state))
         self.interval = interval
         self.neutron = sb_hosts.neutron_connection(state, region)
@@ -71,6 +77,9 @@ class HostAgent:
             state.neutron_dbs[region]) if state.neutron_dbs else None
         # host -> {network id -> (network type, segment key)} programmed
         self.programmed: dict[str, dict[str, tuple]] = {
+            h: {} for h in self.hosts}
+        # host -> {network id -> when it was first seen without ports}
+        self.empty_since: dict[str, dict[str, float]] = {
             h: {} for h in self.hosts}
         self._stop = threading.Event()
         self._last_report = 0.0
@@ -124,14 +133,22 @@ class HostAgent:
                     networks[net_id] = self.neutron.network.get_network(
                         net_id)
                 self._program(host, my_ip, networks[net_id], ports, tunnels)
+            now = time.monotonic()
             for net_id in set(self.programmed[host]) - mine:
-                self._unprogram(host, net_id)
+                since = self.empty_since[host].setdefault(net_id, now)
+                if now - since >= UNWIRE_AFTER:
+                    self._unprogram(host, net_id)
+                    del self.empty_since[host][net_id]
+            for net_id in mine:
+                self.empty_since[host].pop(net_id, None)
 
     def _program(self, host: str, my_ip: str, net, ports, tunnels) -> None:
         net_type = net.provider_network_type
         if net_type == 'vxlan':
             vni = net.provider_segmentation_id
-            self.fabric.ensure_vxlan(host, net.id, vni)
+            bridge = self.fabric.ensure_vxlan(host, net.id, vni)
+            self._attach_ports(host, net, ports, bridge,
+                               dp_fabric.VXLAN_MTU)
             entries = {}
             for port in ports:
                 remote_ip = tunnels.get(port.binding_host_id)
@@ -146,9 +163,18 @@ class HostAgent:
         elif net_type in ('vlan', 'flat'):
             vid = net.provider_segmentation_id or 0
             physnet = net.provider_physical_network
-            self.fabric.ensure_vlan(host, physnet, vid)
+            bridge = self.fabric.ensure_vlan(host, physnet, vid)
+            self._attach_ports(host, net, ports, bridge, 1500)
             self.programmed[host][net.id] = (net_type, (physnet, vid))
         # 'local' networks stay on their host: nothing to connect.
+
+    def _attach_ports(self, host: str, net, ports, bridge: str,
+                      mtu: int) -> None:
+        for port in ports:
+            if port.network_id == net.id and port.binding_host_id == host \
+                    and self.fabric.attach_port(host, port.id, bridge, mtu):
+                LOG.info('%s: port %s plugged into network %s', host,
+                         port.id, net.id)
 
     def _unprogram(self, host: str, net_id: str) -> None:
         net_type, key = self.programmed[host].pop(net_id)

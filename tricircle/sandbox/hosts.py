@@ -25,7 +25,8 @@ def host_names(region: str) -> list[str]:
 
 def hosts_of(state: sb_state.SandboxState, region: str) -> dict[str, str]:
     """Host name -> tunnel IP for one region of the sandbox."""
-    index = list(state.regions).index(region) + 1
+    # By region ordinal, not dict order: sandbox.json sorts its keys.
+    index = sb_state.region_names(len(state.regions)).index(region) + 1
     return {name: '%s.%d.%d' % (UNDERLAY_PREFIX, index, i + 1)
             for i, name in enumerate(host_names(region))}
 

@@ -103,7 +103,7 @@ def create(state: sb_state.SandboxState, name: str, region: str,
             else 1500
         fabric(state).plug_vm(host, name, bridge, vm.mac,
                               '%s/%d' % (vm.ip, cidr.prefixlen),
-                              vm.gateway, mtu)
+                              vm.gateway, mtu, port_id=port.id)
     except Exception:
         conn.network.delete_port(port.id, ignore_missing=True)
         raise

@@ -20,6 +20,7 @@ but no tag is on the wire.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from typing import Sequence
@@ -293,17 +294,20 @@ class Fabric:
 
     # -- VMs --------------------------------------------------------------
     def plug_vm(self, host: str, vm: str, bridge: str, mac: str,
-                cidr_ip: str, gateway: str | None, mtu: int) -> str:
+                cidr_ip: str, gateway: str | None, mtu: int,
+                port_id: str | None = None) -> str:
         """A VM namespace whose ``eth0`` (``mac``, ``cidr_ip`` such as
         '10.0.0.5/24', default route via ``gateway`` if any) is a veth to
-        ``bridge`` on ``host``. Re-plugging moves or updates the VM."""
+        ``bridge`` on ``host``. Re-plugging moves or updates the VM.
+        With ``port_id`` the host's end is named after the port, so that
+        the host agent finds it (:meth:`attach_port`)."""
         host_ns = self._require_host(host)
         if not ipcmd.link_exists(host_ns, bridge):
             raise ipcmd.CommandError('no bridge %s on host %s' % (bridge,
                                                                   host))
         ns = self.vm_ns(vm)
         self._ensure_ns(ns)
-        tap = self._link(names.VM_TAP, vm)
+        tap = self._link(names.VM_TAP, port_id or vm)
         if not ipcmd.link_exists(host_ns, tap) and \
                 ipcmd.link_exists(ns, 'eth0'):
             # Plugged on another host before: move it here.
@@ -319,12 +323,39 @@ class Fabric:
         if have != [cidr_ip]:  # only touch it when it differs
             ipcmd.ip(ns, 'addr', 'flush', 'dev', 'eth0')
             ipcmd.ip(ns, 'addr', 'add', cidr_ip, 'dev', 'eth0')
+        # Take gratuitous ARP at once (locktime 0), and send one once up
+        # as a booting guest does: a VM that cached an earlier owner of a
+        # reused address learns the new MAC without waiting for its
+        # neighbour entry to go stale.
+        ipcmd.netns_exec(ns, ['sysctl', '-qw',
+                              'net.ipv4.neigh.eth0.locktime=0'])
         ipcmd.ip(ns, 'link', 'set', 'eth0', 'up')
+        # arping sends at once, then idles a second before exiting
+        # (it has no sub-second deadline); a VM's boot need not wait.
+        ipcmd.netns_exec(ns, ['timeout', '0.2', 'arping', '-q', '-U', '-c',
+                              '1', '-I', 'eth0', cidr_ip.split('/')[0]],
+                         check=False)
         if gateway:
             ipcmd.ip(ns, 'route', 'replace', 'default', 'via', gateway)
         else:
             ipcmd.ip(ns, 'route', 'del', 'default', check=False)
         return ns
+
+    def attach_port(self, host: str, port_id: str, bridge: str,
+                    mtu: int) -> bool:
+        """Put the port's tap (if plugged on ``host``) on ``bridge``, as
+        an L2 agent does with the taps Nova plugs; True if it changed."""
+        host_ns = self.host_ns(host)
+        tap = self._link(names.VM_TAP, port_id)
+        proc = ipcmd.ip(host_ns, '-j', 'link', 'show', 'dev', tap,
+                        check=False)  # the VM may be going away right now
+        info = json.loads(proc.stdout) if proc.returncode == 0 and \
+            proc.stdout.strip() else []
+        if not info or (info[0].get('master') == bridge and
+                        'UP' in info[0].get('flags', [])):
+            return False
+        return ipcmd.ip(host_ns, 'link', 'set', tap, 'master', bridge, 'mtu',
+                        str(mtu), 'up', check=False).returncode == 0
 
     def unplug_vm(self, vm: str) -> None:
         ns = self.vm_ns(vm)

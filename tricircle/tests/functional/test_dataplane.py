@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import sys
 import textwrap
 import uuid
@@ -123,6 +124,26 @@ def test_vxlan_carries_the_ping_and_only_with_fdb_entries(fab):
     # And back.
     fab.set_vxlan_fdb('h1', 1001, {MAC_B: IP_H2})
     assert fab.ping('a', '10.10.0.12')
+
+
+def test_a_new_vm_announces_a_reused_address(fab):
+    bridges = [fab.ensure_vxlan(h, 'net', 1002) for h in ('h1', 'h2')]
+    mac_c = 'fa:16:3e:00:00:0c'
+    fab.set_vxlan_fdb('h1', 1002, {MAC_B: IP_H2, mac_c: IP_H2})
+    fab.set_vxlan_fdb('h2', 1002, {MAC_A: IP_H1})
+    fab.plug_vm('h1', 'a', bridges[0], MAC_A, '10.10.0.11/24', None, 1450)
+    fab.plug_vm('h2', 'b', bridges[1], MAC_B, '10.10.0.12/24', None, 1450)
+    assert fab.ping('a', '10.10.0.12')
+    assert fab.neigh_mac('a', '10.10.0.12') == MAC_B
+    # B goes; C comes with B's address: its gratuitous ARP on link up
+    # replaces A's cached MAC, so A needs no neighbour timeout.
+    fab.unplug_vm('b')
+    fab.plug_vm('h2', 'c', bridges[1], mac_c, '10.10.0.12/24', None, 1450)
+    deadline = time.monotonic() + 3
+    while fab.neigh_mac('a', '10.10.0.12') != mac_c:
+        assert time.monotonic() < deadline, 'A still caches B\'s MAC'
+        time.sleep(0.05)
+    assert fab.ping('a', '10.10.0.12', deadline=1)
 
 
 def test_fdb_follows_a_moved_mac(fab):
