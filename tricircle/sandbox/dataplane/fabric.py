@@ -31,6 +31,8 @@ from tricircle.sandbox.dataplane import names
 FLOOD_MAC = '00:00:00:00:00:00'
 VXLAN_PORT = 4789
 VXLAN_MTU = 1450
+# Gratuitous ARPs a VM sends when its eth0 comes up.
+GARP_COUNT = 3
 
 
 class Fabric:
@@ -323,18 +325,18 @@ class Fabric:
         if have != [cidr_ip]:  # only touch it when it differs
             ipcmd.ip(ns, 'addr', 'flush', 'dev', 'eth0')
             ipcmd.ip(ns, 'addr', 'add', cidr_ip, 'dev', 'eth0')
-        # Take gratuitous ARP at once (locktime 0), and send one once up
-        # as a booting guest does: a VM that cached an earlier owner of a
-        # reused address learns the new MAC without waiting for its
-        # neighbour entry to go stale.
+        # Take gratuitous ARP at once (locktime 0), and announce the
+        # address once up, as a booting guest does: a VM that cached an
+        # earlier owner of a reused address learns the new MAC without
+        # waiting for its neighbour entry to go stale. Three announcements
+        # a second apart, in the background: the host agent may still be
+        # programming the tunnels that carry them.
         ipcmd.netns_exec(ns, ['sysctl', '-qw',
                               'net.ipv4.neigh.eth0.locktime=0'])
         ipcmd.ip(ns, 'link', 'set', 'eth0', 'up')
-        # arping sends at once, then idles a second before exiting
-        # (it has no sub-second deadline); a VM's boot need not wait.
-        ipcmd.netns_exec(ns, ['timeout', '0.2', 'arping', '-q', '-U', '-c',
-                              '1', '-I', 'eth0', cidr_ip.split('/')[0]],
-                         check=False)
+        ipcmd.netns_spawn(ns, ['arping', '-q', '-U', '-c', str(GARP_COUNT),
+                               '-i', '1', '-I', 'eth0',
+                               cidr_ip.split('/')[0]])
         if gateway:
             ipcmd.ip(ns, 'route', 'replace', 'default', 'via', gateway)
         else:

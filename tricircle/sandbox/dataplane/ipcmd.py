@@ -73,6 +73,18 @@ def netns_exec(ns: str, argv: Sequence[str], check: bool = True,
                timeout=timeout)
 
 
+def netns_spawn(ns: str, argv: Sequence[str]) -> int:
+    """Start ``argv`` inside ``ns`` in the background (short-lived work
+    that must not hold up the caller); its PID. It is not waited for."""
+    if isinstance(argv, str):
+        raise TypeError('argv must be a list of arguments, not a string')
+    _need_ns(ns, ' '.join(argv))
+    return subprocess.Popen(
+        ['ip', 'netns', 'exec', ns, *argv], stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True).pid
+
+
 def namespaces() -> list[str]:
     """Names of all network namespaces (``ip netns list``)."""
     out = run('ip', 'netns', 'list').stdout

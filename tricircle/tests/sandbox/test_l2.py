@@ -177,6 +177,29 @@ def test_deleted_vm_leaves_no_shadow_and_a_new_one_is_reachable(
     assert ping(sandbox, a.name, c.ip) and ping(sandbox, c.name, a.ip)
 
 
+def test_vm_moved_to_another_region_keeps_its_address(
+        sandbox, central, regions, vms):
+    """Nova has no cross-region move: the VM goes from RegionTwo and
+    comes back in RegionOne with the same address. Its shadow follows."""
+    net = stretched_network(central, 'l2mv', '10.76.0.0/24')
+    a = vms('mv-a', 'RegionOne', net.id)
+    c = vms('mv-c', 'RegionTwo', net.id)
+    b = vms('mv-b', 'RegionTwo', net.id)
+    assert ping(sandbox, a.name, b.ip)
+    assert b.port_id in shadows(regions['RegionOne'], net.id)
+    sandbox_cmd('vm', 'delete', b.name, '--state-dir', sandbox.state_dir)
+    moved = vms('mv-b2', 'RegionOne', net.id, b.ip)
+    assert moved.ip == b.ip and moved.mac != b.mac
+    wait_for(lambda: moved.port_id in shadows(regions['RegionTwo'], net.id))
+    left = shadows(regions['RegionOne'], net.id)
+    assert b.port_id not in left and moved.port_id not in left
+    # A cached B's MAC for this address: the moved VM's announcement
+    # replaces it; C reaches it through the new shadow.
+    assert ping(sandbox, a.name, moved.ip)
+    assert ping(sandbox, c.name, moved.ip)
+    assert sb_vm.fabric(sandbox).neigh_mac(a.name, moved.ip) == moved.mac
+
+
 @pytest.fixture(scope='module')
 def three_regions(tmp_path_factory):
     from tricircle.sandbox import state as sb_state
