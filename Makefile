@@ -7,7 +7,7 @@ STATE_DIR ?= .sandbox
 REGIONS ?= 2
 APT_PACKAGES := iproute2 iputils-ping iputils-arping nftables iptables conntrack tcpdump postgresql postgresql-contrib
 
-.PHONY: setup system-packages sandbox sandbox-down test unit-test sandbox-test clean
+.PHONY: setup system-packages sandbox sandbox-down test unit-test sandbox-test tempest clean
 
 # Idempotent: a stamp file records that the venv matches pyproject/constraints.
 setup: system-packages $(VENV)/.installed
@@ -41,5 +41,14 @@ unit-test: setup
 sandbox-test: setup
 	$(PY) -m pytest -ra tricircle/tests/sandbox
 
+# tempest.api.network against the central Neutron behind a real Keystone
+# (TARGET=plain: against a plain ML2 Neutron 29, the baseline). Prints
+# "N passed, N failed, N skipped" and the failures by module; failing
+# tests do not fail make (exit 3 from the tool), errors do.
+TARGET ?= tricircle
+tempest: setup
+	$(VENV)/bin/tricircle-sandbox tempest --workspace .tempest/$(TARGET) \
+	  $(if $(filter plain,$(TARGET)),--plain) $(TEMPEST_ARGS) || test $$? -eq 3
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info .tempest .tempest-venv

@@ -22,6 +22,7 @@ from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_concurrency import lockutils
 from oslo_config import cfg
+from oslo_context import context as oslo_context
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_utils import excutils
@@ -40,6 +41,39 @@ LOG = logging.getLogger(__name__)
 def _ids(filters) -> list[str]:
     ids = (filters or {}).get('id') or []
     return [ids] if isinstance(ids, str) else list(ids)
+
+
+def _visible(context, central: dict | None,
+             network: dict | None = None) -> bool:
+    """Whether the requester may see this central resource.
+
+    Central is read with the service user's token, which sees every
+    project's resources: without this check a project could make a region
+    copy (and then probe) another project's network by its id. Shared
+    networks are visible to all.
+    """
+    if central is None:
+        return False
+    context = _requester(context)
+    if context.is_admin or not context.project_id:
+        return True  # an admin, or a noauth deployment
+    if central.get('project_id') == context.project_id:
+        return True
+    return bool(network and network.get('shared'))
+
+
+def _requester(context):
+    """The context of the API request being served.
+
+    Neutron's policy engine looks a port's network up with an anonymous
+    admin context (``get_admin_context()``) to check who owns it; the
+    request's own context is then the current one of this thread.
+    """
+    if context.is_admin and context.project_id is None:
+        current = oslo_context.get_current()
+        if current is not None and current is not context:
+            return current
+    return context
 
 
 def _is_vm_port(port: dict) -> bool:
@@ -96,7 +130,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
     def _copy_network(self, context, net_id: str) -> bool:
         """Copy the network and all its subnets (one copier at a time)."""
         central_net = self.central.get('network', net_id)
-        if central_net is None:
+        if not _visible(context, central_net, central_net):
             return False
         hints = central_net.get('availability_zone_hints') or []
         if hints and self.region_name not in hints:
@@ -132,7 +166,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         central_subnet = self.central.get('subnet', subnet_id)
         if central_subnet is None:
             return False
-        # Copying the network copies all its subnets, this one included.
+        # Copying the network copies all its subnets, this one included;
+        # the network decides who may see them.
         return self._copy_network(context, central_subnet['network_id'])
 
     def _copy_subnet_from(self, context, central_subnet: dict) -> None:
@@ -203,7 +238,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def _copy_security_group(self, context, sg_id: str) -> bool:
         central_sg = self.central.get('security_group', sg_id)
-        if central_sg is None:
+        if not _visible(context, central_sg):
             return False
         with self._copy_lock(sg_id):
             if not self._exists(context, 'security_group', sg_id):
@@ -259,7 +294,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def _copy_port(self, context, port_id: str) -> bool:
         central_port = self.central.get('port', port_id)
-        if central_port is None:
+        if not _visible(context, central_port):
             return False
         self._ensure_port_dependencies(context, central_port)
         with self._copy_lock(port_id):

@@ -1,12 +1,15 @@
 """``tricircle-sandbox``: a real multi-region Tricircle on one machine.
 
     tricircle-sandbox up [--regions N] [--db sqlite|postgresql] [--plain]
+                         [--keystone]
     tricircle-sandbox status
     tricircle-sandbox demo
     tricircle-sandbox down
     tricircle-sandbox vm create|delete|list|ping ...
+    tricircle-sandbox tempest [--plain] [--smoke|--regex RE]
 
-Every subcommand takes ``--state-dir DIR`` (default ``.sandbox``).
+Every subcommand but tempest (whose sandbox lives in its workspace) takes
+``--state-dir DIR`` (default ``.sandbox``).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import sys
 
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
+from tricircle.sandbox import tempest as sb_tempest
 from tricircle.sandbox import up as sb_up
 from tricircle.sandbox import vm_cli
 
@@ -26,7 +30,7 @@ DEFAULT_STATE_DIR = '.sandbox'
 def cmd_up(args) -> int:
     try:
         sb_up.Up(args.state_dir, regions=args.regions, db=args.db,
-                 plain=args.plain).run()
+                 plain=args.plain, keystone=args.keystone).run()
     except (sb_up.SandboxError, processes.ProcessError) as exc:
         print('ERROR: %s' % exc, file=sys.stderr)
         print('stopping what was started', file=sys.stderr)
@@ -101,6 +105,8 @@ def cmd_status(args) -> int:
         print('%s Neutron: %s' % (region, urls['neutron']))
     if state.admin_api:
         print('Admin API: %s' % state.admin_api)
+    if state.keystone:
+        print('Keystone: %s' % state.keystone)
     print('clouds.yaml: %s' % os.path.join(state.state_dir,
                                            sb_state.CLOUDS_FILE))
     return 0 if healthy else 1
@@ -132,9 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
                    default='sqlite', help='database backend')
     p.add_argument('--plain', action='store_true',
                    help='one plain ML2 Neutron region, no Tricircle code')
+    p.add_argument('--keystone', action='store_true',
+                   help='a real shared Keystone: every API validates '
+                        'tokens (default: noauth)')
     _add('down', cmd_down, 'stop everything and remove the state dir')
     _add('status', cmd_status, 'show processes and endpoints')
     _add('demo', cmd_demo, 'run the short demo against a running sandbox')
+    sb_tempest.add_command(sub)
     vm_cli.add_commands(sub, lambda subparsers, name, func, help_text: _add(
         name, func, help_text, subparsers))
     return parser

@@ -22,7 +22,12 @@ def run(state_dir: str) -> int:
         print('no Tricircle sandbox in %s (run "tricircle-sandbox up")'
               % os.path.abspath(state_dir))
         return 1
-    pods = sb_up.http_json('GET', state.admin_api + '/v1.0/pods')['pods']
+    token = None
+    if state.keystone:
+        from tricircle.sandbox import keystone
+        token = keystone.SandboxKeystone.load(state.state_dir).token()
+    pods = sb_up.http_json('GET', state.admin_api + '/v1.0/pods',
+                           token=token)['pods']
     print('1. Pods registered in the Admin API (%s):' % state.admin_api)
     for pod in pods:
         print('   %-14s az=%-16r pod_id=%s' % (pod['region_name'],

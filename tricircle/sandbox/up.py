@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
+from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import neutron_conf
 from tricircle.sandbox import neutron_db
 from tricircle.sandbox import processes
@@ -33,11 +34,12 @@ def _bin(name: str) -> str:
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
-class Up:
+class Up(sb_keystone.KeystoneSteps):
     """Bring a sandbox up; :meth:`run` returns the saved state."""
 
     def __init__(self, state_dir: str, regions: int = 2, db: str = 'sqlite',
-                 plain: bool = False, out=print) -> None:
+                 plain: bool = False, keystone: bool = False,
+                 out=print) -> None:
         self.state = sb_state.SandboxState(
             state_dir=os.path.abspath(state_dir), db=db, plain=plain)
         self.region_names = sb_state.region_names(1 if plain else regions)
@@ -48,15 +50,25 @@ class Up:
         self.db_urls: dict[str, str] = {}
         self.servers: dict[str, tuple[list[str], str, str]] = {}
         self._t0 = time.monotonic()
+        if keystone:
+            self.keystone = sb_keystone.SandboxKeystone.create(
+                self.state.state_dir)
 
     @property
     def steps(self):
-        steps = [self.prepare_dirs, self.start_database,
-                 self.create_neutron_databases]
+        steps = [self.prepare_dirs]
+        if self.keystone:
+            steps.append(self.start_keystone)
+        steps += [self.start_database, self.create_neutron_databases]
         if not self.state.plain:
             steps.append(self.create_tricircle_database)
-        steps += [self.write_neutron_configs, self.start_servers,
-                  self.seed_default_security_group_rules]
+        steps.append(self.write_neutron_configs)
+        if self.keystone:
+            steps.append(self.protect_with_keystone)
+        steps.append(self.start_servers)
+        if self.keystone:
+            steps.append(self.create_keystone_catalog)
+        steps.append(self.seed_default_security_group_rules)
         if not self.state.plain:
             steps.append(self.register_pods)
         steps.append(self.write_client_config)
@@ -272,20 +284,26 @@ class Up:
         for url in urls:
             for rule in templates:
                 http_json('POST', url + '/v2.0/default-security-group-rules',
-                          {'default_security_group_rule': rule})
+                          {'default_security_group_rule': rule},
+                          token=self.admin_token())
 
     def register_pods(self) -> None:
         api = self.state.admin_api + '/v1.0/pods'
+        token = self.admin_token()
         http_json('POST', api, {'pod': {
-            'region_name': sb_state.CENTRAL_REGION, 'az_name': ''}})
+            'region_name': sb_state.CENTRAL_REGION, 'az_name': ''}},
+            token=token)
         for region in self.region_names:
             az = sb_state.region_az(region)
             http_json('POST', api, {'pod': {
                 'region_name': region, 'az_name': az, 'pod_az_name': az,
-                'dc_name': 'sandbox'}})
+                'dc_name': 'sandbox'}}, token=token)
 
     def write_client_config(self) -> None:
-        path = self.state.write_clouds_yaml()
+        if self.keystone:
+            path = self.keystone.write_clouds_yaml(self.state)
+        else:
+            path = self.state.write_clouds_yaml()
         self.out('        clouds: %s' % path)
 
     def start_host_agents(self) -> None:
@@ -311,11 +329,15 @@ class Up:
 
 
 def http_json(method: str, url: str, body: dict | None = None,
-              timeout: float = 30.0) -> dict | None:
+              timeout: float = 30.0, token: str | None = None) -> dict | None:
     """One JSON request; raises SandboxError on an HTTP error."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={
-        'Content-Type': 'application/json', 'Accept': 'application/json'})
+    headers = {'Content-Type': 'application/json',
+               'Accept': 'application/json'}
+    if token:
+        headers['X-Auth-Token'] = token
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
