@@ -70,12 +70,12 @@ def subnet_body(central_subnet: dict, gateway_ip: str | None) -> dict:
     body['gateway_ip'] = gateway_ip
     body['allocation_pools'] = allocation_pools(
         central_subnet['allocation_pools'], central_subnet.get('gateway_ip'),
-        gateway_ip)
+        gateway_ip, central_subnet['cidr'])
     return body
 
 
 def allocation_pools(pools: list[dict], central_gateway: str | None,
-                     local_gateway: str | None) -> list[dict]:
+                     local_gateway: str | None, cidr: str) -> list[dict]:
     ips = netaddr.IPSet()
     for pool in pools:
         ips.add(netaddr.IPRange(pool['start'], pool['end']))
@@ -83,8 +83,18 @@ def allocation_pools(pools: list[dict], central_gateway: str | None,
         ips.add(central_gateway)
     if local_gateway:
         ips.remove(local_gateway)
+    # Neutron refuses pools holding the network (IPv6: subnet-router
+    # anycast, often the central gateway) or the IPv4 broadcast address.
+    ips &= netaddr.IPSet([_allocatable_range(netaddr.IPNetwork(cidr))])
     return [{'start': str(r[0]), 'end': str(r[-1])}
             for r in ips.iter_ipranges()]
+
+
+def _allocatable_range(net: netaddr.IPNetwork) -> netaddr.IPRange:
+    if net.version == 4 and net.prefixlen > 30:
+        return netaddr.IPRange(net.first, net.last)
+    last = net.last - 1 if net.version == 4 else net.last
+    return netaddr.IPRange(net.first + 1, last)
 
 
 def port_body(central_port: dict) -> dict:

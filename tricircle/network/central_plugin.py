@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 
+from neutron.common import ipv6_utils
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
@@ -165,15 +166,18 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
 
     def delete_network(self, context, id):
         self._ensure_network_deletable(context, id)
+        subnet_ids = [s['id'] for s in super().get_subnets(
+            context.elevated(), filters={'network_id': [id]}, fields=['id'])]
         with _deleting(id, 'network'):
             self._delete_reserved_ports(context, network_id=id)
             self._in_every_region('network', id,
                                   lambda c: c.delete('network', id),
                                   'delete')
             super().delete_network(context, id)
-            for res_type in ('network', 'subnet'):
-                db_api.delete_routings({'top_id': id,
-                                        'resource_type': res_type})
+            db_api.delete_routings({'top_id': id, 'resource_type': 'network'})
+            for subnet_id in subnet_ids:
+                db_api.delete_routings({'top_id': subnet_id,
+                                        'resource_type': 'subnet'})
         LOG.info('network %s deleted on central and in every region', id)
 
     def _ensure_network_deletable(self, context, net_id: str) -> None:
@@ -229,6 +233,24 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             self._record_use(context, 'subnet', id, subnet.get('project_id'))
         return subnet
 
+    def get_subnets(self, context, filters=None, fields=None, sorts=None,
+                    limit=None, marker=None, page_reverse=False):
+        subnets = super().get_subnets(context, filters, fields, sorts, limit,
+                                      marker, page_reverse)
+        if not request_source.source_of(context):
+            return subnets
+        # A region lists a network's subnets to copy them all: each one it
+        # gets is a copy to delete later, unless central is deleting it.
+        listed = []
+        for subnet in subnets:
+            if 'id' in subnet and db_api.is_deleting(subnet['id'], 'subnet'):
+                continue
+            if 'id' in subnet:
+                self._record_use(context, 'subnet', subnet['id'],
+                                 subnet.get('project_id'))
+            listed.append(subnet)
+        return listed
+
     def update_subnet(self, context, id, subnet):
         original = super().get_subnet(context, id)
         updated = super().update_subnet(context, id, subnet)
@@ -253,11 +275,20 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             db_api.delete_routings({'top_id': id, 'resource_type': 'subnet'})
 
     def _ensure_subnet_deletable(self, context, subnet_id: str) -> None:
-        """Refuse before any region is touched if users' ports remain."""
-        super().get_subnet(context, subnet_id)
+        """Refuse before any region is touched if users' ports remain.
+
+        As in Neutron, addresses of an IPv6 SLAAC or DHCPv6-stateless
+        subnet go with it; only router interfaces keep it in use.
+        """
+        subnet = super().get_subnet(context, subnet_id)
         ports = super().get_ports(context.elevated(), filters={
             'fixed_ips': {'subnet_id': [subnet_id]}})
-        if any(_is_user_port(p) for p in ports):
+        if ipv6_utils.is_auto_address_subnet(subnet):
+            in_use = [p for p in ports if p['device_owner'] in
+                      n_const.ROUTER_INTERFACE_OWNERS]
+        else:
+            in_use = [p for p in ports if _is_user_port(p)]
+        if in_use:
             raise n_exc.SubnetInUse(subnet_id=subnet_id)
 
     def _reserved_ports(self, context, subnet_id: str, *devices) -> list:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
+from neutron.common import ipv6_utils
 from neutron.extensions import securitygroup as sg_exc
 from neutron.objects import network as network_obj
 from neutron.objects import ports as port_obj
@@ -141,9 +142,16 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             if not self._exists(context, 'network', net_id):
                 self._create_copy(context, 'network',
                                   bottom.network_body(central_net))
-            for subnet in self.central.list('subnet', network_id=net_id):
-                if not self._exists(context, 'subnet', subnet['id']):
-                    self._copy_subnet_from(context, subnet)
+            copied = [subnet for subnet in
+                      self.central.list('subnet', network_id=net_id)
+                      if not self._exists(context, 'subnet', subnet['id'])]
+            for subnet in copied:
+                self._copy_subnet_from(context, subnet)
+            # A DHCP port may hold addresses of every subnet of the network
+            # (IPv6 SLAAC adds its own): copy them once all subnets exist.
+            for subnet in copied:
+                if subnet.get('enable_dhcp'):
+                    self._copy_dhcp_port(context, subnet)
         return True
 
     # -- subnets ----------------------------------------------------------
@@ -176,8 +184,6 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             gateway_ip = self._reserve_gateway(central_subnet)
         self._create_copy(context, 'subnet', bottom.subnet_body(
             central_subnet, gateway_ip))
-        if central_subnet.get('enable_dhcp'):
-            self._copy_dhcp_port(context, central_subnet)
 
     def _reserve_gateway(self, central_subnet: dict) -> str:
         """This region's own gateway address, reserved on central."""
@@ -315,7 +321,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if request_source.source_of(context) and shadow.is_shadow(attrs):
             with self._internal():
                 return shadow.create_shadow_port(
-                    self, context, attrs, super().create_port)
+                    self, context, attrs, self._ml2_create_port)
         self._ensure(context, 'network', attrs['network_id'])
         central_port, created_on_central = self._central_port_for(attrs)
         try:
@@ -323,7 +329,7 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
             local = dict(attrs)
             local.update(bottom.port_body(central_port))
             with self._internal():
-                created = super().create_port(context, {'port': local})
+                created = self._ml2_create_port(context, {'port': local})
         except Exception:
             with excutils.save_and_reraise_exception():
                 if created_on_central:
@@ -331,6 +337,26 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if created.get(portbindings.HOST_ID):
             self._report_binding(context, created)
         return created
+
+    def _ml2_create_port(self, context, port: dict) -> dict:
+        """ML2's create_port for a port carrying central's addresses.
+
+        Addresses on IPv6 SLAAC and DHCPv6-stateless subnets come from the
+        MAC (EUI-64): ML2 adds them itself and refuses them given twice.
+        """
+        attrs = port['port']
+        fixed_ips = attrs.get('fixed_ips')
+        if fixed_ips and fixed_ips is not n_const.ATTR_NOT_SPECIFIED and \
+                attrs.get('device_owner') not in \
+                n_const.ROUTER_INTERFACE_OWNERS_SNAT:
+            auto = {s.id for s in subnet_obj.Subnet.get_objects(
+                context.elevated(), network_id=attrs['network_id'])
+                if ipv6_utils.is_auto_address_subnet(
+                    {'ipv6_address_mode': s.ipv6_address_mode,
+                     'ipv6_ra_mode': s.ipv6_ra_mode})}
+            attrs = dict(attrs, fixed_ips=[
+                ip for ip in fixed_ips if ip.get('subnet_id') not in auto])
+        return super().create_port(context, {'port': attrs})
 
     def _central_port_for(self, attrs: dict) -> tuple[dict, bool]:
         """The central port a new local port copies, and whether it was
@@ -442,7 +468,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                     'port': 'ports'}
 
     def _create_copy(self, context, resource: str, body: dict) -> None:
-        creator = getattr(super(), 'create_' + resource)
+        creator = (self._ml2_create_port if resource == 'port'
+                   else getattr(super(), 'create_' + resource))
         try:
             with self._internal():
                 creator(context.elevated(), {resource: self._with_defaults(

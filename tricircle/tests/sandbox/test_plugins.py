@@ -197,6 +197,29 @@ def test_network_with_vm_port_is_not_deleted_anywhere(central, regions):
     assert regions['RegionOne'].network.get_port(port.id).id == port.id
 
 
+def test_subnet_in_use_refused_but_slaac_subnet_goes_with_addresses(
+        central, regions):
+    """As in Neutron: a user's port keeps an IPv4 subnet in use; the
+    addresses of an IPv6 SLAAC subnet go with the subnet."""
+    net = central.network.create_network(name=_name('net'))
+    v4 = central.network.create_subnet(network_id=net.id, ip_version=4,
+                                       cidr='10.56.0.0/24')
+    slaac = central.network.create_subnet(
+        network_id=net.id, ip_version=6, cidr='2001:db8:56::/64',
+        ipv6_ra_mode='slaac', ipv6_address_mode='slaac')
+    port = regions['RegionOne'].network.create_port(
+        network_id=net.id, device_owner='compute:nova', device_id='vm1')
+    assert {ip['subnet_id'] for ip in port.fixed_ips} == {v4.id, slaac.id}
+    with pytest.raises(os_exc.ConflictException):
+        central.network.delete_subnet(v4.id)
+    central.network.delete_subnet(slaac.id)
+    for conn in (central, regions['RegionOne']):
+        left = conn.network.get_port(port.id).fixed_ips
+        assert [ip['subnet_id'] for ip in left] == [v4.id]
+        assert conn.network.find_subnet(slaac.id) is None
+    assert central.network.get_subnet(v4.id).id == v4.id
+
+
 def test_segment_exhaustion_is_clean(central, regions):
     """physnet3 has 4 VLANs in the sandbox: the 5th network fails like
     Neutron's own, and nothing is half-created."""

@@ -4,14 +4,25 @@ from tricircle.network import bottom
 
 def test_region_pools_swap_central_gateway_for_region_gateway():
     pools = [{'start': '10.0.0.2', 'end': '10.0.0.254'}]
-    assert bottom.allocation_pools(pools, '10.0.0.1', '10.0.0.7') == [
+    assert bottom.allocation_pools(pools, '10.0.0.1', '10.0.0.7',
+                                   '10.0.0.0/24') == [
         {'start': '10.0.0.1', 'end': '10.0.0.6'},
         {'start': '10.0.0.8', 'end': '10.0.0.254'}]
 
 
 def test_region_pools_unchanged_without_gateways():
     pools = [{'start': '10.0.0.10', 'end': '10.0.0.20'}]
-    assert bottom.allocation_pools(pools, None, None) == pools
+    assert bottom.allocation_pools(pools, None, None, '10.0.0.0/24') == pools
+
+
+def test_region_pools_never_hold_the_ipv6_subnet_router_anycast():
+    # Neutron makes the anycast address (::) the gateway of a SLAAC subnet;
+    # it is no address a region may allocate.
+    pools = [{'start': '2001:db8::1', 'end': '2001:db8::ffff:ffff:ffff:ffff'}]
+    assert bottom.allocation_pools(pools, '2001:db8::', '2001:db8::5',
+                                   '2001:db8::/64') == [
+        {'start': '2001:db8::1', 'end': '2001:db8::4'},
+        {'start': '2001:db8::6', 'end': '2001:db8::ffff:ffff:ffff:ffff'}]
 
 
 def test_network_body_keeps_segment_unless_local():
