@@ -14,6 +14,8 @@ from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
 from oslo_log import log as logging
 
+from tricircle.network import mech_driver
+
 LOG = logging.getLogger(__name__)
 
 AGENT_TYPE = 'Tricircle host agent'
@@ -40,6 +42,9 @@ class HostAgentMechanismDriver(mech_agent.SimpleAgentMechanismDriverBase):
 
     def initialize(self) -> None:
         LOG.info('Tricircle host agent mechanism driver initialized')
+
+    def supported_extensions(self, extensions: set) -> set:
+        return mech_driver.supported(extensions)
 
     def get_allowed_network_types(self, agent=None):
         return NETWORK_TYPES

@@ -7,6 +7,8 @@ central port so users see where, and how, their port is bound.
 from __future__ import annotations
 
 from neutron_lib.api.definitions import portbindings
+from neutron_lib.api.definitions import qinq
+from neutron_lib.api.definitions import vlantransparent
 from neutron_lib.plugins.ml2 import api
 from oslo_log import log as logging
 
@@ -17,12 +19,23 @@ PROFILE_REGION = 'region'
 PROFILE_VIF_TYPE = 'vif_type'
 PROFILE_VIF_DETAILS = 'vif_details'
 
+# Nothing in a region carries a tenant's own VLAN tags end to end yet:
+# central and regions do not advertise what they cannot keep.
+UNSUPPORTED_EXTENSIONS = frozenset({qinq.ALIAS, vlantransparent.ALIAS})
+
+
+def supported(extensions: set) -> set:
+    return set(extensions) - UNSUPPORTED_EXTENSIONS
+
 
 class CentralMechanismDriver(api.MechanismDriver):
     """Binds a central port as its region reported it bound."""
 
     def initialize(self) -> None:
         LOG.info('Tricircle central mechanism driver initialized')
+
+    def supported_extensions(self, extensions: set) -> set:
+        return supported(extensions)
 
     def bind_port(self, context) -> None:
         profile = context.current.get(portbindings.PROFILE) or {}

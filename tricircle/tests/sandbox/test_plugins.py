@@ -256,3 +256,18 @@ def test_port_deleted_on_central_goes_from_regions_by_job(central, regions):
         return all(region.network.find_port(port.id) is None
                    for region in regions.values())
     _eventually(gone_everywhere)
+
+
+def test_vlan_tag_extensions_not_advertised_nor_accepted(central, regions):
+    """No region carries a tenant's own VLAN tags end to end: neither
+    central nor a region offers vlan-transparent or qinq."""
+    for conn in (central, *regions.values()):
+        aliases = {ext.alias for ext in conn.network.extensions()}
+        assert 'availability_zone' in aliases
+        assert not aliases & {'vlan-transparent', 'qinq'}
+    name = _name('transparent')
+    resp = central.network.post('/networks', json={'network': {
+        'name': name, 'vlan_transparent': True}})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()['NeutronError']['type'] == 'HTTPBadRequest'
+    assert list(central.network.networks(name=name)) == []
