@@ -49,6 +49,13 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         LOG.info('Tricircle central plugin started (Tricircle DB: %s)',
                  _safe_url(cfg.CONF.tricircle_db_connection))
 
+    @property
+    def _rpc_workers(self) -> int:
+        # The central Neutron has no agents: ML2 then starts no RPC or OVO
+        # push notifiers and no DHCP scheduling (regions do all of that),
+        # which also spares every port create their work.
+        return 0
+
     # -- regions ----------------------------------------------------------
     def region_client(self, region: str) -> neutron_client.NeutronClient:
         if region not in self._clients:

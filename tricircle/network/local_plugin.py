@@ -347,7 +347,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         attrs = port['port']
         fixed_ips = attrs.get('fixed_ips')
         if fixed_ips and fixed_ips is not n_const.ATTR_NOT_SPECIFIED and \
-                attrs.get('device_owner') not in \
+                any(':' in (ip.get('ip_address') or '') for ip in fixed_ips) \
+                and attrs.get('device_owner') not in \
                 n_const.ROUTER_INTERFACE_OWNERS_SNAT:
             auto = {s.id for s in subnet_obj.Subnet.get_objects(
                 context.elevated(), network_id=attrs['network_id'])
