@@ -30,6 +30,7 @@ import sys
 import time
 import warnings
 
+from tricircle.sandbox import neutron_conf
 from tricircle.sandbox import processes
 
 CENTRAL_REGION = 'CentralRegion'
@@ -349,13 +350,7 @@ class _Identity:
 
 
 def _write_ini(path: str, sections: dict[str, dict[str, str]]) -> None:
-    parser = configparser.ConfigParser(interpolation=None)
-    for name, values in sections.items():
-        if name != 'DEFAULT':
-            parser.add_section(name)
-        for key, value in values.items():
-            parser.set(name, key, value)
-    _write_private(path, parser)
+    _write_private(path, neutron_conf.ini_parser(sections))
 
 
 def _write_private(path: str, content) -> None:

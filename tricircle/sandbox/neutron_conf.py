@@ -101,13 +101,20 @@ paste.app_factory = neutron.api.v2.router:APIRouter.factory
 """
 
 
-def _write(path: str, sections: dict[str, dict[str, str]]) -> str:
+def ini_parser(sections: dict[str, dict[str, str]]
+               ) -> configparser.ConfigParser:
+    """An oslo.config file's content, section by section."""
     parser = configparser.ConfigParser(interpolation=None)
     for name, values in sections.items():
         if name != 'DEFAULT':
             parser.add_section(name)
         for key, value in values.items():
             parser.set(name, key, value)
+    return parser
+
+
+def _write(path: str, sections: dict[str, dict[str, str]]) -> str:
+    parser = ini_parser(sections)
     with open(path, 'w') as f:
         parser.write(f)
     return path

@@ -19,7 +19,6 @@ A named sequence of steps:
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
