@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -159,7 +160,15 @@ class TempestRun:
                   '--disable-pip-version-check', TEMPEST, PLUGIN])
         if not os.path.isdir(os.path.join(self.workspace, 'etc')):
             os.makedirs(os.path.dirname(self.workspace), exist_ok=True)
-            _run([self._bin('tempest'), 'init', self.workspace])
+            # tempest keeps a registry of workspace names (by default in
+            # ~/.tempest, shared by every run on the machine): ours lives in
+            # the venv, and a name is never reused.
+            name = '%s-%s' % (os.path.basename(self.workspace),
+                              secrets.token_hex(4))
+            _run([self._bin('tempest'), 'init', '--name', name,
+                  '--workspace-path',
+                  os.path.join(self.venv, 'workspaces.yaml'),
+                  self.workspace])
 
     def bring_up(self) -> None:
         from tricircle.sandbox import keystone as sb_keystone
