@@ -308,7 +308,11 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         attrs = port['port']
         if attrs.get('device_id') == bottom.RESERVED_GATEWAY_DEVICE:
             return self._get_or_create_gateway_port(context, attrs)
-        created = super().create_port(context, port)
+        self._check_not_deleting(
+            context, 'network', attrs['network_id'],
+            n_exc.NetworkNotFound(net_id=attrs['network_id']))
+        with request_source.inner_calls(context):
+            created = super().create_port(context, port)
         self._record_use(context, 'port', created['id'],
                          created['project_id'])
         return created
@@ -347,7 +351,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         attrs = port['port']
         region = request_source.source_of(context)
         original = super().get_port(context, id)
-        updated = super().update_port(context, id, port)
+        with request_source.inner_calls(context):
+            updated = super().update_port(context, id, port)
         if region:
             LOG.info('port %s bound in %s on host %r', id, region,
                      attrs.get(portbindings.HOST_ID))

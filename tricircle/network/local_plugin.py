@@ -309,12 +309,14 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                                   bottom.port_body(central_port))
         return True
 
-    def _ensure_port_dependencies(self, context, central_port: dict) -> None:
-        self._ensure(context, 'network', central_port['network_id'])
-        for ip in central_port['fixed_ips']:
-            self._ensure(context, 'subnet', ip['subnet_id'])
-        for sg_id in central_port.get('security_groups') or []:
-            self._ensure(context, 'security_group', sg_id)
+    def _ensure_port_dependencies(self, context, central_port: dict,
+                                  network_ready: bool = False) -> None:
+        if not network_ready:
+            self._ensure(context, 'network', central_port['network_id'])
+        self._ensure_all(context, 'subnet',
+                         [ip['subnet_id'] for ip in central_port['fixed_ips']])
+        self._ensure_all(context, 'security_group',
+                         central_port.get('security_groups') or [])
 
     def create_port(self, context, port):
         attrs = port['port']
@@ -325,7 +327,8 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         self._ensure(context, 'network', attrs['network_id'])
         central_port, created_on_central = self._central_port_for(attrs)
         try:
-            self._ensure_port_dependencies(context, central_port)
+            self._ensure_port_dependencies(context, central_port,
+                                           network_ready=True)
             local = dict(attrs)
             local.update(bottom.port_body(central_port))
             with self._internal():
@@ -460,6 +463,15 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         if not copier(context, res_id) and not missing_ok:
             not_found, arg = self._NOT_FOUND[resource]
             raise not_found(**{arg: res_id})
+
+    def _ensure_all(self, context, resource: str, res_ids: list) -> None:
+        """``_ensure`` for several ids; one query when all are here."""
+        res_ids = set(res_ids)
+        if not res_ids or self._OBJECTS[resource].count(
+                context.elevated(), id=list(res_ids)) == len(res_ids):
+            return
+        for res_id in sorted(res_ids):
+            self._ensure(context, resource, res_id)
 
     def _exists(self, context, resource: str, res_id: str) -> bool:
         return self._OBJECTS[resource].objects_exist(context.elevated(),

@@ -13,6 +13,9 @@ The header is trusted from admin callers only (services).
 """
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 from oslo_middleware import base
 import webob.dec
 
@@ -23,6 +26,26 @@ CONTEXT_ATTR = 'tricircle_source'
 def source_of(context) -> str | None:
     """The region that sent the request, or None for ordinary users."""
     return getattr(context, CONTEXT_ATTR, None)
+
+
+@contextlib.contextmanager
+def inner_calls(context) -> Iterator[str | None]:
+    """The plugin's own calls while it serves a peer's request.
+
+    ML2 reads the network and subnets again while it creates or updates a
+    port; those reads are not the peer fetching a copy, so they must not
+    be recorded (nor write the Tricircle DB inside Neutron's transaction).
+    Yields the peer's region.
+    """
+    source = source_of(context)
+    if source is None:
+        yield None
+        return
+    delattr(context, CONTEXT_ATTR)
+    try:
+        yield source
+    finally:
+        setattr(context, CONTEXT_ATTR, source)
 
 
 class RequestSource(base.ConfigurableMiddleware):

@@ -1,0 +1,60 @@
+"""Which peer sent a request, and the plugin's own calls inside it."""
+from neutron_lib import context as n_context
+import pytest
+import webob
+import webob.dec
+
+from tricircle.network import request_source
+
+
+def _served_context(headers: dict, is_admin: bool):
+    """The context the app behind the filter sees."""
+    seen = {}
+
+    @webob.dec.wsgify
+    def app(req):
+        seen['context'] = req.environ['neutron.context']
+        return webob.Response()
+
+    ctx = n_context.Context('user', 'project', is_admin=is_admin)
+    req = webob.Request.blank('/v2.0/ports', headers=headers)
+    req.environ['neutron.context'] = ctx
+    req.get_response(request_source.RequestSource(app))
+    return seen['context']
+
+
+def test_header_from_a_service_names_the_region():
+    ctx = _served_context({request_source.SOURCE_HEADER: 'RegionOne'}, True)
+    assert request_source.source_of(ctx) == 'RegionOne'
+
+
+def test_header_from_an_ordinary_user_is_ignored():
+    ctx = _served_context({request_source.SOURCE_HEADER: 'RegionOne'}, False)
+    assert request_source.source_of(ctx) is None
+
+
+def test_inner_calls_hide_the_region_and_restore_it():
+    ctx = n_context.get_admin_context()
+    setattr(ctx, request_source.CONTEXT_ATTR, 'RegionTwo')
+    with request_source.inner_calls(ctx) as region:
+        assert region == 'RegionTwo'
+        assert request_source.source_of(ctx) is None
+        # what ML2 derives inside the call does not carry it either
+        assert request_source.source_of(ctx.elevated()) is None
+    assert request_source.source_of(ctx) == 'RegionTwo'
+
+
+def test_inner_calls_restore_the_region_after_an_error():
+    ctx = n_context.get_admin_context()
+    setattr(ctx, request_source.CONTEXT_ATTR, 'RegionTwo')
+    with pytest.raises(RuntimeError):
+        with request_source.inner_calls(ctx):
+            raise RuntimeError('ML2 failed')
+    assert request_source.source_of(ctx) == 'RegionTwo'
+
+
+def test_inner_calls_of_a_user_request_change_nothing():
+    ctx = n_context.Context('user', 'project')
+    with request_source.inner_calls(ctx) as region:
+        assert region is None
+    assert request_source.source_of(ctx) is None
