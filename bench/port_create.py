@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,7 @@ def main() -> int:
     finally:
         _down(plain_dir)
         _down(tc_dir)
+        shutil.rmtree(work, ignore_errors=True)
 
     p_med = statistics.median(plain.samples)
     t_med = statistics.median(tricircle.samples)
