@@ -139,14 +139,20 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
                                            region=self.region_name,
                                            hints=', '.join(hints))
         with self._copy_lock(net_id):
-            if not self._exists(context, 'network', net_id):
-                self._create_copy(context, 'network',
-                                  bottom.network_body(central_net))
             copied = [subnet for subnet in
                       self.central.list('subnet', network_id=net_id)
                       if not self._exists(context, 'subnet', subnet['id'])]
+            # This region's gateways first: until the network is here,
+            # other requests of the region wait for this copy instead of
+            # taking central addresses the gateways need.
+            gateways = {subnet['id']: self._reserve_gateway(subnet)
+                        for subnet in copied if subnet.get('gateway_ip')}
+            if not self._exists(context, 'network', net_id):
+                self._create_copy(context, 'network',
+                                  bottom.network_body(central_net))
             for subnet in copied:
-                self._copy_subnet_from(context, subnet)
+                self._create_copy(context, 'subnet', bottom.subnet_body(
+                    subnet, gateways.get(subnet['id'])))
             # A DHCP port may hold addresses of every subnet of the network
             # (IPv6 SLAAC adds its own): copy them once all subnets exist.
             for subnet in copied:
@@ -177,13 +183,6 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         # Copying the network copies all its subnets, this one included;
         # the network decides who may see them.
         return self._copy_network(context, central_subnet['network_id'])
-
-    def _copy_subnet_from(self, context, central_subnet: dict) -> None:
-        gateway_ip = None
-        if central_subnet.get('gateway_ip'):
-            gateway_ip = self._reserve_gateway(central_subnet)
-        self._create_copy(context, 'subnet', bottom.subnet_body(
-            central_subnet, gateway_ip))
 
     def _reserve_gateway(self, central_subnet: dict) -> str:
         """This region's own gateway address, reserved on central."""
