@@ -83,6 +83,19 @@ local_plugin_opts = [
     cfg.StrOpt('local_region_name',
                help='Region name of this Neutron server, as registered in '
                     'the Admin API pods. Defaults to [nova] region_name.'),
+    cfg.BoolOpt('propose_port_addresses', default=True,
+                help='Create a new unbound port here and on central at '
+                     'the same time: this region proposes its id, MAC and '
+                     'an IPv4 address it sees free, central grants or '
+                     'refuses them, and the port is returned only once '
+                     'granted (a refused one is deleted here again). If '
+                     'False, or when refused, the port is created on '
+                     'central first and here after. Keep base_mac the same '
+                     'in every Neutron server.'),
+    cfg.IntOpt('proposal_min_free_addresses', default=32, min=1,
+               help='Propose an address only while the subnet has at least '
+                    'this many addresses free as seen from this region; '
+                    'near exhaustion central picks every address.'),
 ]
 
 # [client]: how Tricircle processes reach Neutron servers (central or local).

@@ -110,7 +110,8 @@ class NeutronClient:
 
     # -- low level -------------------------------------------------------
     def request(self, method: str, path: str, body: Any = None,
-                params: dict | None = None) -> Any:
+                params: dict | None = None,
+                headers: dict | None = None) -> Any:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_RetryableError),
             stop=tenacity.stop_after_attempt(self._retries + 1),
@@ -119,14 +120,16 @@ class NeutronClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._request_once(method, path, body, params)
+                    return self._request_once(method, path, body, params,
+                                              headers)
         except _RetryableError as exc:
             raise RemoteUnavailable(server=self.name, status='no answer',
                                     reason=str(exc.args[0]))
 
-    def _request_once(self, method, path, body, params):
+    def _request_once(self, method, path, body, params, headers=None):
         kwargs: dict[str, Any] = {'raise_exc': False,
-                                  'headers': self._headers}
+                                  'headers': {**self._headers,
+                                              **(headers or {})}}
         if self._endpoint:
             kwargs['endpoint_override'] = self._endpoint
         else:
@@ -169,9 +172,10 @@ class NeutronClient:
         body = self.request('GET', '/v2.0/%s' % collection, params=filters)
         return body[collection.replace('-', '_')]
 
-    def create(self, resource: str, attrs: dict) -> dict:
+    def create(self, resource: str, attrs: dict,
+               headers: dict | None = None) -> dict:
         return self.request('POST', '/v2.0/%s' % COLLECTIONS[resource],
-                            body={resource: attrs})[resource]
+                            body={resource: attrs}, headers=headers)[resource]
 
     def update(self, resource: str, res_id: str, attrs: dict) -> dict:
         return self.request(

@@ -311,6 +311,10 @@ class TricirclePlugin(ml2_plugin.Ml2Plugin):
         self._check_not_deleting(
             context, 'network', attrs['network_id'],
             n_exc.NetworkNotFound(net_id=attrs['network_id']))
+        proposed_id = request_source.proposed_port_id(context)
+        if proposed_id:
+            # The region creates its copy at the same time, with this id.
+            port = {'port': dict(attrs, id=proposed_id)}
         with request_source.inner_calls(context):
             created = super().create_port(context, port)
         self._record_use(context, 'port', created['id'],

@@ -9,7 +9,10 @@ central region when it calls a region. With it:
 - a region serving central's request never calls central back (central
   may be waiting for this very answer).
 
-The header is trusted from admin callers only (services).
+A region that proposes a new port's id (see address_proposal) names it
+in ``X-Tricircle-Port-Id``.
+
+The headers are trusted from admin callers only (services).
 """
 from __future__ import annotations
 
@@ -17,15 +20,23 @@ import contextlib
 from typing import Iterator
 
 from oslo_middleware import base
+from oslo_utils import uuidutils
 import webob.dec
 
 SOURCE_HEADER = 'X-Tricircle-Source'
 CONTEXT_ATTR = 'tricircle_source'
+PORT_ID_HEADER = 'X-Tricircle-Port-Id'
+PORT_ID_ATTR = 'tricircle_port_id'
 
 
 def source_of(context) -> str | None:
     """The region that sent the request, or None for ordinary users."""
     return getattr(context, CONTEXT_ATTR, None)
+
+
+def proposed_port_id(context) -> str | None:
+    """The id a region proposed for the port it asks central to create."""
+    return getattr(context, PORT_ID_ATTR, None)
 
 
 @contextlib.contextmanager
@@ -56,4 +67,7 @@ class RequestSource(base.ConfigurableMiddleware):
         ctx = req.environ.get('neutron.context')
         if source and ctx is not None and ctx.is_admin:
             setattr(ctx, CONTEXT_ATTR, source)
+            port_id = req.headers.get(PORT_ID_HEADER)
+            if port_id and uuidutils.is_uuid_like(port_id):
+                setattr(ctx, PORT_ID_ATTR, port_id)
         return req.get_response(self.application)

@@ -150,6 +150,7 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
     if role == CENTRAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_central'
         sections['DEFAULT']['tricircle_db_connection'] = tricircle_db_url
+        sections['DEFAULT']['service_plugins'] = 'tricircle_central_l3'
         # No agents here: bindings are the ones regions report.
         sections['ml2'] = {'mechanism_drivers': 'tricircle_central'}
         sections['client'] = {'region_endpoints': ','.join(

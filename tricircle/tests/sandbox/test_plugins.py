@@ -2,6 +2,7 @@
 addresses and segments from central."""
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -93,6 +94,50 @@ def test_port_in_region_gets_address_and_mac_from_central(central, regions):
     regions['RegionOne'].network.delete_port(port.id)
     with pytest.raises(os_exc.ResourceNotFound):
         central.network.get_port(port.id)
+
+
+def _central_ports_match(central, local_ports) -> None:
+    for port in local_ports:
+        top = central.network.get_port(port.id)
+        assert (top.mac_address, top.fixed_ips) == \
+            (port.mac_address, port.fixed_ips)
+
+
+def test_proposals_taken_in_another_region_fall_back_cleanly(
+        sandbox, central, regions):
+    """RegionOne proposes addresses it sees free; most of them are
+    RegionTwo's on central, which refuses them: RegionOne then asks central
+    first. Every port ends up with central's id, MAC and address, once."""
+    net = central.network.create_network(name=_name('net'))
+    subnet = central.network.create_subnet(
+        network_id=net.id, cidr='10.53.0.0/25', ip_version=4)
+    vm = dict(network_id=net.id, device_owner='compute:nova')
+    # RegionOne uses the network first: it sees none of RegionTwo's ports.
+    first = regions['RegionOne'].network.create_port(name='r1-first', **vm)
+    theirs = [regions['RegionTwo'].network.create_port(
+        name='r2-%d' % i, **vm) for i in range(70)]
+    log = os.path.join(sandbox.state_dir, 'logs', 'neutron-RegionOne.log')
+    with open(log) as f:
+        f.seek(0, os.SEEK_END)
+        ours = [regions['RegionOne'].network.create_port(
+            name='r1-%d' % i, **vm) for i in range(10)]
+        refusals = f.read().count('central refused the proposal')
+    # 70 of the ~120 addresses RegionOne sees free are RegionTwo's: ten
+    # proposals all granted has a chance of (50/120)**10, about 1e-4.
+    assert refusals >= 1
+    ports = [first] + theirs + ours
+    addresses = [p.fixed_ips[0]['ip_address'] for p in ports]
+    assert len(set(addresses)) == len(ports)
+    assert len({p.mac_address for p in ports}) == len(ports)
+    _central_ports_match(central, ports)
+    # Refused proposals left nothing behind, here or on central.
+    ours_ids = {p.id for p in [first] + ours}
+    assert {p.id for p in regions['RegionOne'].network.ports(
+        network_id=net.id, device_owner='compute:nova')} == ours_ids
+    assert len(list(central.network.ports(
+        network_id=net.id, device_owner='compute:nova'))) == len(ports)
+    assert all(ip['subnet_id'] == subnet.id for p in ports
+               for ip in p.fixed_ips)
 
 
 def test_port_with_fixed_ip_uses_or_reserves_the_central_address(

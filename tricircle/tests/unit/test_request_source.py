@@ -58,3 +58,21 @@ def test_inner_calls_of_a_user_request_change_nothing():
     with request_source.inner_calls(ctx) as region:
         assert region is None
     assert request_source.source_of(ctx) is None
+
+
+PORT_ID = '0b9e7d2a-5b55-4a8e-9d0c-6e9f2a3c1d44'
+
+
+@pytest.mark.parametrize('headers, is_admin, expected', [
+    ({request_source.SOURCE_HEADER: 'RegionOne',
+      request_source.PORT_ID_HEADER: PORT_ID}, True, PORT_ID),
+    # only a region's service request may name the id of a new port
+    ({request_source.PORT_ID_HEADER: PORT_ID}, True, None),
+    ({request_source.SOURCE_HEADER: 'RegionOne',
+      request_source.PORT_ID_HEADER: PORT_ID}, False, None),
+    ({request_source.SOURCE_HEADER: 'RegionOne',
+      request_source.PORT_ID_HEADER: 'not-a-uuid'}, True, None),
+])
+def test_proposed_port_id(headers, is_admin, expected):
+    ctx = _served_context(headers, is_admin)
+    assert request_source.proposed_port_id(ctx) == expected
