@@ -165,12 +165,13 @@ class Grant:
                      'first', self.proposal, exc)
             raise Refused(address_taken=any(
                 name in str(exc) for name in _TAKEN)) from exc
-        if _differences(port, local_port):
+        differences = _differences(port, local_port)
+        if differences:
             # e.g. a central server that ignores proposed ids, or a subnet
             # (IPv6 SLAAC) this region has not copied yet.
             LOG.warning('central made port %s unlike the proposal (%s): '
                         'asking central first', port['id'],
-                        ', '.join(_differences(port, local_port)))
+                        ', '.join(differences))
             raise Refused()
         return port
 

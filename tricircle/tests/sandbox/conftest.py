@@ -1,9 +1,11 @@
 """Fixtures that bring a real sandbox up once per test session."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from typing import Iterator
 
 import pytest
 
@@ -24,16 +26,26 @@ def sandbox_cmd(*args: str, check: bool = True,
     return proc
 
 
-@pytest.fixture(scope='session')
-def sandbox(tmp_path_factory) -> sb_state.SandboxState:
-    """central + RegionOne + RegionTwo + Admin API on SQLite."""
-    state_dir = str(tmp_path_factory.mktemp('sandbox') / 'state')
+@contextlib.contextmanager
+def running_sandbox(tmp_path_factory, name: str,
+                    *up_args: str) -> Iterator[sb_state.SandboxState]:
+    """A sandbox of its own (``tricircle-sandbox up *up_args``), taken
+    down again whatever happens."""
+    state_dir = str(tmp_path_factory.mktemp(name) / 'state')
     try:
-        up = sandbox_cmd('up', '--regions', '2', '--state-dir', state_dir)
+        up = sandbox_cmd('up', *up_args, '--state-dir', state_dir)
         print(up.stdout)
         yield sb_state.SandboxState.load(state_dir)
     finally:
         sandbox_cmd('down', '--state-dir', state_dir, check=False)
+
+
+@pytest.fixture(scope='session')
+def sandbox(tmp_path_factory) -> sb_state.SandboxState:
+    """central + RegionOne + RegionTwo + Admin API on SQLite."""
+    with running_sandbox(tmp_path_factory, 'sandbox',
+                         '--regions', '2') as state:
+        yield state
 
 
 @pytest.fixture(scope='session')
@@ -51,10 +63,6 @@ def regions(sandbox):
 @pytest.fixture(scope='module')
 def pg_sandbox(tmp_path_factory) -> sb_state.SandboxState:
     """The same sandbox on a private PostgreSQL: concurrency is real."""
-    state_dir = str(tmp_path_factory.mktemp('pg-sandbox') / 'state')
-    try:
-        sandbox_cmd('up', '--regions', '2', '--db', 'postgresql',
-                    '--state-dir', state_dir)
-        yield sb_state.SandboxState.load(state_dir)
-    finally:
-        sandbox_cmd('down', '--state-dir', state_dir, check=False)
+    with running_sandbox(tmp_path_factory, 'pg-sandbox', '--regions', '2',
+                         '--db', 'postgresql') as state:
+        yield state

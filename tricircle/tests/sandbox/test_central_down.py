@@ -10,17 +10,14 @@ import pytest
 from tricircle.sandbox import demo
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
-from tricircle.tests.sandbox.conftest import sandbox_cmd
+from tricircle.tests.sandbox.conftest import running_sandbox
 
 
 @pytest.fixture(scope='module')
 def lone_sandbox(tmp_path_factory) -> sb_state.SandboxState:
-    state_dir = str(tmp_path_factory.mktemp('central-down') / 'state')
-    try:
-        sandbox_cmd('up', '--regions', '1', '--state-dir', state_dir)
-        yield sb_state.SandboxState.load(state_dir)
-    finally:
-        sandbox_cmd('down', '--state-dir', state_dir, check=False)
+    with running_sandbox(tmp_path_factory, 'central-down',
+                         '--regions', '1') as state:
+        yield state
 
 
 def test_port_create_fails_cleanly_while_central_is_down(lone_sandbox):

@@ -17,6 +17,7 @@ import pytest
 
 from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import vm as sb_vm
+from tricircle.tests.sandbox.conftest import running_sandbox
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 
 pytestmark = pytest.mark.skipif(
@@ -202,13 +203,8 @@ def test_vm_moved_to_another_region_keeps_its_address(
 
 @pytest.fixture(scope='module')
 def three_regions(tmp_path_factory):
-    from tricircle.sandbox import state as sb_state
-    state_dir = str(tmp_path_factory.mktemp('sb3') / 'state')
-    try:
-        sandbox_cmd('up', '--regions', '3', '--state-dir', state_dir)
-        yield sb_state.SandboxState.load(state_dir)
-    finally:
-        sandbox_cmd('down', '--state-dir', state_dir, check=False)
+    with running_sandbox(tmp_path_factory, 'sb3', '--regions', '3') as state:
+        yield state
 
 
 def test_three_regions_full_mesh_and_down_cleans_up(three_regions):
