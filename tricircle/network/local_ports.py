@@ -15,11 +15,17 @@ from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_config import cfg
 from oslo_utils import excutils
+import tenacity
 
 from tricircle.network import address_proposal
 from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
+
+
+# Seconds a central-first create waits for a refused proposal here to give
+# back the address central granted to it.
+_PROPOSAL_GONE = 5.0
 
 
 class PortCreateMixin:
@@ -49,8 +55,17 @@ class PortCreateMixin:
                                            network_ready=True)
             local = dict(attrs)
             local.update(bottom.port_body(central_port))
-            with self._internal():
-                return self._ml2_create_port(context, {'port': local})
+            for attempt in tenacity.Retrying(
+                    retry=tenacity.retry_if_exception_type(
+                        ipam_exc.IpAddressAlreadyAllocated),
+                    stop=tenacity.stop_after_delay(_PROPOSAL_GONE),
+                    wait=tenacity.wait_exponential(multiplier=0.05, max=0.5),
+                    reraise=True):
+                with attempt, self._internal():
+                    # Central's address may still be held here by a
+                    # concurrent proposal of it, which central refuses:
+                    # that request deletes its port in a moment.
+                    return self._ml2_create_port(context, {'port': local})
         except Exception:
             with excutils.save_and_reraise_exception():
                 if created_on_central:
