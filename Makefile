@@ -7,7 +7,7 @@ STATE_DIR ?= .sandbox
 REGIONS ?= 2
 APT_PACKAGES := iproute2 iputils-ping iputils-arping nftables iptables conntrack tcpdump postgresql postgresql-contrib
 
-.PHONY: setup system-packages sandbox sandbox-down test unit-test sandbox-test tempest clean
+.PHONY: setup system-packages sandbox sandbox-down test lint-imports unit-test sandbox-test tempest clean
 
 # Idempotent: a stamp file records that the venv matches pyproject/constraints.
 setup: system-packages $(VENV)/.installed
@@ -32,8 +32,12 @@ sandbox: setup
 sandbox-down:
 	$(VENV)/bin/tricircle-sandbox down --state-dir $(STATE_DIR)
 
-test: setup
+test: setup lint-imports
 	$(PY) -m pytest -ra tricircle/tests
+
+# The package layers of pyproject.toml ([tool.importlinter]).
+lint-imports: setup
+	$(VENV)/bin/lint-imports
 
 unit-test: setup
 	$(PY) -m pytest -ra tricircle/tests/unit

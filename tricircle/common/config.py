@@ -55,7 +55,8 @@ xjob_opts = [
                  help='Longest wait between two retries of a failed job.'),
     cfg.ListOpt('job_modules', default=[],
                 help='Extra Python modules defining job types (each with a '
-                     'JOB attribute), beside the built-in ones.'),
+                     'JOB attribute), beside those of the '
+                     'tricircle.xjob.jobs entry points.'),
     cfg.StrOpt('transport_url', secret=True,
                help='oslo.messaging transport used to wake the job daemons '
                     'when a job is submitted. Without it the daemons poll '

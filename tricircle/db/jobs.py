@@ -133,7 +133,8 @@ def succeed(claim_: Claim) -> None:
             id=claim_.newest_id, type=claim_.type,
             resource_id=claim_.resource_id, project_id=claim_.project_id,
             timestamp=newest.timestamp if newest else timeutils.utcnow(),
-            attempts=claim_.attempts))
+            # Runs made: the failed ones and this one.
+            attempts=claim_.attempts + 1))
         session.execute(sa.delete(Job).where(
             Job.id.in_(claim_.covers + [claim_.lock_id])))
 

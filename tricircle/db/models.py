@@ -55,18 +55,6 @@ class Pod(Base):
     az_name: Mapped[str] = mapped_column(sa.String(255))
 
 
-class CachedEndpoint(Base):
-    """Keystone catalogue cache; goes away with its pod."""
-    __tablename__ = 'cached_endpoints'
-
-    service_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    pod_id: Mapped[str] = mapped_column(
-        sa.String(36), sa.ForeignKey('pods.pod_id', ondelete='CASCADE'),
-        index=True)
-    service_type: Mapped[str] = mapped_column(sa.String(64))
-    service_url: Mapped[str] = mapped_column(sa.String(512))
-
-
 class ResourceRouting(Base):
     """Top (central) resource -> its copy in a pod.
 
@@ -134,7 +122,7 @@ class AsyncJobLog(Base):
     timestamp: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime, default=utcnow, server_default=sa.func.now(),
         index=True)
-    # Failed runs before the one that succeeded.
+    # Runs made, the one that succeeded included.
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0,
                                           server_default='0')
 
@@ -167,12 +155,3 @@ class DeletingResource(Base):
                                                primary_key=True)
     deleted_at: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime, default=utcnow)
-
-
-class RecycleResource(Base):
-    """Resources to purge in the pods (SFC objects)."""
-    __tablename__ = 'recycle_resources'
-
-    resource_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    resource_type: Mapped[str] = mapped_column(sa.String(64))
-    project_id: Mapped[str] = mapped_column(sa.String(36), index=True)

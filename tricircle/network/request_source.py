@@ -2,15 +2,16 @@
 
 The local plugins name their region in the ``X-Tricircle-Source`` header
 when they call the central Neutron, and the central plugin names the
-central region when it calls a region. With it:
+central region when it calls a region (tricircle.resources.regions).
+With it:
 
 - central knows a region is about to use a resource (it records the
   routing) and hides a resource being deleted from regions only;
 - a region serving central's request never calls central back (central
   may be waiting for this very answer).
 
-A region that proposes a new port's id (see address_proposal) names it
-in ``X-Tricircle-Port-Id``.
+A region that proposes a new port's id (see local.address_proposal)
+names it in ``X-Tricircle-Port-Id``.
 
 The headers are trusted from admin callers only (services).
 """
@@ -23,14 +24,15 @@ from oslo_middleware import base
 from oslo_utils import uuidutils
 import webob.dec
 
-SOURCE_HEADER = 'X-Tricircle-Source'
+from tricircle.resources import regions
+
 CONTEXT_ATTR = 'tricircle_source'
-PORT_ID_HEADER = 'X-Tricircle-Port-Id'
 PORT_ID_ATTR = 'tricircle_port_id'
 
 
-def source_of(context) -> str | None:
-    """The region that sent the request, or None for ordinary users."""
+def requesting_peer(context) -> str | None:
+    """The Tricircle peer (a region's name, or central's) that sent the
+    request; None for ordinary users."""
     return getattr(context, CONTEXT_ATTR, None)
 
 
@@ -40,7 +42,7 @@ def proposed_port_id(context) -> str | None:
 
 
 @contextlib.contextmanager
-def inner_calls(context) -> Iterator[str | None]:
+def plugin_own_reads(context) -> Iterator[str | None]:
     """The plugin's own calls while it serves a peer's request.
 
     ML2 reads the network and subnets again while it creates or updates a
@@ -48,26 +50,26 @@ def inner_calls(context) -> Iterator[str | None]:
     be recorded (nor write the Tricircle DB inside Neutron's transaction).
     Yields the peer's region.
     """
-    source = source_of(context)
-    if source is None:
+    peer = requesting_peer(context)
+    if peer is None:
         yield None
         return
     delattr(context, CONTEXT_ATTR)
     try:
-        yield source
+        yield peer
     finally:
-        setattr(context, CONTEXT_ATTR, source)
+        setattr(context, CONTEXT_ATTR, peer)
 
 
 class RequestSource(base.ConfigurableMiddleware):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        source = req.headers.get(SOURCE_HEADER)
+        source = req.headers.get(regions.SOURCE_HEADER)
         ctx = req.environ.get('neutron.context')
         if source and ctx is not None and ctx.is_admin:
             setattr(ctx, CONTEXT_ATTR, source)
-            port_id = req.headers.get(PORT_ID_HEADER)
+            port_id = req.headers.get(regions.PORT_ID_HEADER)
             if port_id and uuidutils.is_uuid_like(port_id):
                 setattr(ctx, PORT_ID_ATTR, port_id)
         return req.get_response(self.application)

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from tricircle.network import host_mech_driver as host_mech
+from tricircle.resources import shadow as host_mech
 from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox.dataplane import fabric as dp_fabric

@@ -1,26 +1,23 @@
-"""Submitting jobs: what the central plugin and the Admin API call.
+"""Jobs as the Admin API sees them: submitting any registered type, and
+the public view of a job.
 
 A job is written to the Tricircle DB first (durable), then the daemons are
 woken if a message transport is configured; otherwise they find it on
-their next poll.
+their next poll. The plugins submit through tricircle.resources.jobs.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from tricircle.db import jobs
+from tricircle.resources import jobs as job_shapes
 from tricircle.xjob import registry
-from tricircle.xjob import rpc
 
 
 def submit(job_type: str, resource: dict[str, str],
            project_id: str | None) -> dict[str, Any]:
     """Register a job request; returns its public view."""
-    jt = registry.get(job_type)
-    row = jobs.submit(jt.name, registry.resource_id(jt, resource),
-                      project_id)
-    rpc.wake()
-    return public_view(row)
+    return public_view(job_shapes.submit(registry.get(job_type), resource,
+                                         project_id))
 
 
 def public_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,10 +9,11 @@ import traceback
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from tricircle.common import neutron_client
 from tricircle.db import api as db_api
 from tricircle.db import jobs
-from tricircle.network import request_source
+from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ class JobContext:
         return db_api.get_pod(pod_id)['region_name']
 
     def submit(self, job_type: str, resource: dict) -> dict:
-        from tricircle.xjob import api as xjob_api
-        return xjob_api.submit(job_type, resource, self.project_id)
+        return job_shapes.submit(registry.get(job_type), resource,
+                                 self.project_id)
 
     def heartbeat(self) -> None:
         """Call during long work so the run is not taken over."""
@@ -49,7 +50,7 @@ class Engine:
                  name: str | None = None) -> None:
         self.conf = conf
         self.name = name or '%s:%d' % (socket.gethostname(), os.getpid())
-        self._clients: dict[str, neutron_client.NeutronClient] = {}
+        self.region_client = regions.RegionClients(conf)
         self._central: neutron_client.NeutronClient | None = None
         self._lock = threading.Lock()
 
@@ -94,21 +95,5 @@ class Engine:
     def central_client(self) -> neutron_client.NeutronClient:
         with self._lock:
             if self._central is None:
-                self._central = neutron_client.NeutronClient.from_conf(
-                    'central Neutron',
-                    endpoint=self.conf.client.central_neutron_url,
-                    region_name=self.conf.client.central_region_name)
+                self._central = regions.central_client(conf=self.conf)
             return self._central
-
-    def region_client(self, region: str) -> neutron_client.NeutronClient:
-        with self._lock:
-            if region not in self._clients:
-                self._clients[region] = (
-                    neutron_client.NeutronClient.from_conf(
-                        '%s Neutron' % region,
-                        endpoint=self.conf.client.region_endpoints.get(
-                            region),
-                        region_name=region,
-                        headers={request_source.SOURCE_HEADER:
-                                 self.conf.client.central_region_name}))
-            return self._clients[region]

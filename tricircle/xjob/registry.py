@@ -1,25 +1,24 @@
-"""Job types: their names, the keys that name the resource, their handler.
+"""Job types: what each job does, found through entry points.
 
-Each job type lives in its own module under ``tricircle.xjob.jobs`` (or a
-module named in ``[xjob] job_modules``) and exposes ``JOB``. A job's
-resource id is its key values joined by ``#``, in key order.
+Each job type lives in its own module, named in the entry-point namespace
+``tricircle.xjob.jobs`` (or in ``[xjob] job_modules``), and exposes
+``JOB``. Names and resource keys of the types the plugins submit are in
+tricircle.resources.jobs.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
+from importlib import metadata
 from typing import Any, Callable
 
-from tricircle.common import exceptions as t_exc
+from oslo_log import log as logging
 
-SEPARATOR = '#'
-BUILTIN_MODULES = (
-    'tricircle.xjob.jobs.update_network',
-    'tricircle.xjob.jobs.update_subnet',
-    'tricircle.xjob.jobs.update_port',
-    'tricircle.xjob.jobs.port_delete',
-    'tricircle.xjob.jobs.shadow_port_setup',
-)
+from tricircle.common import exceptions as t_exc
+from tricircle.resources import jobs as job_shapes
+
+LOG = logging.getLogger(__name__)
+ENTRY_POINTS = 'tricircle.xjob.jobs'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,13 +29,21 @@ class JobType:
     handler: Callable[[Any, dict], None]
     description: str = ''
 
+    @classmethod
+    def of(cls, shape: job_shapes.JobShape,
+           handler: Callable[[Any, dict], None]) -> JobType:
+        return cls(shape.name, shape.resource_keys, handler,
+                   shape.description)
+
 
 _TYPES: dict[str, JobType] = {}
 
 
 def load(extra_modules: list[str] | tuple[str, ...] = ()) -> None:
-    """Import the built-in job modules and any extra ones."""
-    for name in (*BUILTIN_MODULES, *extra_modules):
+    """Register the job types of the entry points and any extra modules."""
+    for entry_point in metadata.entry_points(group=ENTRY_POINTS):
+        register(entry_point.load().JOB)
+    for name in extra_modules:
         register(importlib.import_module(name).JOB)
 
 
@@ -61,25 +68,8 @@ def all_types() -> list[JobType]:
 
 
 def resource_id(job_type: JobType, resource: dict[str, str]) -> str:
-    """The resource id of a job; exactly the type's keys are accepted."""
-    given, wanted = set(resource), set(job_type.resource_keys)
-    if given != wanted:
-        raise t_exc.InvalidInput(reason='job type %s needs resource keys %s'
-                                 ' (missing: %s, unknown: %s)' % (
-                                     job_type.name,
-                                     ', '.join(job_type.resource_keys),
-                                     ', '.join(sorted(wanted - given)) or '-',
-                                     ', '.join(sorted(given - wanted)) or
-                                     '-'))
-    values = [resource[k] for k in job_type.resource_keys]
-    for key, value in zip(job_type.resource_keys, values):
-        if not isinstance(value, str) or not value.strip() or \
-                SEPARATOR in value:
-            raise t_exc.InvalidInput(reason='resource %s must be a '
-                                     'non-blank string without "%s"' % (
-                                         key, SEPARATOR))
-    return SEPARATOR.join(values)
+    return job_shapes.resource_id(job_type, resource)
 
 
 def resource_of(job_type: JobType, res_id: str) -> dict[str, str]:
-    return dict(zip(job_type.resource_keys, res_id.split(SEPARATOR)))
+    return job_shapes.resource_of(job_type, res_id)

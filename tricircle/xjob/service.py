@@ -7,9 +7,9 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from tricircle.common import wakeup
 from tricircle.xjob import engine as xjob_engine
 from tricircle.xjob import registry
-from tricircle.xjob import rpc
 
 LOG = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ class XJobService:
         self._listener = None
 
     def start(self) -> None:
-        self._listener = rpc.start_listener(self.conf, self._wake,
-                                            self.engine.name)
+        self._listener = wakeup.start_listener(self.conf, self._wake,
+                                               self.engine.name)
         for i in range(self.conf.xjob.workers):
             thread = threading.Thread(target=self._work, args=('/%d' % i,),
                                       name='xjob-worker-%d' % i, daemon=True)

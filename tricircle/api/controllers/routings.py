@@ -13,9 +13,9 @@ from oslo_log import log as logging
 
 from tricircle.api import policy
 from tricircle.api.controllers import base
-from tricircle.common import constants
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
+from tricircle import resources
 
 LOG = logging.getLogger(__name__)
 WRITABLE = ('top_id', 'bottom_id', 'pod_id', 'project_id', 'resource_type')
@@ -47,11 +47,11 @@ def _validate(routing: dict[str, Any], required: bool) -> dict[str, Any]:
                                      'must be a string' % field)
         if len(value) > (127 if field == 'top_id' else 36):
             raise t_exc.InvalidInput(reason='field %s is too long' % field)
-    if routing.get('resource_type', constants.RT_NETWORK) \
-            not in constants.RESOURCE_TYPES:
+    if routing.get('resource_type', resources.NETWORK) \
+            not in resources.ROUTING_TYPES:
         raise t_exc.InvalidInput(
             reason='resource_type must be one of %s'
-            % ', '.join(constants.RESOURCE_TYPES))
+            % ', '.join(resources.ROUTING_TYPES))
     if 'pod_id' in routing:
         try:
             db_api.get_pod(routing['pod_id'])

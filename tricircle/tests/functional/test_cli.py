@@ -90,12 +90,14 @@ def test_pods_routings_and_jobs_through_the_cli(api_url):
     schemas = {s['type']: s['resource'] for s in
                osc_json(api_url, 'job', 'schema', 'list')}
     assert schemas['shadow_port_setup'] == 'network_id'
-    job = osc_json(api_url, 'job', 'create', '--type', 'update_network',
+    job = osc_json(api_url, 'job', 'create', '--type', 'sync_resource',
                    '--project-id', 'p1', '--pod-id', region['pod_id'],
-                   '--network-id', 'n1')
+                   '--resource', 'resource_type=network',
+                   '--resource', 'resource_id=n1')
     assert job['status'] == 'NEW'
     assert job['resource'] == {'pod_id': region['pod_id'],
-                               'network_id': 'n1'}
+                               'resource_type': 'network',
+                               'resource_id': 'n1'}
     assert [j['id'] for j in osc_json(api_url, 'job', 'list', '--status',
                                       'new')] == [job['id']]
     assert osc_json(api_url, 'job', 'list', '--status', 'fail') == []
@@ -115,7 +117,7 @@ def test_refusals_exit_non_zero_with_the_api_message(api_url):
     bad = osc(api_url, 'job', 'create', '--type', 'nope', '--project-id',
               'p1', check=False)
     assert bad.returncode != 0 and 'nope' in bad.stderr
-    bad_resource = osc(api_url, 'job', 'create', '--type', 'update_network',
+    bad_resource = osc(api_url, 'job', 'create', '--type', 'sync_resource',
                        '--project-id', 'p1', '--resource', 'oops',
                        check=False)
     assert bad_resource.returncode != 0 and 'KEY=VALUE' in bad_resource.stderr

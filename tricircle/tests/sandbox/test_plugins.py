@@ -11,7 +11,7 @@ import openstack.exceptions as os_exc
 import pytest
 import sqlalchemy
 
-from tricircle.network import bottom
+from tricircle.resources import reserved
 
 
 def _name(prefix: str) -> str:
@@ -59,7 +59,7 @@ def test_region_copies_network_and_subnet_with_central_ids(
     assert local_subnet.cidr == subnet.cidr
     # The region's gateway is an address reserved for it on central ...
     gw_ports = list(central.network.ports(
-        name=bottom.GATEWAY_PORT_NAME % ('RegionTwo', subnet.id)))
+        name=reserved.gateway_port_name('RegionTwo', subnet.id)))
     assert len(gw_ports) == 1
     assert local_subnet.gateway_ip == gw_ports[0].fixed_ips[0]['ip_address']
     pools = netaddr.IPSet()
@@ -68,7 +68,7 @@ def test_region_copies_network_and_subnet_with_central_ids(
     assert local_subnet.gateway_ip not in pools
     # ... and the DHCP port is central's, same id, IP and MAC.
     dhcp = list(central.network.ports(
-        name=bottom.DHCP_PORT_NAME % subnet.id))[0]
+        name=reserved.dhcp_port_name(subnet.id)))[0]
     local_dhcp = regions['RegionTwo'].network.get_port(dhcp.id)
     assert local_dhcp.mac_address == dhcp.mac_address
     assert local_dhcp.fixed_ips == dhcp.fixed_ips
@@ -194,7 +194,7 @@ def test_update_on_central_reaches_regional_copies(central, regions):
         region.network.get_network(net.id)
     central.network.update_network(net.id, description='changed centrally',
                                    admin_state_up=False)
-    # Pushed by update_network jobs that tricircle-xjob runs.
+    # Pushed by sync_resource jobs that tricircle-xjob runs.
     for region in regions.values():
         _eventually(lambda: region.network.get_network(net.id).description
                     == 'changed centrally')

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from tricircle.network import address_proposal as ap
+from tricircle.network.local import address_proposal as ap
 
 POOLS = [('10.0.0.2', '10.0.0.9'), ('10.0.0.20', '10.0.0.29')]
 
@@ -68,7 +68,7 @@ def test_refused_when_central_made_another_port(change):
 
 
 def test_refusal_says_whether_the_address_is_taken():
-    from tricircle.common import neutron_client as nc
+    from tricircle.resources import neutron_client as nc
     taken = nc.RemoteConflict(server='central', status=409,
                               reason='IpAddressAlreadyAllocated: in use')
     quota = nc.RemoteConflict(server='central', status=409,
@@ -82,7 +82,7 @@ def test_refusal_says_whether_the_address_is_taken():
 
 
 def test_other_central_errors_are_not_refusals():
-    from tricircle.common import neutron_client as nc
+    from tricircle.resources import neutron_client as nc
     grant = _grant(error=nc.RemoteUnavailable(server='central', status=503,
                                               reason='down'))
     with pytest.raises(nc.RemoteUnavailable):

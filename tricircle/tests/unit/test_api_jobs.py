@@ -36,17 +36,19 @@ def submit(app, body) -> dict:
 def test_schemas_list_every_job_type(app):
     schemas = {s['type']: s['resource'] for s in
                call(app, 'GET', '/v1.0/jobs/schemas').json['schemas']}
-    assert schemas['update_network'] == ['pod_id', 'network_id']
-    assert schemas['port_delete'] == ['pod_id', 'port_id']
+    assert schemas['sync_resource'] == ['pod_id', 'resource_type',
+                                        'resource_id']
+    assert schemas['shadow_port_setup'] == ['network_id']
+    assert not {'update_network', 'port_delete'} & set(schemas)
     assert schemas['probe'] == ['name']
 
 
 def test_create_show_list_and_run(app, pod):
-    job = submit(app, {'type': 'update_network', 'project_id': 'p1',
-                       'resource': {'pod_id': pod['pod_id'],
-                                    'network_id': 'n1'}})
-    assert job['status'] == 'NEW' and job['resource'] == {
-        'pod_id': pod['pod_id'], 'network_id': 'n1'}
+    resource = {'pod_id': pod['pod_id'], 'resource_type': 'network',
+                'resource_id': 'n1'}
+    job = submit(app, {'type': 'sync_resource', 'project_id': 'p1',
+                       'resource': resource})
+    assert job['status'] == 'NEW' and job['resource'] == resource
     assert call(app, 'GET', '/v1.0/jobs/%s' % job['id']).json['job'] == job
     probe = submit(app, {'type': 'probe', 'project_id': 'p1',
                          'resource': {'name': 'x'}})
@@ -84,8 +86,9 @@ def test_list_pages_with_next_links(app):
     {'type': 'probe', 'project_id': 'p1',
      'resource': {'name': 'x', 'extra': 'y'}},
     {'type': 'probe', 'project_id': 'p1', 'resource': {'name': 5}},
-    {'type': 'update_network', 'project_id': 'p1',
-     'resource': {'pod_id': 'no-such-pod', 'network_id': 'n'}},
+    {'type': 'sync_resource', 'project_id': 'p1',
+     'resource': {'pod_id': 'no-such-pod', 'resource_type': 'network',
+                  'resource_id': 'n'}},
     {'type': 'probe', 'project_id': 'p1', 'resource': {'name': 'x'},
      'status': 'NEW'},
 ])

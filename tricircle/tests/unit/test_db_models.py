@@ -83,19 +83,15 @@ def test_pod_with_routings_cannot_be_deleted(db):
     assert _count(models.Pod) == 1
 
 
-def test_pod_delete_cascades_to_endpoints_and_agents(db):
+def test_pod_delete_cascades_to_agents(db):
     _add(_pod('p1', 'RegionOne'), _pod('p2', 'RegionTwo'))
-    _add(models.CachedEndpoint(service_id='s1', pod_id='p1',
-                               service_type='neutron',
-                               service_url='http://a:9696'),
-         models.ShadowAgent(id='a1', pod_id='p1', host='h', type='ovs',
+    _add(models.ShadowAgent(id='a1', pod_id='p1', host='h', type='ovs',
                             tunnel_ip='10.0.0.1'),
          models.ShadowAgent(id='a2', pod_id='p2', host='h', type='ovs',
                             tunnel_ip='10.0.0.2'))
     with core.session_scope() as session:
         session.execute(sa.delete(models.Pod).where(
             models.Pod.pod_id == 'p1'))
-    assert _count(models.CachedEndpoint) == 0
     assert _count(models.ShadowAgent) == 1
 
 
@@ -136,12 +132,13 @@ def test_deleting_resource_key(db):
 
 def test_to_dict(db):
     _add(_pod('p1', 'RegionOne'),
-         models.RecycleResource(resource_id='x', resource_type='port_chain',
-                                project_id='proj'))
+         models.DeletingResource(resource_id='x', resource_type='port',
+                                 deleted_at=datetime.datetime(2026, 1, 1)))
     with core.session_scope() as session:
         assert session.get(models.Pod, 'p1').to_dict() == {
             'pod_id': 'p1', 'region_name': 'RegionOne', 'az_name': 'az1',
             'pod_az_name': 'az1', 'dc_name': 'dc'}
-        assert session.get(models.RecycleResource, 'x').to_dict() == {
-            'resource_id': 'x', 'resource_type': 'port_chain',
-            'project_id': 'proj'}
+        assert session.get(models.DeletingResource,
+                           ('x', 'port')).to_dict() == {
+            'resource_id': 'x', 'resource_type': 'port',
+            'deleted_at': datetime.datetime(2026, 1, 1)}

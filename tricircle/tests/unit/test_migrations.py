@@ -92,3 +92,40 @@ def test_revision_autogenerate_writes_nothing_to_do(db_url, tmp_path,
     upgrade = text[text.index('def upgrade'):text.index('def downgrade')]
     assert 'op.' not in upgrade and 'pass' in upgrade
     assert "down_revision = '%s'" % migration.head() in text
+
+
+def test_old_job_types_become_sync_resource(db_url):
+    """Jobs queued by a release with per-type update jobs still run."""
+    migration.upgrade(db_url, '7c1d4b2e8f31')
+    engine = sa.create_engine(db_url)
+    rows = [('j1', 'update_network', 'pod1#net1', 'NEW'),
+            ('j2', 'update_subnet', 'pod1#sub1', 'FAIL'),
+            ('j3', 'update_port', 'pod2#port1', 'NEW'),
+            ('j4', 'port_delete', 'pod2#port2', 'NEW'),
+            ('j5', 'shadow_port_setup', 'net1', 'NEW')]
+    with engine.begin() as conn:
+        for job_id, job_type, res_id, status in rows:
+            conn.execute(sa.text(
+                'INSERT INTO async_jobs (id, type, resource_id, status, '
+                'timestamp, attempts) VALUES (:id, :type, :res, :status, '
+                ':ts, 0)'), {'id': job_id, 'type': job_type, 'res': res_id,
+                             'status': status, 'ts': '2026-11-30 10:00:00'})
+        conn.execute(sa.text(
+            "INSERT INTO async_job_logs (id, type, resource_id, timestamp, "
+            "attempts) VALUES ('l1', 'update_port', 'pod1#port9', "
+            "'2026-11-30 10:00:00', 2)"))
+    migration.upgrade(db_url, 'head')
+    with engine.connect() as conn:
+        jobs = {r.id: (r.type, r.resource_id) for r in conn.execute(
+            sa.text('SELECT id, type, resource_id FROM async_jobs'))}
+        log = conn.execute(sa.text(
+            'SELECT type, resource_id, attempts FROM async_job_logs')).one()
+    engine.dispose()
+    assert jobs == {
+        'j1': ('sync_resource', 'pod1#network#net1'),
+        'j2': ('sync_resource', 'pod1#subnet#sub1'),
+        'j3': ('sync_resource', 'pod2#port#port1'),
+        'j4': ('sync_resource', 'pod2#port#port2'),
+        'j5': ('shadow_port_setup', 'net1')}
+    # A logged job's attempts count its successful run too.
+    assert tuple(log) == ('sync_resource', 'pod1#port#port9', 3)

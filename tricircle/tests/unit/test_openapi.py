@@ -111,8 +111,9 @@ def test_real_responses_match_the_document(served):
     _check(doc, '/v1.0/jobs/schemas', 'GET',
            call(served, 'GET', '/v1.0/jobs/schemas'))
     job = call(served, 'POST', '/v1.0/jobs', {'job': {
-        'type': 'update_network', 'project_id': 'p',
-        'resource': {'pod_id': pod_id, 'network_id': 'n'}}})
+        'type': 'sync_resource', 'project_id': 'p',
+        'resource': {'pod_id': pod_id, 'resource_type': 'network',
+                     'resource_id': 'n'}}})
     _check(doc, '/v1.0/jobs', 'POST', job)
     _check(doc, '/v1.0/jobs', 'GET', call(served, 'GET', '/v1.0/jobs'))
     _check(doc, '/v1.0/jobs', 'GET', call(served, 'GET', '/v1.0/jobs?x=1'))

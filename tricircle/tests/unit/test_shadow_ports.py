@@ -1,8 +1,9 @@
 """The logic of shadow ports: bodies, and one region's convergence."""
 from __future__ import annotations
 
-from tricircle.common import neutron_client
-from tricircle.network import bottom
+from tricircle.resources import binding
+from tricircle.resources import neutron_client
+from tricircle.resources import shadow
 from tricircle.xjob.jobs import shadow_port_setup as job
 
 
@@ -18,25 +19,25 @@ def central_port(pid: str, region: str, host: str, ip: str = '10.0.0.5',
 
 def test_shadow_body_carries_id_mac_ip_and_remote_host():
     port = central_port('port-01', 'RegionTwo', 'RegionTwo-h1')
-    body = bottom.shadow_port_body(port)
-    assert bottom.shadow_port_id(body['name']) == 'port-01'
+    body = shadow.port_body(port)
+    assert shadow.port_id_of(body['name']) == 'port-01'
     assert body['mac_address'] == port['mac_address']
     assert body['fixed_ips'] == [{'subnet_id': 's',
                                   'ip_address': '10.0.0.5'}]
     assert body['binding:host_id'] == 'RegionTwo-h1'
     assert body['binding:profile'] == {'region': 'RegionTwo',
                                        'tunnel_ip': '172.30.1.1'}
-    assert body['device_owner'] == bottom.SHADOW_DEVICE_OWNER
+    assert body['device_owner'] == shadow.SHADOW_DEVICE_OWNER
 
 
 def test_remote_binding_needs_region_host_and_tunnel():
     port = central_port('port-01', 'RegionTwo', 'h')
-    assert bottom.remote_binding(port) == ('RegionTwo', 'h', '172.30.1.1')
+    assert binding.remote_binding(port) == ('RegionTwo', 'h', '172.30.1.1')
     for change in ({'binding:host_id': ''},
                    {'binding:profile': {'region': 'RegionTwo'}},
-                   {'device_owner': bottom.SHADOW_DEVICE_OWNER}):
-        assert bottom.remote_binding(dict(port, **change)) is None
-    assert bottom.shadow_port_id('other') is None
+                   {'device_owner': shadow.SHADOW_DEVICE_OWNER}):
+        assert binding.remote_binding(dict(port, **change)) is None
+    assert shadow.port_id_of('other') is None
 
 
 class FakeRegion:
@@ -52,7 +53,7 @@ class FakeRegion:
                 if all(p.get(k) == v for k, v in filters.items())]
 
     def create(self, resource, attrs):
-        port_id = bottom.shadow_port_id(attrs['name'])
+        port_id = shadow.port_id_of(attrs['name'])
         if port_id in self.conflict:
             raise neutron_client.RemoteConflict(message='in use')
         self.calls.append(('create', port_id))
@@ -73,7 +74,7 @@ class Ctx:
 
 
 def shadow_of(port: dict) -> dict:
-    return dict(bottom.shadow_port_body(port), id=port['id'])
+    return dict(shadow.port_body(port), id=port['id'])
 
 
 def test_converge_creates_missing_and_removes_stale_only():

@@ -6,7 +6,7 @@ import threading
 from oslo_config import cfg
 
 from tricircle.common import config
-from tricircle.xjob import rpc
+from tricircle.common import wakeup as rpc
 
 
 def test_wake_sets_the_daemon_event():

@@ -9,13 +9,14 @@ of them (XJob coalesces requests per network).
 """
 from __future__ import annotations
 
-import concurrent.futures
-
 from oslo_log import log as logging
 
-from tricircle.common import neutron_client
-from tricircle.db import api as db_api
-from tricircle.network import bottom
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
+from tricircle.resources import shadow
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
@@ -23,15 +24,7 @@ LOG = logging.getLogger(__name__)
 
 def _wanted_in(region: str, bound: dict[str, dict]) -> dict[str, dict]:
     return {pid: port for pid, port in bound.items()
-            if bottom.remote_binding(port)[0] != region}
-
-
-def _same_shadow(shadow: dict, port: dict) -> bool:
-    _region, host, tunnel_ip = bottom.remote_binding(port)
-    profile = shadow.get('binding:profile') or {}
-    return (shadow.get('binding:host_id') == host and
-            profile.get(bottom.PROFILE_TUNNEL_IP) == tunnel_ip and
-            shadow['mac_address'] == port['mac_address'])
+            if binding.remote_binding(port)[0] != region}
 
 
 def converge_region(ctx, region: str, network_id: str,
@@ -42,19 +35,21 @@ def converge_region(ctx, region: str, network_id: str,
     # A shadow has the central port's id. No routings are kept for
     # shadows: central updates must not reach them, and this job alone
     # creates and removes them.
-    existing = {p['id']: p for p in client.list('port', network_id=network_id,
-                                     device_owner=bottom.SHADOW_DEVICE_OWNER)}
+    existing = {p['id']: p for p in client.list(
+        resources.PORT, network_id=network_id,
+        device_owner=shadow.SHADOW_DEVICE_OWNER)}
     removed = 0
-    for port_id, shadow in existing.items():
-        if port_id not in wanted or not _same_shadow(shadow, wanted[port_id]):
-            client.delete('port', shadow['id'])
+    for port_id, port in existing.items():
+        if port_id not in wanted or not shadow.matches(port,
+                                                       wanted[port_id]):
+            client.delete(resources.PORT, port['id'])
             removed += 1
     created = 0
     for port_id, port in wanted.items():
-        if port_id in existing and _same_shadow(existing[port_id], port):
+        if port_id in existing and shadow.matches(existing[port_id], port):
             continue
         try:
-            client.create('port', bottom.shadow_port_body(port))
+            client.create(resources.PORT, shadow.port_body(port))
         except neutron_client.RemoteConflict:
             # The address is in use here: the port itself lives here now
             # (moved); its local copy wins and the next run tidies up.
@@ -67,36 +62,19 @@ def converge_region(ctx, region: str, network_id: str,
 
 def shadow_port_setup(ctx, resource: dict) -> None:
     network_id = resource['network_id']
-    central_ports = ctx.central_client().list('port', network_id=network_id)
-    bound = {p['id']: p for p in central_ports if bottom.remote_binding(p)}
-    pods = {p['pod_id']: p['region_name'] for p in db_api.list_pods()}
-    regions = {pods[r['pod_id']]: r['pod_id'] for r in db_api.list_routings(
-        {'top_id': network_id, 'resource_type': 'network'})
-        if r['pod_id'] in pods}
-    if not regions:
-        return
-    with concurrent.futures.ThreadPoolExecutor(len(regions)) as pool:
-        futures = {pool.submit(converge_region, ctx, region, network_id,
-                               bound): region
-                   for region in sorted(regions)}
-    errors = []
-    for future, region in futures.items():
-        try:
-            created, removed = future.result()
-        except Exception as exc:  # one region down must not hide others
-            LOG.error('shadow ports of network %s in %s: %s', network_id,
-                      region, exc)
-            errors.append(exc)
-            continue
-        if created or removed:
+    central_ports = ctx.central_client().list(resources.PORT,
+                                              network_id=network_id)
+    bound = {p['id']: p for p in central_ports
+             if binding.remote_binding(p)}
+    outcome = regions.in_parallel(
+        regions.holding(resources.NETWORK, network_id),
+        lambda region: converge_region(ctx, region, network_id, bound),
+        'shadow ports of network %s' % network_id)
+    for region, counts in outcome.results.items():
+        if counts and any(counts):
             LOG.info('network %s in %s: %d shadow ports created, %d removed',
-                     network_id, region, created, removed)
-    if errors:
-        raise errors[0]  # the job fails and is retried with backoff
+                     network_id, region, *counts)
+    outcome.raise_first()  # the job fails and is retried with backoff
 
 
-JOB = registry.JobType(
-    name='shadow_port_setup', resource_keys=('network_id',),
-    handler=shadow_port_setup,
-    description='Make every region hold exactly one shadow port per port '
-                'of the network bound in another region.')
+JOB = registry.JobType.of(job_shapes.SHADOW_PORT_SETUP, shadow_port_setup)

@@ -1,9 +1,6 @@
 """How a regional Neutron creates a port: its id, MAC and addresses are
 central's, either proposed by the region and granted by central while both
 create the port (see address_proposal), or asked of central first.
-
-A mixin of the local plugin (tricircle.network.local_plugin), which
-provides the central client, ML2's create and the copying helpers.
 """
 from __future__ import annotations
 
@@ -17,10 +14,14 @@ from oslo_config import cfg
 from oslo_utils import excutils
 import tenacity
 
-from tricircle.network import address_proposal
-from tricircle.network import bottom
 from tricircle.network import exceptions as t_exc
-from tricircle.network import request_source
+from tricircle.network.local import address_proposal
+from tricircle.network.local import copies as copies_mod
+from tricircle.network.local import ports as ports_mod
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import port as port_res
+from tricircle.resources import regions
 
 
 # Seconds a central-first create waits for a refused proposal here to give
@@ -28,13 +29,21 @@ from tricircle.network import request_source
 _PROPOSAL_GONE = 5.0
 
 
-class PortCreateMixin:
-    """The local plugin's port create, after the network is here."""
+class PortCreator:
+    """The local plugin's port create, once the network is here.
+
+    ``ml2``: ML2's own plugin API; ``central()``: the central client.
+    """
 
     # Central creates of proposed ports run here, beside the local create.
     _CENTRAL_CALLS = 16
 
-    def _setup_port_create(self) -> None:
+    def __init__(self, ml2, copies: copies_mod.Copies,
+                 port_copies: ports_mod.PortCopies, central) -> None:
+        self._ml2 = ml2
+        self._copies = copies
+        self._port_copies = port_copies
+        self._central = central
         self._central_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=self._CENTRAL_CALLS,
             thread_name_prefix='tricircle-central')
@@ -42,7 +51,16 @@ class PortCreateMixin:
             cfg.CONF.tricircle.proposal_min_free_addresses,
             central_gateway=self._central_gateway)
 
-    def _create_port_here(self, context, attrs: dict) -> dict:
+    @property
+    def central(self):
+        return self._central()
+
+    @property
+    def region_name(self) -> str:
+        return self._copies.region_name
+
+    def create_port(self, context, attrs: dict) -> dict:
+        """A new port of this region, the network being here already."""
         created = self._create_port_as_proposed(context, attrs)
         if created is None:
             created = self._create_port_central_first(context, attrs)
@@ -51,25 +69,31 @@ class PortCreateMixin:
     def _create_port_central_first(self, context, attrs: dict) -> dict:
         central_port, created_on_central = self._central_port_for(attrs)
         try:
-            self._ensure_port_dependencies(context, central_port,
-                                           network_ready=True)
+            # The network is here: its subnets and groups may not be.
+            for dep_type, dep_ids in (
+                    (resources.SUBNET, [ip['subnet_id'] for ip in
+                                        central_port['fixed_ips']]),
+                    (resources.SECURITY_GROUP,
+                     central_port.get('security_groups') or [])):
+                self._copies.ensure_all(context, dep_type, dep_ids)
             local = dict(attrs)
-            local.update(bottom.port_body(central_port))
+            local.update(port_res.regional_body(central_port))
             for attempt in tenacity.Retrying(
                     retry=tenacity.retry_if_exception_type(
                         ipam_exc.IpAddressAlreadyAllocated),
                     stop=tenacity.stop_after_delay(_PROPOSAL_GONE),
                     wait=tenacity.wait_exponential(multiplier=0.05, max=0.5),
                     reraise=True):
-                with attempt, self._internal():
+                with attempt, self._copies.ml2_at_work():
                     # Central's address may still be held here by a
                     # concurrent proposal of it, which central refuses:
                     # that request deletes its port in a moment.
-                    return self._ml2_create_port(context, {'port': local})
+                    return self._port_copies.create_port(context,
+                                                         {'port': local})
         except Exception:
             with excutils.save_and_reraise_exception():
                 if created_on_central:
-                    self.central.delete('port', central_port['id'])
+                    self.central.delete(resources.PORT, central_port['id'])
 
     def _create_port_as_proposed(self, context, attrs: dict) -> dict | None:
         """Create the port here and on central at the same time (see
@@ -79,14 +103,15 @@ class PortCreateMixin:
             return None
         proposal, body = proposed
         grant = address_proposal.Grant(proposal, self._central_pool.submit(
-            self.central.create, 'port', body,
-            headers={request_source.PORT_ID_HEADER: proposal.port_id}))
+            self.central.create, resources.PORT, body,
+            headers={regions.PORT_ID_HEADER: proposal.port_id}))
         local = dict(attrs, id=proposal.port_id,
                      mac_address=proposal.mac_address,
                      fixed_ips=proposal.fixed_ips)
         try:
-            with self._internal():
-                created = self._ml2_create_port(context, {'port': local})
+            with self._copies.ml2_at_work():
+                created = self._port_copies.create_port(context,
+                                                        {'port': local})
         except (ipam_exc.IpAddressAlreadyAllocated, n_exc.MacAddressInUse):
             # A concurrent request here took the proposal.
             self._proposer.refused(proposal)
@@ -100,9 +125,9 @@ class PortCreateMixin:
         except Exception as exc:
             # Like a mechanism driver failing after the commit: the port
             # goes again.
-            with self._internal():
-                super().delete_port(context, created['id'],
-                                    l3_port_check=False)
+            with self._copies.ml2_at_work():
+                self._ml2.delete_port(context, created['id'],
+                                      l3_port_check=False)
             self._withdraw(grant)
             if not isinstance(exc, address_proposal.Refused):
                 raise
@@ -125,14 +150,14 @@ class PortCreateMixin:
                 not (owner == '' or owner.startswith('compute:'))):
             return None
         if given('security_groups'):
-            self._ensure_all(context, 'security_group',
-                             attrs['security_groups'])
-        elif not self._get_default_sg_id(context, attrs['project_id']):
+            self._copies.ensure_all(context, resources.SECURITY_GROUP,
+                                    attrs['security_groups'])
+        elif not self._ml2._get_default_sg_id(context, attrs['project_id']):
             # The project's default group (central's, same id here) is
             # copied by the first port create that asks central first.
             return None
         mac = (attrs['mac_address'] if given('mac_address')
-               else self._generate_macs()[0])
+               else self._ml2._generate_macs()[0])
         proposal = self._proposer.propose(context.elevated(),
                                           attrs['network_id'], mac)
         if proposal is None:
@@ -143,7 +168,7 @@ class PortCreateMixin:
         return proposal, body
 
     def _central_gateway(self, subnet_id: str) -> str | None:
-        subnet = self.central.get('subnet', subnet_id)
+        subnet = self.central.get(resources.SUBNET, subnet_id)
         if subnet is None:
             raise KeyError(subnet_id)
         return subnet.get('gateway_ip')
@@ -152,7 +177,7 @@ class PortCreateMixin:
         """Delete central's port of a proposal that is not used here."""
         port = grant.created_port()
         if port is not None:
-            self.central.delete('port', port['id'])
+            self.central.delete(resources.PORT, port['id'])
 
     def _central_port_for(self, attrs: dict) -> tuple[dict, bool]:
         """The central port a new local port copies, and whether it was
@@ -168,7 +193,7 @@ class PortCreateMixin:
         if fixed_ips:
             # Central IPAM grants the addresses or refuses them (409).
             body['fixed_ips'] = fixed_ips
-        return self.central.create('port', body), True
+        return self.central.create(resources.PORT, body), True
 
     @staticmethod
     def _central_port_body(attrs: dict) -> dict:
@@ -185,15 +210,16 @@ class PortCreateMixin:
         (``nova boot --nic port-id`` style), unless another region uses
         it already."""
         ip = fixed_ips[0]['ip_address']
-        ports = self.central.list('port', network_id=attrs['network_id'],
+        ports = self.central.list(resources.PORT,
+                                  network_id=attrs['network_id'],
                                   fixed_ips='ip_address=%s' % ip)
         wanted = {i['ip_address'] for i in fixed_ips}
         for candidate in ports:
             if wanted <= {i['ip_address'] for i in candidate['fixed_ips']}:
-                binding = bottom.remote_binding(candidate)
-                if binding and binding[0] != self.region_name:
+                bound = binding.remote_binding(candidate)
+                if bound and bound[0] != self.region_name:
                     raise t_exc.AddressInUseInRegion(
                         ip_address=', '.join(sorted(wanted)),
-                        network_id=attrs['network_id'], region=binding[0])
+                        network_id=attrs['network_id'], region=bound[0])
                 return candidate
         return None

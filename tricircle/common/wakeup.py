@@ -1,4 +1,4 @@
-"""Wake-up messages for the job daemons (oslo.messaging), when configured.
+"""Wake-up messages for the XJob daemons (oslo.messaging), when configured.
 
 Jobs never travel in messages: they are in the database. A message only
 tells idle daemons to look now instead of at their next poll, so a lost

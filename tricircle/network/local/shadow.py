@@ -1,10 +1,8 @@
 """Shadow ports and shadow agents in a regional Neutron.
 
-A port bound in another region is copied here as a *shadow port*: same
-id, MAC and addresses, bound to the remote host. The remote host appears
-as a *shadow agent* (same agent type as the real host agents, with the
-remote tunnel endpoint), so this region's agents tunnel to the port as
-if it were local — Neutron's own L2 population model, across regions.
+What they are: tricircle.resources.shadow. Here: creating them in the
+region's DB, below the API (the shadow agent is no agent of this region,
+and the shadow port keeps central's id).
 """
 from __future__ import annotations
 
@@ -15,8 +13,8 @@ from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from tricircle.common import exceptions as t_exc
-from tricircle.network import bottom
-from tricircle.network import host_mech_driver as host_mech
+from tricircle.resources import binding
+from tricircle.resources import shadow as shadow_res
 
 LOG = logging.getLogger(__name__)
 
@@ -24,9 +22,9 @@ LOG = logging.getLogger(__name__)
 def agent_tunnel_ip(plugin, context, host: str) -> str | None:
     """The tunnel endpoint a host agent of this region reported."""
     for agent in plugin.get_agents(context.elevated(), filters={
-            'host': [host], 'agent_type': [host_mech.AGENT_TYPE]}):
-        if agent['binary'] == host_mech.AGENT_BINARY:
-            return agent['configurations'].get(host_mech.TUNNEL_IP)
+            'host': [host], 'agent_type': [shadow_res.AGENT_TYPE]}):
+        if agent['binary'] == shadow_res.AGENT_BINARY:
+            return agent['configurations'].get(shadow_res.TUNNEL_IP)
     return None
 
 
@@ -36,22 +34,22 @@ def ensure_shadow_agent(plugin, context, host: str, region: str,
     admin = context.elevated()
     mappings: dict[str, str] = {}
     for agent in plugin.get_agents(admin, filters={
-            'host': [host], 'agent_type': [host_mech.AGENT_TYPE]}):
-        if agent['binary'] != host_mech.SHADOW_AGENT_BINARY:
+            'host': [host], 'agent_type': [shadow_res.AGENT_TYPE]}):
+        if agent['binary'] != shadow_res.SHADOW_AGENT_BINARY:
             # A host of this region has that name: never overwrite it.
             raise t_exc.InvalidInput(reason='host %s is a host of this '
                                      'region, not of %s' % (host, region))
         mappings = dict(agent['configurations'].get(
-            host_mech.BRIDGE_MAPPINGS) or {})
+            shadow_res.BRIDGE_MAPPINGS) or {})
     if physnet:
         mappings[physnet] = physnet
     plugin.create_or_update_agent(admin, {
-        'agent_type': host_mech.AGENT_TYPE,
-        'binary': host_mech.SHADOW_AGENT_BINARY,
+        'agent_type': shadow_res.AGENT_TYPE,
+        'binary': shadow_res.SHADOW_AGENT_BINARY,
         'host': host, 'topic': 'N/A',
-        'configurations': {host_mech.TUNNEL_IP: tunnel_ip,
-                           host_mech.SHADOW_OF_REGION: region,
-                           host_mech.BRIDGE_MAPPINGS: mappings}})
+        'configurations': {shadow_res.TUNNEL_IP: tunnel_ip,
+                           shadow_res.SHADOW_OF_REGION: region,
+                           shadow_res.BRIDGE_MAPPINGS: mappings}})
 
 
 def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
@@ -59,16 +57,16 @@ def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
 
     ``create(context, body)`` is ML2's own create_port.
     """
-    port_id = bottom.shadow_port_id(attrs.get('name') or '')
+    port_id = shadow_res.port_id_of(attrs.get('name') or '')
     profile = attrs.get(portbindings.PROFILE)
     host = attrs.get(portbindings.HOST_ID)
     if not port_id or not isinstance(profile, dict) or \
             host in (None, '', n_const.ATTR_NOT_SPECIFIED):
         raise t_exc.InvalidInput(reason='a shadow port needs the name %s, '
                                  'a binding host and a binding profile'
-                                 % (bottom.SHADOW_PORT_NAME % '<port id>'))
-    region = profile.get(bottom.PROFILE_REGION)
-    tunnel_ip = profile.get(bottom.PROFILE_TUNNEL_IP)
+                                 % (shadow_res.SHADOW_PORT_NAME % '<port id>'))
+    region = profile.get(binding.PROFILE_REGION)
+    tunnel_ip = profile.get(binding.PROFILE_TUNNEL_IP)
     if not region or not tunnel_ip:
         raise t_exc.InvalidInput(reason='the binding profile of a shadow '
                                  'port needs region and tunnel_ip')
@@ -82,7 +80,3 @@ def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
     LOG.info('shadow port %s of %s host %s (%s) created', port_id, region,
              host, tunnel_ip)
     return port
-
-
-def is_shadow(port: dict) -> bool:
-    return port.get('device_owner') == bottom.SHADOW_DEVICE_OWNER

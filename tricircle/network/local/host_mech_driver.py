@@ -14,17 +14,11 @@ from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
 from oslo_log import log as logging
 
-from tricircle.network import mech_driver
+from tricircle.network import extensions
+from tricircle.resources import shadow
 
 LOG = logging.getLogger(__name__)
 
-AGENT_TYPE = 'Tricircle host agent'
-AGENT_BINARY = 'tricircle-host-agent'
-SHADOW_AGENT_BINARY = 'tricircle-shadow-agent'
-# Agent configuration keys.
-TUNNEL_IP = 'tunnel_ip'
-BRIDGE_MAPPINGS = 'bridge_mappings'
-SHADOW_OF_REGION = 'shadow_of_region'
 NETWORK_TYPES = (n_const.TYPE_VXLAN, n_const.TYPE_VLAN, n_const.TYPE_FLAT,
                  n_const.TYPE_LOCAL)
 
@@ -33,7 +27,7 @@ class HostAgentMechanismDriver(mech_agent.SimpleAgentMechanismDriverBase):
     """Binds ports to hosts that run (or shadow) a Tricircle host agent."""
 
     def __init__(self) -> None:
-        super().__init__(AGENT_TYPE, portbindings.VIF_TYPE_TAP,
+        super().__init__(shadow.AGENT_TYPE, portbindings.VIF_TYPE_TAP,
                          {portbindings.CAP_PORT_FILTER: False})
 
     @property
@@ -43,14 +37,14 @@ class HostAgentMechanismDriver(mech_agent.SimpleAgentMechanismDriverBase):
     def initialize(self) -> None:
         LOG.info('Tricircle host agent mechanism driver initialized')
 
-    def supported_extensions(self, extensions: set) -> set:
-        return mech_driver.supported(extensions)
+    def supported_extensions(self, extensions_: set) -> set:
+        return extensions.supported(extensions_)
 
     def get_allowed_network_types(self, agent=None):
         return NETWORK_TYPES
 
     def get_mappings(self, agent):
-        return agent['configurations'].get(BRIDGE_MAPPINGS, {})
+        return agent['configurations'].get(shadow.BRIDGE_MAPPINGS, {})
 
     def _insert_provisioning_block(self, context):
         # The host agent has no RPC channel to clear a block: a bound

@@ -28,7 +28,7 @@ from neutron_lib.db import api as db_api
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
-from tricircle.common import neutron_client
+from tricircle.resources import neutron_client
 
 LOG = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
 """REST client for one Neutron server, central or regional.
 
 The local plugin uses it to reach the central Neutron; the central plugin
-and XJob use it to reach regional Neutrons. Errors keep their HTTP meaning:
-a 404 from the remote side is a ``NotFound`` here, a 409 a ``Conflict``,
-so the Neutron API layer answers the user with the same status.
+and XJob use it to reach regional Neutrons (see ``regions``). Errors keep
+their HTTP meaning: a 404 from the remote side is a ``NotFound`` here, a
+409 a ``Conflict``, so the Neutron API layer answers the user with the
+same status.
 """
 from __future__ import annotations
 
@@ -19,20 +20,10 @@ from oslo_log import log as logging
 import tenacity
 
 from tricircle.common import config
+from tricircle import resources
 
 LOG = logging.getLogger(__name__)
 
-# Singular resource name -> URL collection.
-COLLECTIONS = {
-    'network': 'networks',
-    'subnet': 'subnets',
-    'port': 'ports',
-    'router': 'routers',
-    'floatingip': 'floatingips',
-    'security_group': 'security-groups',
-    'security_group_rule': 'security-group-rules',
-    'default_security_group_rule': 'default-security-group-rules',
-}
 _RETRY_STATUS = (502, 503, 504)
 USER_AGENT = 'tricircle'
 
@@ -158,38 +149,40 @@ class NeutronClient:
         return resp.json()
 
     # -- CRUD ------------------------------------------------------------
+    # ``resource`` is a type's singular name (see tricircle.resources).
     def get(self, resource: str, res_id: str) -> dict | None:
         """The resource, or None if the server does not have it."""
         try:
-            return self.request(
-                'GET', '/v2.0/%s/%s' % (COLLECTIONS[resource], res_id)
-            )[resource]
+            return self.request('GET', _path(resource, res_id))[resource]
         except RemoteNotFound:
             return None
 
     def list(self, resource: str, **filters: Any) -> list[dict]:
-        collection = COLLECTIONS[resource]
-        body = self.request('GET', '/v2.0/%s' % collection, params=filters)
-        return body[collection.replace('-', '_')]
+        body = self.request('GET', _path(resource), params=filters)
+        return body[resources.COLLECTIONS[resource]]
 
     def create(self, resource: str, attrs: dict,
                headers: dict | None = None) -> dict:
-        return self.request('POST', '/v2.0/%s' % COLLECTIONS[resource],
-                            body={resource: attrs}, headers=headers)[resource]
+        return self.request('POST', _path(resource), body={resource: attrs},
+                            headers=headers)[resource]
 
     def update(self, resource: str, res_id: str, attrs: dict) -> dict:
-        return self.request(
-            'PUT', '/v2.0/%s/%s' % (COLLECTIONS[resource], res_id),
-            body={resource: attrs})[resource]
+        return self.request('PUT', _path(resource, res_id),
+                            body={resource: attrs})[resource]
 
     def delete(self, resource: str, res_id: str) -> bool:
         """Delete; False if it was already gone."""
         try:
-            self.request('DELETE',
-                         '/v2.0/%s/%s' % (COLLECTIONS[resource], res_id))
+            self.request('DELETE', _path(resource, res_id))
         except RemoteNotFound:
             return False
         return True
+
+
+def _path(resource: str, res_id: str | None = None) -> str:
+    # URLs spell collections with dashes: /v2.0/security-groups.
+    path = '/v2.0/' + resources.COLLECTIONS[resource].replace('_', '-')
+    return path + '/' + res_id if res_id else path
 
 
 def _reason(resp) -> str:

@@ -7,25 +7,13 @@ central port so users see where, and how, their port is bound.
 from __future__ import annotations
 
 from neutron_lib.api.definitions import portbindings
-from neutron_lib.api.definitions import qinq
-from neutron_lib.api.definitions import vlantransparent
 from neutron_lib.plugins.ml2 import api
 from oslo_log import log as logging
 
+from tricircle.network import extensions
+from tricircle.resources import binding
+
 LOG = logging.getLogger(__name__)
-
-# binding:profile keys the local plugin sets when it reports a binding.
-PROFILE_REGION = 'region'
-PROFILE_VIF_TYPE = 'vif_type'
-PROFILE_VIF_DETAILS = 'vif_details'
-
-# Nothing in a region carries a tenant's own VLAN tags end to end yet:
-# central and regions do not advertise what they cannot keep.
-UNSUPPORTED_EXTENSIONS = frozenset({qinq.ALIAS, vlantransparent.ALIAS})
-
-
-def supported(extensions: set) -> set:
-    return set(extensions) - UNSUPPORTED_EXTENSIONS
 
 
 class CentralMechanismDriver(api.MechanismDriver):
@@ -34,19 +22,19 @@ class CentralMechanismDriver(api.MechanismDriver):
     def initialize(self) -> None:
         LOG.info('Tricircle central mechanism driver initialized')
 
-    def supported_extensions(self, extensions: set) -> set:
-        return supported(extensions)
+    def supported_extensions(self, extensions_: set) -> set:
+        return extensions.supported(extensions_)
 
     def bind_port(self, context) -> None:
         profile = context.current.get(portbindings.PROFILE) or {}
-        region = profile.get(PROFILE_REGION)
-        vif_type = profile.get(PROFILE_VIF_TYPE)
+        region = profile.get(binding.PROFILE_REGION)
+        vif_type = profile.get(binding.PROFILE_VIF_TYPE)
         if not region or not vif_type or vif_type in (
                 portbindings.VIF_TYPE_UNBOUND,
                 portbindings.VIF_TYPE_BINDING_FAILED):
             return
         segment = context.segments_to_bind[0]
         context.set_binding(segment[api.ID], vif_type,
-                            profile.get(PROFILE_VIF_DETAILS) or {})
+                            profile.get(binding.PROFILE_VIF_DETAILS) or {})
         LOG.debug('port %s bound in region %s as %s',
                   context.current['id'], region, vif_type)

@@ -1,0 +1,1 @@
+"""The central Neutron server's plugins: regions are its availability zones."""

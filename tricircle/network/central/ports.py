@@ -1,0 +1,102 @@
+"""Ports on central: the address authority of every region.
+
+A region creates its ports here first (or at the same time, with a
+proposed id), reports their bindings here, and deletes them here; central
+then keeps the other regions' shadows of the port in line (XJob).
+"""
+from __future__ import annotations
+
+from neutron_lib.api.definitions import portbindings
+from oslo_log import log as logging
+
+from tricircle.db import api as db_api
+from tricircle.network.central import reserved_ports
+from tricircle.network.central import uses
+from tricircle.network import exceptions as t_exc
+from tricircle.network import request_source
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import jobs
+from tricircle.resources import regions
+from tricircle.resources import reserved
+from tricircle.resources import shadow
+
+LOG = logging.getLogger(__name__)
+SPEC = resources.get(resources.PORT)
+
+
+class CentralPorts:
+    """``ml2``: ML2's own plugin API."""
+
+    def __init__(self, ml2) -> None:
+        self._ml2 = ml2
+
+    def create_port(self, context, port: dict) -> dict:
+        attrs = port['port']
+        if attrs.get('device_id') == reserved.RESERVED_GATEWAY_DEVICE:
+            return reserved_ports.gateway_port(self._ml2, context, attrs)
+        uses.refuse_if_deleting(context, resources.NETWORK,
+                                attrs['network_id'])
+        proposed_id = request_source.proposed_port_id(context)
+        if proposed_id:
+            # The region creates its copy at the same time, with this id.
+            port = {'port': dict(attrs, id=proposed_id)}
+        with request_source.plugin_own_reads(context):
+            created = self._ml2.create_port(context, port)
+        uses.record(context, resources.PORT, created['id'],
+                    created['project_id'])
+        return created
+
+    def get_port(self, context, port_id: str, fields=None) -> dict:
+        port = self._ml2.get_port(context, port_id, fields=fields)
+        if request_source.requesting_peer(context):
+            uses.record(context, resources.PORT, port_id,
+                        port.get('project_id'))
+        return port
+
+    def update_port(self, context, port_id: str, port: dict) -> dict:
+        attrs = port['port']
+        original = self._ml2.get_port(context, port_id)
+        with request_source.plugin_own_reads(context) as region:
+            updated = self._ml2.update_port(context, port_id, port)
+        if region:
+            LOG.info('port %s bound in %s on host %r', port_id, region,
+                     attrs.get(portbindings.HOST_ID))
+            self._binding_changed(original, updated)
+            return updated
+        if SPEC.changed(original, updated):
+            uses.sync_copies(resources.PORT, port_id, updated['project_id'])
+        return updated
+
+    def delete_port(self, context, port_id: str,
+                    l3_port_check: bool = True) -> None:
+        # Central first: a region deleting its copy of a VM port deletes
+        # the central port too, and must find it gone.
+        caller = request_source.requesting_peer(context)
+        port = self._ml2.get_port(context, port_id)
+        holding = regions.holding(resources.PORT, port_id)
+        self._ml2.delete_port(context, port_id, l3_port_check=l3_port_check)
+        uses.forget(resources.PORT, port_id)
+        if binding.remote_binding(port):
+            # Its shadows in other regions go too.
+            jobs.setup_shadow_ports(port['network_id'], port['project_id'])
+        for region, pod_id in holding.items():
+            if region != caller:
+                # Durable: a region that is down now gets it later.
+                jobs.sync(pod_id, resources.PORT, port_id,
+                          port['project_id'])
+
+    def _binding_changed(self, original: dict, updated: dict) -> None:
+        """A region bound (or unbound, or moved) a port: record the host's
+        tunnel endpoint and bring every region's shadows in line."""
+        bound = binding.remote_binding(updated)
+        if bound:
+            region, host, tunnel_ip = bound
+            pod = db_api.get_pod_by_region(region)
+            if pod is None:
+                raise t_exc.UnknownRegion(region=region)
+            db_api.ensure_shadow_agent(pod['pod_id'], host,
+                                       shadow.AGENT_TYPE, tunnel_ip)
+        if bound or binding.remote_binding(original):
+            jobs.setup_shadow_ports(updated['network_id'],
+                                    updated['project_id'])

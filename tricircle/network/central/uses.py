@@ -1,0 +1,66 @@
+"""Which regions use a central resource: routings, and deletes underway.
+
+Each time a region fetches a resource to copy it, central records a
+routing (the region now holds a copy), so that updates and deletes reach
+exactly the regions holding one.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+from tricircle.db import api as db_api
+from tricircle.network import exceptions as t_exc
+from tricircle.network import request_source
+from tricircle import resources
+from tricircle.resources import jobs
+from tricircle.resources import regions
+
+
+def record(context, resource_type: str, res_id: str,
+           project_id: str | None) -> None:
+    """Remember that the asking region now holds a copy."""
+    region = request_source.requesting_peer(context)
+    if not region:
+        return
+    pod = db_api.get_pod_by_region(region)
+    if pod is None:
+        raise t_exc.UnknownRegion(region=region)
+    db_api.ensure_routing(top_id=res_id, bottom_id=res_id,
+                          pod_id=pod['pod_id'], project_id=project_id,
+                          resource_type=resource_type)
+
+
+def sync_copies(resource_type: str, res_id: str,
+                project_id: str | None) -> None:
+    """One sync job per region holding a copy (durable; retried)."""
+    for pod_id in regions.holding(resource_type, res_id).values():
+        jobs.sync(pod_id, resource_type, res_id, project_id)
+
+
+def forget(resource_type: str, res_id: str) -> None:
+    """No region holds a copy any more."""
+    db_api.delete_routings({'top_id': res_id,
+                            'resource_type': resource_type})
+
+
+def is_deleting(resource_type: str, res_id: str) -> bool:
+    return db_api.is_deleting(res_id, resource_type)
+
+
+def refuse_if_deleting(context, resource_type: str, res_id: str) -> None:
+    """A region must not resurrect what central is deleting."""
+    if (request_source.requesting_peer(context) and
+            is_deleting(resource_type, res_id)):
+        raise resources.get(resource_type).not_found(res_id)
+
+
+@contextlib.contextmanager
+def deleting_on_central(resource_type: str, res_id: str) -> Iterator[None]:
+    """Mark a resource as being deleted (in the Tricircle DB, for every
+    server) for the duration of a block."""
+    db_api.add_deleting(res_id, resource_type)
+    try:
+        yield
+    finally:
+        db_api.remove_deleting(res_id, resource_type)

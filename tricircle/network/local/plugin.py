@@ -1,0 +1,166 @@
+"""Core plugin of a regional ("local") Neutron server: a shim over ML2.
+
+Central owns ids, addresses and segments. A region creates a network,
+subnet, port or security group with the central id the first time it is
+used here (a GET by id, a list by id, a port create on it); port addresses
+and MACs always come from central; bindings are reported back to central.
+The work is in this package's modules; this class routes Neutron's calls.
+"""
+from __future__ import annotations
+
+from neutron.plugins.ml2 import plugin as ml2_plugin
+from neutron_lib.api.definitions import portbindings
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.common import config
+from tricircle.db import sqlite_busy
+from tricircle.network import exceptions as t_exc
+from tricircle.network.local import copies
+from tricircle.network.local import networks
+from tricircle.network.local import port_create
+from tricircle.network.local import ports
+from tricircle.network.local import security_groups
+from tricircle.network import request_source
+from tricircle import resources
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
+from tricircle.resources import shadow
+
+LOG = logging.getLogger(__name__)
+
+
+def _ids(filters) -> list[str]:
+    ids = (filters or {}).get('id') or []
+    return [ids] if isinstance(ids, str) else list(ids)
+
+
+class LocalPlugin(ml2_plugin.Ml2Plugin):
+    """ML2 plus same-id copies of central resources."""
+
+    def __init__(self) -> None:
+        config.register_local_plugin_opts(cfg.CONF)
+        sqlite_busy.register()
+        super().__init__()
+        self.region_name = (cfg.CONF.tricircle.local_region_name or
+                            _nova_region_name())
+        if not self.region_name:
+            raise t_exc.RegionNotConfigured()
+        self._central: neutron_client.NeutronClient | None = None
+        # ML2's own operations, below this class's overrides.
+        ml2 = super()
+        self.copies = copies.Copies(lambda: self.central, self.region_name)
+        self._ports = ports.PortCopies(self, ml2, self.copies,
+                                       lambda: self.central)
+        self._networks = networks.NetworkCopies(
+            ml2, self.copies, lambda: self.central, self._ports.create_port)
+        self._security_groups = security_groups.SecurityGroupCopies(
+            ml2, self.copies, lambda: self.central)
+        self._port_creator = port_create.PortCreator(
+            ml2, self.copies, self._ports, lambda: self.central)
+        LOG.info('Tricircle local plugin serving region %s, central '
+                 'Neutron at %s', self.region_name,
+                 cfg.CONF.client.central_neutron_url or
+                 '(Keystone catalog)')
+
+    @property
+    def central(self) -> neutron_client.NeutronClient:
+        if self._central is None:
+            self._central = regions.central_client(source=self.region_name)
+        return self._central
+
+    def _get(self, context, resource_type: str, res_id: str) -> None:
+        self.copies.ensure(context, resource_type, res_id)
+
+    def _list(self, context, resource_type: str, filters) -> None:
+        for res_id in _ids(filters):
+            self.copies.ensure(context, resource_type, res_id,
+                               missing_ok=True)
+
+    # -- networks ---------------------------------------------------------
+    def get_network(self, context, id, fields=None, net_db=None):
+        if net_db is None:
+            self._get(context, resources.NETWORK, id)
+        return super().get_network(context, id, fields=fields, net_db=net_db)
+
+    def get_networks(self, context, filters=None, fields=None, sorts=None,
+                     limit=None, marker=None, page_reverse=False):
+        self._list(context, resources.NETWORK, filters)
+        return super().get_networks(context, filters, fields, sorts, limit,
+                                    marker, page_reverse)
+
+    def delete_network(self, context, id):
+        with self.copies.deleting_here(id), self.copies.ml2_at_work():
+            return super().delete_network(context, id)
+
+    # -- subnets ----------------------------------------------------------
+    def get_subnet(self, context, id, fields=None):
+        self._get(context, resources.SUBNET, id)
+        return super().get_subnet(context, id, fields=fields)
+
+    def get_subnets(self, context, filters=None, fields=None, sorts=None,
+                    limit=None, marker=None, page_reverse=False):
+        self._list(context, resources.SUBNET, filters)
+        return super().get_subnets(context, filters, fields, sorts, limit,
+                                   marker, page_reverse)
+
+    def delete_subnet(self, context, id):
+        with self.copies.deleting_here(id), self.copies.ml2_at_work():
+            return super().delete_subnet(context, id)
+
+    # -- security groups --------------------------------------------------
+    def get_security_group(self, context, id, fields=None, project_id=None):
+        self._get(context, resources.SECURITY_GROUP, id)
+        return super().get_security_group(context, id, fields=fields,
+                                          project_id=project_id)
+
+    def get_security_groups(self, context, filters=None, fields=None,
+                            sorts=None, limit=None, marker=None,
+                            page_reverse=False, default_sg=False):
+        self._list(context, resources.SECURITY_GROUP, filters)
+        return super().get_security_groups(
+            context, filters, fields, sorts, limit, marker, page_reverse,
+            default_sg=default_sg)
+
+    def delete_security_group(self, context, id):
+        with self.copies.deleting_here(id), self.copies.ml2_at_work():
+            return super().delete_security_group(context, id)
+
+    def _ensure_default_security_group(self, context, project_id):
+        """A project's default group here is a copy of central's."""
+        return self._security_groups.default_group(context, project_id)
+
+    # -- ports ------------------------------------------------------------
+    def get_port(self, context, id, fields=None):
+        self._get(context, resources.PORT, id)
+        return super().get_port(context, id, fields=fields)
+
+    def get_ports(self, context, filters=None, fields=None, sorts=None,
+                  limit=None, marker=None, page_reverse=False):
+        self._list(context, resources.PORT, filters)
+        return super().get_ports(context, filters, fields, sorts, limit,
+                                 marker, page_reverse)
+
+    def create_port(self, context, port):
+        attrs = port['port']
+        if request_source.requesting_peer(context) and \
+                shadow.is_shadow(attrs):
+            return self._ports.create_shadow(context, attrs)
+        self._get(context, resources.NETWORK, attrs['network_id'])
+        created = self._port_creator.create_port(context, attrs)
+        if created.get(portbindings.HOST_ID):
+            self._ports.report_binding(context, created)
+        return created
+
+    def update_port(self, context, id, port):
+        return self._ports.update_port(context, id, port)
+
+    def delete_port(self, context, id, l3_port_check=True):
+        return self._ports.delete_port(context, id, l3_port_check)
+
+
+def _nova_region_name() -> str | None:
+    try:
+        return cfg.CONF.nova.region_name
+    except cfg.NoSuchOptError:
+        return None

@@ -1,0 +1,120 @@
+"""A region's ports: copies of central ports, bindings reported back.
+
+Every port of a region exists on central with the same id, MAC and
+addresses (see port_create for new ones). A binding made here is reported
+to central, which shows it and has the other regions shadow the port.
+"""
+from __future__ import annotations
+
+from neutron.common import ipv6_utils
+from neutron.objects import subnet as subnet_obj
+from neutron_lib.api.definitions import portbindings
+from neutron_lib import constants as n_const
+from neutron_lib import exceptions as n_exc
+from oslo_log import log as logging
+
+from tricircle.network.local import copies as copies_mod
+from tricircle.network.local import shadow
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import port as port_res
+from tricircle.resources import shadow as shadow_res
+
+LOG = logging.getLogger(__name__)
+
+
+def ml2_create_port(ml2, context, port: dict) -> dict:
+    """ML2's create_port for a port carrying central's addresses.
+
+    Addresses on IPv6 SLAAC and DHCPv6-stateless subnets come from the
+    MAC (EUI-64): ML2 adds them itself and refuses them given twice.
+    """
+    attrs = port['port']
+    fixed_ips = attrs.get('fixed_ips')
+    if fixed_ips and fixed_ips is not n_const.ATTR_NOT_SPECIFIED and \
+            any(':' in (ip.get('ip_address') or '') for ip in fixed_ips) \
+            and attrs.get('device_owner') not in \
+            n_const.ROUTER_INTERFACE_OWNERS_SNAT:
+        auto = {s.id for s in subnet_obj.Subnet.get_objects(
+            context.elevated(), network_id=attrs['network_id'])
+            if ipv6_utils.is_auto_address_subnet(
+                {'ipv6_address_mode': s.ipv6_address_mode,
+                 'ipv6_ra_mode': s.ipv6_ra_mode})}
+        attrs = dict(attrs, fixed_ips=[
+            ip for ip in fixed_ips if ip.get('subnet_id') not in auto])
+    return ml2.create_port(context, {'port': attrs})
+
+
+def is_vm_port(port: dict) -> bool:
+    owner = port.get('device_owner') or ''
+    return owner.startswith('compute:') and not shadow_res.is_shadow(port)
+
+
+class PortCopies:
+    """``plugin``: the local plugin (its agents, for tunnel endpoints);
+    ``ml2``: ML2's own plugin API."""
+
+    def __init__(self, plugin, ml2, copies: copies_mod.Copies,
+                 central) -> None:
+        self._plugin = plugin
+        self._ml2 = ml2
+        self._copies = copies
+        self._central = central
+        copies.register(resources.PORT, copies_mod.Builder(
+            admit=copies_mod.visible, build=self._build))
+
+    def create_port(self, context, port: dict) -> dict:
+        """ML2's create of a port with central's addresses."""
+        return ml2_create_port(self._ml2, context, port)
+
+    def _build(self, context, central_port: dict) -> None:
+        self._copies.create(context, resources.PORT,
+                            port_res.regional_body(central_port),
+                            self.create_port)
+
+    def create_shadow(self, context, attrs: dict) -> dict:
+        with self._copies.ml2_at_work():
+            return shadow.create_shadow_port(self._plugin, context, attrs,
+                                             self.create_port)
+
+    def update_port(self, context, port_id: str, port: dict) -> dict:
+        self._copies.ensure(context, resources.PORT, port_id)
+        with self._copies.ml2_at_work():
+            original = self._ml2.get_port(context, port_id)
+            updated = self._ml2.update_port(context, port_id, port)
+        if shadow_res.is_shadow(updated):
+            return updated
+        if (original.get(portbindings.HOST_ID) !=
+                updated.get(portbindings.HOST_ID) or
+                original.get(portbindings.VIF_TYPE) !=
+                updated.get(portbindings.VIF_TYPE)):
+            self.report_binding(context, updated)
+        return updated
+
+    def report_binding(self, context, port: dict) -> None:
+        host = port.get(portbindings.HOST_ID)
+        tunnel_ip = host and shadow.agent_tunnel_ip(self._plugin, context,
+                                                    host)
+        try:
+            self._central().update(resources.PORT, port['id'],
+                                   binding.report(self._copies.region_name,
+                                                  port, tunnel_ip))
+        except n_exc.NeutronException as exc:
+            # The local change stands; central shows the old binding
+            # until the next report.
+            LOG.error('could not report the binding of port %s to '
+                      'central: %s', port['id'], exc)
+
+    def delete_port(self, context, port_id: str,
+                    l3_port_check: bool = True) -> None:
+        with self._copies.deleting_here(port_id), \
+                self._copies.ml2_at_work():
+            try:
+                port = self._ml2.get_port(context, port_id)
+            except n_exc.PortNotFound:
+                port = None
+            self._ml2.delete_port(context, port_id,
+                                  l3_port_check=l3_port_check)
+        if port and is_vm_port(port):
+            # A VM's port lives and dies with the VM, everywhere.
+            self._central().delete(resources.PORT, port_id)

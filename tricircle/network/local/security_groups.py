@@ -1,0 +1,74 @@
+"""A region's copies of central security groups, with central's rules.
+
+A project's default group here is a copy of central's default group, not
+one of the region's own making.
+"""
+from __future__ import annotations
+
+from neutron.extensions import securitygroup as sg_exc
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+
+from tricircle.network.local import copies as copies_mod
+from tricircle.network import request_source
+from tricircle import resources
+from tricircle.resources import security_group as sg_res
+
+LOG = logging.getLogger(__name__)
+
+
+class SecurityGroupCopies:
+    """``ml2``: ML2's own plugin API (with its default-group helpers)."""
+
+    def __init__(self, ml2, copies: copies_mod.Copies, central) -> None:
+        self._ml2 = ml2
+        self._copies = copies
+        self._central = central
+        copies.register(resources.SECURITY_GROUP, copies_mod.Builder(
+            admit=copies_mod.visible,
+            build=lambda context, central_sg: self._build(
+                context, central_sg, sg_res.is_default(central_sg))))
+
+    def default_group(self, context, project_id: str | None) -> str | None:
+        """The project's default group here, copied from central first."""
+        existing = self._ml2._get_default_sg_id(context, project_id)
+        if existing or not project_id or \
+                request_source.requesting_peer(context):
+            # Serving central's own request: never call central back.
+            return existing
+        central_sgs = self._central().list(resources.SECURITY_GROUP,
+                                           name='default',
+                                           project_id=project_id)
+        if not central_sgs:
+            return self._ml2._ensure_default_security_group(context,
+                                                            project_id)
+        central_sg = central_sgs[0]
+        for dep_type, dep_id in sg_res.depends_on(central_sg):
+            self._copies.ensure(context, dep_type, dep_id)
+        with self._copies.lock(central_sg['id']):
+            if not self._ml2._get_default_sg_id(context, project_id):
+                self._build(context, central_sg, default=True)
+        return self._ml2._get_default_sg_id(context, project_id)
+
+    def _build(self, context, central_sg: dict, default: bool) -> None:
+        admin = context.elevated()
+        body = sg_res.regional_body(central_sg)
+        try:
+            with self._copies.ml2_at_work():
+                created = self._ml2.create_security_group(
+                    admin, {resources.SECURITY_GROUP: copies_mod.with_defaults(
+                        sg_res.COLLECTION_NAME, body)}, default_sg=default)
+        except (db_exc.DBDuplicateEntry, sg_exc.SecurityGroupConflict):
+            return  # a concurrent request made the same copy
+        if created['id'] != central_sg['id']:
+            return  # the project already had another default group here
+        with self._copies.ml2_at_work():
+            # The copy gets the central rules, not this region's templates.
+            for rule in created.get(sg_res.RULES, []):
+                self._ml2.delete_security_group_rule(admin, rule['id'])
+            for rule in central_sg.get(sg_res.RULES, []):
+                self._ml2.create_security_group_rule(admin, {
+                    'security_group_rule': copies_mod.with_defaults(
+                        sg_res.RULES, sg_res.rule_body(rule))})
+        LOG.info('copied security group %s from central into %s',
+                 central_sg['id'], self._copies.region_name)

@@ -1,0 +1,88 @@
+"""Job shapes, and submitting a job: how the plugins hand work to XJob.
+
+A job is named by its type and the keys of the resource it works on
+(``pod_id``, ...); its resource id is the key values joined by ``#``, in
+key order. What a job type *does* lives in XJob (one module per type in
+tricircle.xjob.jobs); what it is called and keyed by lives here, so that
+the plugins submit jobs without importing XJob.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+from tricircle.common import exceptions as t_exc
+from tricircle.common import wakeup
+from tricircle.db import jobs as db_jobs
+
+SEPARATOR = '#'
+
+
+class Shape(Protocol):
+    name: str
+    resource_keys: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class JobShape:
+    name: str
+    resource_keys: tuple[str, ...]
+    description: str = ''
+
+
+# Bring one region's copy of one resource in line with central.
+SYNC_RESOURCE = JobShape(
+    'sync_resource', ('pod_id', 'resource_type', 'resource_id'),
+    "Bring one region's copy of a resource in line with central: update "
+    'what differs, delete a copy whose central resource is gone.')
+# Give every region holding a network one shadow per port bound elsewhere.
+SHADOW_PORT_SETUP = JobShape(
+    'shadow_port_setup', ('network_id',),
+    'Make every region hold exactly one shadow port per port of the '
+    'network bound in another region.')
+
+
+def resource_id(shape: Shape, resource: dict[str, str]) -> str:
+    """The resource id of a job; exactly the shape's keys are accepted."""
+    given, wanted = set(resource), set(shape.resource_keys)
+    if given != wanted:
+        raise t_exc.InvalidInput(reason='job type %s needs resource keys %s'
+                                 ' (missing: %s, unknown: %s)' % (
+                                     shape.name,
+                                     ', '.join(shape.resource_keys),
+                                     ', '.join(sorted(wanted - given)) or '-',
+                                     ', '.join(sorted(given - wanted)) or
+                                     '-'))
+    values = [resource[k] for k in shape.resource_keys]
+    for key, value in zip(shape.resource_keys, values):
+        if not isinstance(value, str) or not value.strip() or \
+                SEPARATOR in value:
+            raise t_exc.InvalidInput(reason='resource %s must be a '
+                                     'non-blank string without "%s"' % (
+                                         key, SEPARATOR))
+    return SEPARATOR.join(values)
+
+
+def resource_of(shape: Shape, res_id: str) -> dict[str, str]:
+    return dict(zip(shape.resource_keys, res_id.split(SEPARATOR)))
+
+
+def submit(shape: Shape, resource: dict[str, str],
+           project_id: str | None) -> dict[str, Any]:
+    """Register a job request (durable), then wake the daemons."""
+    row = db_jobs.submit(shape.name, resource_id(shape, resource),
+                         project_id)
+    wakeup.wake()
+    return row
+
+
+def sync(pod_id: str, resource_type: str, res_id: str,
+         project_id: str | None) -> dict[str, Any]:
+    return submit(SYNC_RESOURCE, {'pod_id': pod_id,
+                                  'resource_type': resource_type,
+                                  'resource_id': res_id}, project_id)
+
+
+def setup_shadow_ports(network_id: str,
+                       project_id: str | None) -> dict[str, Any]:
+    return submit(SHADOW_PORT_SETUP, {'network_id': network_id}, project_id)

@@ -1,0 +1,101 @@
+"""Reaching the other Neutron servers: clients, source headers, fan-out.
+
+The central plugin and XJob call regional Neutrons; the local plugin calls
+central. Each call names its sender in ``X-Tricircle-Source`` so that the
+receiver knows a Tricircle peer is asking (see
+tricircle.network.request_source). Calls to several regions run in
+parallel, and each region's failure is kept apart: one region down must
+not hide, or block, the others.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import threading
+from typing import Any, Callable
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.db import api as db_api
+from tricircle.resources import neutron_client
+
+LOG = logging.getLogger(__name__)
+
+# The region (or central region) sending a request.
+SOURCE_HEADER = 'X-Tricircle-Source'
+# The id a region proposes for a port it creates on central at once.
+PORT_ID_HEADER = 'X-Tricircle-Port-Id'
+
+
+def central_client(source: str | None = None,
+                   conf: cfg.ConfigOpts = cfg.CONF
+                   ) -> neutron_client.NeutronClient:
+    """A client of the central Neutron; ``source``: the calling region
+    (XJob calls as no region: central records nothing for it)."""
+    return neutron_client.NeutronClient.from_conf(
+        'central Neutron', endpoint=conf.client.central_neutron_url,
+        region_name=conf.client.central_region_name,
+        headers={SOURCE_HEADER: source} if source else None, conf=conf)
+
+
+class RegionClients:
+    """Clients of the regional Neutrons, as central calls them."""
+
+    def __init__(self, conf: cfg.ConfigOpts = cfg.CONF) -> None:
+        self._conf = conf
+        self._clients: dict[str, neutron_client.NeutronClient] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, region: str) -> neutron_client.NeutronClient:
+        with self._lock:
+            if region not in self._clients:
+                client = self._conf.client
+                self._clients[region] = neutron_client.NeutronClient.from_conf(
+                    '%s Neutron' % region,
+                    endpoint=client.region_endpoints.get(region),
+                    region_name=region,
+                    headers={SOURCE_HEADER: client.central_region_name},
+                    conf=self._conf)
+            return self._clients[region]
+
+
+def holding(resource_type: str, res_id: str) -> dict[str, str]:
+    """Region name -> pod id of every region holding a copy."""
+    pods = {p['pod_id']: p['region_name'] for p in db_api.list_pods()}
+    return {pods[r['pod_id']]: r['pod_id'] for r in db_api.list_routings(
+        {'top_id': res_id, 'resource_type': resource_type})
+        if r['pod_id'] in pods}
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What a fan-out gave, region by region."""
+    results: dict[str, Any]
+    errors: dict[str, Exception]
+
+    def raise_first(self) -> None:
+        """Fail as the first failed region did (sorted by name)."""
+        if self.errors:
+            raise self.errors[sorted(self.errors)[0]]
+
+
+def in_parallel(regions, func: Callable[[str], Any], what: str) -> Outcome:
+    """``func(region)`` for each region at once; ``what`` names the work
+    in the logs. A region whose copy is already gone counts as done."""
+    regions = sorted(regions)
+    outcome = Outcome({}, {})
+    if not regions:
+        return outcome
+    with concurrent.futures.ThreadPoolExecutor(len(regions)) as pool:
+        futures = {region: pool.submit(func, region) for region in regions}
+    for region, future in futures.items():
+        try:
+            outcome.results[region] = future.result()
+        except neutron_client.RemoteNotFound:
+            LOG.info('%s: nothing (left) to do in %s', what, region)
+            outcome.results[region] = None
+        except Exception as exc:  # kept per region, reported by the caller
+            LOG.error('%s in %s failed: %s', what, region, exc)
+            outcome.errors[region] = exc
+    return outcome

@@ -1,0 +1,71 @@
+"""Shadow ports and shadow agents: a region's view of another region's VMs.
+
+A port bound in another region is copied into each region holding its
+network as a *shadow port*: same id, MAC and addresses, bound to the
+remote host. The remote host appears as a *shadow agent* of the same type
+as the region's own host agents, carrying the remote tunnel endpoint, so
+the region's agents tunnel to the port as if it were local.
+"""
+from __future__ import annotations
+
+from neutron_lib.api.definitions import portbindings
+
+from tricircle.resources import binding
+
+SHADOW_DEVICE_OWNER = binding.SHADOW_DEVICE_OWNER
+SHADOW_PORT_NAME = 'shadow_port_%s'          # % central port id
+
+# The agents ports bind to: the sandbox's host agents, and their shadows.
+AGENT_TYPE = 'Tricircle host agent'
+AGENT_BINARY = 'tricircle-host-agent'
+SHADOW_AGENT_BINARY = 'tricircle-shadow-agent'
+# Agent configuration keys.
+TUNNEL_IP = 'tunnel_ip'
+BRIDGE_MAPPINGS = 'bridge_mappings'
+SHADOW_OF_REGION = 'shadow_of_region'
+
+
+def is_shadow(port: dict) -> bool:
+    return port.get('device_owner') == SHADOW_DEVICE_OWNER
+
+
+def port_id_of(name: str) -> str | None:
+    """The central id a shadow port's name carries, or None."""
+    prefix = SHADOW_PORT_NAME % ''
+    return name[len(prefix):] if name and name.startswith(prefix) else None
+
+
+def port_body(central_port: dict) -> dict:
+    """The shadow of a port bound in another region, for a region's API.
+
+    Neutron's API takes no id: the name carries it to the local plugin.
+    """
+    profile = central_port.get(portbindings.PROFILE) or {}
+    return {
+        'name': SHADOW_PORT_NAME % central_port['id'],
+        'network_id': central_port['network_id'],
+        'project_id': central_port['project_id'],
+        'mac_address': central_port['mac_address'],
+        'fixed_ips': [{'subnet_id': ip['subnet_id'],
+                       'ip_address': ip['ip_address']}
+                      for ip in central_port['fixed_ips']],
+        'device_owner': SHADOW_DEVICE_OWNER,
+        'device_id': central_port.get('device_id') or '',
+        'admin_state_up': True,
+        'security_groups': [],
+        'port_security_enabled': False,
+        portbindings.HOST_ID: central_port[portbindings.HOST_ID],
+        portbindings.PROFILE: {
+            binding.PROFILE_REGION: profile.get(binding.PROFILE_REGION),
+            binding.PROFILE_TUNNEL_IP: profile.get(
+                binding.PROFILE_TUNNEL_IP)},
+    }
+
+
+def matches(shadow: dict, central_port: dict) -> bool:
+    """Whether a region's shadow still stands for the central port."""
+    _region, host, tunnel_ip = binding.remote_binding(central_port)
+    profile = shadow.get(portbindings.PROFILE) or {}
+    return (shadow.get(portbindings.HOST_ID) == host and
+            profile.get(binding.PROFILE_TUNNEL_IP) == tunnel_ip and
+            shadow['mac_address'] == central_port['mac_address'])

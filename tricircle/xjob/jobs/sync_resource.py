@@ -1,0 +1,49 @@
+"""sync_resource: bring one region's copy of one resource in line.
+
+Reads the resource on central and its copy in the region, and applies
+what the resource's spec says differs. Spec-driven cases:
+
+- both exist: update the copy with ``spec.diff(central, regional)``;
+- central has it, the region does not: nothing to bring up to date (the
+  region copies it again the next time it uses it);
+- the region has it, central does not: the copy is an orphan, deleted
+  when the spec says so (``delete_orphans``).
+
+It is idempotent, so one run satisfies any number of requests (XJob
+coalesces them per key).
+"""
+from __future__ import annotations
+
+from oslo_log import log as logging
+
+from tricircle import resources
+from tricircle.resources import jobs as job_shapes
+from tricircle.xjob import registry
+
+LOG = logging.getLogger(__name__)
+
+
+def sync_resource(ctx, resource: dict) -> None:
+    spec = resources.get(resource['resource_type'])
+    res_id = resource['resource_id']
+    region = ctx.region_of_pod(resource['pod_id'])
+    client = ctx.region_client(region)
+    central = ctx.central_client().get(spec.name, res_id)
+    regional = client.get(spec.name, res_id)
+    if regional is None:
+        LOG.debug('%s %s: no copy in %s', spec.name, res_id, region)
+        return
+    if central is None:
+        if spec.delete_orphans:
+            client.delete(spec.name, res_id)
+            LOG.info('%s %s: deleted its copy in %s (gone from central)',
+                     spec.name, res_id, region)
+        return
+    changes = spec.diff(central, regional)
+    if changes:
+        client.update(spec.name, res_id, changes)
+        LOG.info('%s %s: updated %s in %s', spec.name, res_id,
+                 ', '.join(sorted(changes)), region)
+
+
+JOB = registry.JobType.of(job_shapes.SYNC_RESOURCE, sync_resource)
