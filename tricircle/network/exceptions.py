@@ -25,3 +25,24 @@ class UnknownRegion(n_exc.BadRequest):
 class AddressInUseInRegion(n_exc.Conflict):
     message = ('IP address %(ip_address)s on network %(network_id)s '
                'belongs to a port bound in %(region)s.')
+
+
+class PortReserved(n_exc.InUse):
+    message = ('Port %(port_id)s holds an address Tricircle reserves (a '
+               "region's gateway or a subnet's DHCP address); it cannot be "
+               'updated or deleted.')
+
+
+class ReservedDeviceId(n_exc.BadRequest):
+    message = ('device_id %(device_id)s is reserved for the ports '
+               'Tricircle makes.')
+
+
+class PortInOtherRegion(n_exc.Conflict):
+    message = 'Port %(port_id)s lives in region %(region)s.'
+
+
+class CreateOnCentral(n_exc.NotAuthorized):
+    message = ('%(resource)s are created on the central Neutron '
+               '(%(central)s), not in region %(region)s: create it there '
+               'and use it here by its id.')

@@ -11,7 +11,10 @@ With it:
   may be waiting for this very answer).
 
 A region that proposes a new port's id (see local.address_proposal)
-names it in ``X-Tricircle-Port-Id``.
+names it in ``X-Tricircle-Port-Id``; a region fetching a resource to copy
+it for a user names the user's project in
+``X-Tricircle-Requester-Project``, and says ``X-Tricircle-Claim`` when it
+takes a port made on central as its own.
 
 The headers are trusted from admin callers only (services).
 """
@@ -28,12 +31,25 @@ from tricircle.resources import regions
 
 CONTEXT_ATTR = 'tricircle_source'
 PORT_ID_ATTR = 'tricircle_port_id'
+REQUESTER_ATTR = 'tricircle_requester_project'
+CLAIM_ATTR = 'tricircle_claim'
 
 
 def requesting_peer(context) -> str | None:
     """The Tricircle peer (a region's name, or central's) that sent the
     request; None for ordinary users."""
     return getattr(context, CONTEXT_ATTR, None)
+
+
+def requester_project(context) -> str | None:
+    """The project a region fetches a resource for; None when the region
+    asks for itself (or for an admin)."""
+    return getattr(context, REQUESTER_ATTR, None)
+
+
+def claims(context) -> bool:
+    """Whether the region takes the resource it fetches as its own."""
+    return bool(getattr(context, CLAIM_ATTR, False))
 
 
 def proposed_port_id(context) -> str | None:
@@ -72,4 +88,9 @@ class RequestSource(base.ConfigurableMiddleware):
             port_id = req.headers.get(regions.PORT_ID_HEADER)
             if port_id and uuidutils.is_uuid_like(port_id):
                 setattr(ctx, PORT_ID_ATTR, port_id)
+            requester = req.headers.get(regions.REQUESTER_HEADER)
+            if requester:
+                setattr(ctx, REQUESTER_ATTR, requester)
+            if req.headers.get(regions.CLAIM_HEADER):
+                setattr(ctx, CLAIM_ATTR, True)
         return req.get_response(self.application)

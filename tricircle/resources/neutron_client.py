@@ -150,10 +150,12 @@ class NeutronClient:
 
     # -- CRUD ------------------------------------------------------------
     # ``resource`` is a type's singular name (see tricircle.resources).
-    def get(self, resource: str, res_id: str) -> dict | None:
+    def get(self, resource: str, res_id: str,
+            headers: dict | None = None) -> dict | None:
         """The resource, or None if the server does not have it."""
         try:
-            return self.request('GET', _path(resource, res_id))[resource]
+            return self.request('GET', _path(resource, res_id),
+                                headers=headers)[resource]
         except RemoteNotFound:
             return None
 

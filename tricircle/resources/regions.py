@@ -26,6 +26,12 @@ LOG = logging.getLogger(__name__)
 SOURCE_HEADER = 'X-Tricircle-Source'
 # The id a region proposes for a port it creates on central at once.
 PORT_ID_HEADER = 'X-Tricircle-Port-Id'
+# The project a region fetches a resource for: central answers 404 unless
+# that project may see it, and records no routing.
+REQUESTER_HEADER = 'X-Tricircle-Requester-Project'
+# A region takes a port made on central beforehand as its own: central
+# refuses when another region holds it already.
+CLAIM_HEADER = 'X-Tricircle-Claim'
 
 
 def central_client(source: str | None = None,
@@ -58,6 +64,12 @@ class RegionClients:
                     headers={SOURCE_HEADER: client.central_region_name},
                     conf=self._conf)
             return self._clients[region]
+
+
+def forget(pod_id: str, resource_type: str, res_id: str) -> None:
+    """The region of ``pod_id`` holds no copy (any more)."""
+    db_api.delete_routings({'top_id': res_id, 'pod_id': pod_id,
+                            'resource_type': resource_type})
 
 
 def holding(resource_type: str, res_id: str) -> dict[str, str]:

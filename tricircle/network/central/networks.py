@@ -32,6 +32,8 @@ class CentralNetworks:
     def get_network(self, context, net_id: str, fields=None,
                     net_db=None) -> dict:
         uses.refuse_if_deleting(context, resources.NETWORK, net_id)
+        uses.refuse_if_hidden(context, resources.NETWORK, net_id,
+                              lambda ctx: self._ml2.get_network(ctx, net_id))
         net = self._ml2.get_network(context, net_id, fields=fields,
                                     net_db=net_db)
         if request_source.requesting_peer(context):
@@ -94,6 +96,8 @@ class CentralNetworks:
 
     def get_subnet(self, context, subnet_id: str, fields=None) -> dict:
         uses.refuse_if_deleting(context, resources.SUBNET, subnet_id)
+        uses.refuse_if_hidden(context, resources.SUBNET, subnet_id,
+                              lambda ctx: self._ml2.get_subnet(ctx, subnet_id))
         subnet = self._ml2.get_subnet(context, subnet_id, fields=fields)
         if request_source.requesting_peer(context):
             uses.record(context, resources.SUBNET, subnet_id,

@@ -97,6 +97,10 @@ class CentralPlugin(ml2_plugin.Ml2Plugin):
 
     # -- security groups ----------------------------------------------------
     def get_security_group(self, context, id, fields=None, project_id=None):
+        uses.refuse_if_hidden(
+            context, resources.SECURITY_GROUP, id,
+            lambda ctx: super(CentralPlugin, self).get_security_group(
+                ctx, id, fields=['id']))
         sg = super().get_security_group(context, id, fields=fields,
                                         project_id=project_id)
         if request_source.requesting_peer(context):

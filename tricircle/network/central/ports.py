@@ -33,8 +33,11 @@ class CentralPorts:
 
     def create_port(self, context, port: dict) -> dict:
         attrs = port['port']
-        if attrs.get('device_id') == reserved.RESERVED_GATEWAY_DEVICE:
-            return reserved_ports.gateway_port(self._ml2, context, attrs)
+        if reserved.is_reserved(attrs):
+            if not request_source.requesting_peer(context):
+                raise t_exc.ReservedDeviceId(device_id=attrs['device_id'])
+            if attrs['device_id'] == reserved.RESERVED_GATEWAY_DEVICE:
+                return reserved_ports.gateway_port(self._ml2, context, attrs)
         uses.refuse_if_deleting(context, resources.NETWORK,
                                 attrs['network_id'])
         proposed_id = request_source.proposed_port_id(context)
@@ -48,15 +51,38 @@ class CentralPorts:
         return created
 
     def get_port(self, context, port_id: str, fields=None) -> dict:
+        uses.refuse_if_hidden(context, resources.PORT, port_id,
+                              lambda ctx: self._ml2.get_port(ctx, port_id))
         port = self._ml2.get_port(context, port_id, fields=fields)
-        if request_source.requesting_peer(context):
+        region = request_source.requesting_peer(context)
+        if region:
+            if request_source.claims(context):
+                self._refuse_if_elsewhere(port_id, region)
             uses.record(context, resources.PORT, port_id,
                         port.get('project_id'))
         return port
 
+    @staticmethod
+    def _refuse_if_elsewhere(port_id: str, region: str) -> None:
+        """A port a region takes as its own (by its address) is held by
+        no other region."""
+        for other in regions.holding(resources.PORT, port_id):
+            if other != region:
+                raise t_exc.PortInOtherRegion(port_id=port_id, region=other)
+
+    def _refuse_if_reserved(self, context, port: dict) -> None:
+        # Users (members) never change what Tricircle reserved; admins
+        # and the peers may.
+        if reserved.is_reserved(port) and not context.is_admin:
+            raise t_exc.PortReserved(port_id=port['id'])
+
     def update_port(self, context, port_id: str, port: dict) -> dict:
         attrs = port['port']
         original = self._ml2.get_port(context, port_id)
+        self._refuse_if_reserved(context, original)
+        if reserved.is_reserved(attrs) and \
+                not request_source.requesting_peer(context):
+            raise t_exc.ReservedDeviceId(device_id=attrs['device_id'])
         with request_source.plugin_own_reads(context) as region:
             updated = self._ml2.update_port(context, port_id, port)
         if region:
@@ -74,6 +100,7 @@ class CentralPorts:
         # the central port too, and must find it gone.
         caller = request_source.requesting_peer(context)
         port = self._ml2.get_port(context, port_id)
+        self._refuse_if_reserved(context, port)
         holding = regions.holding(resources.PORT, port_id)
         self._ml2.delete_port(context, port_id, l3_port_check=l3_port_check)
         uses.forget(resources.PORT, port_id)

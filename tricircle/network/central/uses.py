@@ -7,7 +7,10 @@ exactly the regions holding one.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Callable, Iterator
+
+from neutron_lib import context as n_context
+from neutron_lib import exceptions as n_exc
 
 from tricircle.db import api as db_api
 from tricircle.network import exceptions as t_exc
@@ -29,6 +32,26 @@ def record(context, resource_type: str, res_id: str,
     db_api.ensure_routing(top_id=res_id, bottom_id=res_id,
                           pod_id=pod['pod_id'], project_id=project_id,
                           resource_type=resource_type)
+
+
+def refuse_if_hidden(context, resource_type: str, res_id: str,
+                     lookup: Callable[[object], object]) -> None:
+    """A region fetching a resource for a project gets the resource's
+    not-found error unless that project may see it, and no routing.
+
+    ``lookup(context)`` is ML2's GET; with a context of the project it
+    applies Neutron's own rules (owner, shared, RBAC).
+    """
+    project = request_source.requester_project(context)
+    if not project or not request_source.requesting_peer(context):
+        return
+    # overwrite=False: the request's own context stays this thread's.
+    scoped = n_context.Context(project_id=project, is_admin=False,
+                               roles=['member'], overwrite=False)
+    try:
+        lookup(scoped)
+    except n_exc.NotFound:
+        raise resources.get(resource_type).not_found(res_id)
 
 
 def sync_copies(resource_type: str, res_id: str,

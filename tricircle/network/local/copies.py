@@ -1,8 +1,9 @@
 """Same-id copies of central resources in a region, made on first use.
 
 One generic path for every resource type with a spec: a lookup here that
-finds nothing fetches the central resource, checks that the requester may
-see it, makes sure what the copy depends on is here (``spec.depends_on``),
+finds nothing fetches the central resource for the requester's project
+(central answers 404 for what that project may not see, by Neutron's own
+rules), makes sure what the copy depends on is here (``spec.depends_on``),
 and builds the copy under a lock that admits one copier per resource in
 this region's servers. How a copy is built is the one thing per type: a
 builder registered by the plugin.
@@ -28,6 +29,7 @@ from oslo_log import log as logging
 from tricircle.network import request_source
 from tricircle import resources
 from tricircle.resources import neutron_client
+from tricircle.resources import regions
 
 LOG = logging.getLogger(__name__)
 
@@ -38,16 +40,21 @@ OBJECTS = {resources.NETWORK: network_obj.Network,
            resources.SECURITY_GROUP: sg_obj.SecurityGroup}
 
 
+def _admitted(context, central: dict) -> bool:
+    # Central fetched it for the requester: they may see it.
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class Builder:
     """How one type's copy is made here.
 
-    ``admit(context, central)``: may the requester see it here (and may
-    it be here at all; raise to say why not)? ``build(context, central)``:
-    create the copy; called under the resource's copy lock.
+    ``build(context, central)``: create the copy; called under the
+    resource's copy lock. ``admit(context, central)``: may it be here at
+    all (False, or raise to say why not)?
     """
-    admit: Callable[[object, dict], bool]
     build: Callable[[object, dict], None]
+    admit: Callable[[object, dict], bool] = _admitted
 
 
 def requester(context):
@@ -64,23 +71,19 @@ def requester(context):
     return context
 
 
-def visible(context, central: dict | None,
-            network: dict | None = None) -> bool:
-    """Whether the requester may see this central resource.
+def requester_headers(context) -> dict:
+    """Headers naming the project a fetch from central is for.
 
     Central is read with the service user's token, which sees every
-    project's resources: without this check a project could make a region
-    copy (and then probe) another project's network by its id. Shared
-    networks are visible to all.
+    project's resources: without them a project could make a region copy
+    (and then probe) another project's network by its id, and central
+    would record a copy that is never made. None for admins and noauth
+    deployments, which see everything.
     """
-    if central is None:
-        return False
     context = requester(context)
     if context.is_admin or not context.project_id:
-        return True  # an admin, or a noauth deployment
-    if central.get('project_id') == context.project_id:
-        return True
-    return bool(network and network.get('shared'))
+        return {}
+    return {regions.REQUESTER_HEADER: context.project_id}
 
 
 class Copies:
@@ -112,7 +115,8 @@ class Copies:
             # requests, never trigger a call to central.
             return
         spec = resources.get(resource_type)
-        central = self._central().get(resource_type, res_id)
+        central = self._central().get(resource_type, res_id,
+                                      headers=requester_headers(context))
         if not self._copy(context, resource_type, central) and \
                 not missing_ok:
             raise spec.not_found(res_id)

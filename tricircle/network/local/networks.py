@@ -36,8 +36,6 @@ class NetworkCopies:
         return self._copies.region_name
 
     def admit_network(self, context, central_net: dict) -> bool:
-        if not copies_mod.visible(context, central_net, central_net):
-            return False
         if not network_res.allowed_in(central_net, self.region_name):
             raise t_exc.NetworkNotInRegion(
                 network_id=central_net['id'], region=self.region_name,
@@ -45,7 +43,7 @@ class NetworkCopies:
         return True
 
     def _admit_subnet(self, context, central_subnet: dict) -> bool:
-        # The network decides who may see its subnets, and where.
+        # The network decides where its subnets may be.
         central_net = self._central().get(resources.NETWORK,
                                           central_subnet['network_id'])
         return central_net is not None and self.admit_network(context,

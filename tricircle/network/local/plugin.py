@@ -77,7 +77,23 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
             self.copies.ensure(context, resource_type, res_id,
                                missing_ok=True)
 
+    def _refuse_user_create(self, context, what: str) -> None:
+        """Users create networks, subnets and security groups on
+        central: one made here would bypass central's IPAM and could
+        collide with central's. The peers and admins may."""
+        if request_source.requesting_peer(context) or \
+                copies.requester(context).is_admin:
+            return
+        raise t_exc.CreateOnCentral(
+            resource=what, region=self.region_name,
+            central=cfg.CONF.client.central_neutron_url or 'region %s' %
+            cfg.CONF.client.central_region_name)
+
     # -- networks ---------------------------------------------------------
+    def create_network(self, context, network):
+        self._refuse_user_create(context, 'Networks')
+        return super().create_network(context, network)
+
     def get_network(self, context, id, fields=None, net_db=None):
         if net_db is None:
             self._get(context, resources.NETWORK, id)
@@ -94,6 +110,10 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
             return super().delete_network(context, id)
 
     # -- subnets ----------------------------------------------------------
+    def create_subnet(self, context, subnet):
+        self._refuse_user_create(context, 'Subnets')
+        return super().create_subnet(context, subnet)
+
     def get_subnet(self, context, id, fields=None):
         self._get(context, resources.SUBNET, id)
         return super().get_subnet(context, id, fields=fields)
@@ -109,6 +129,18 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
             return super().delete_subnet(context, id)
 
     # -- security groups --------------------------------------------------
+    def create_security_group(self, context, security_group,
+                              default_sg=False):
+        if not default_sg:  # a project's default group is made as needed
+            self._refuse_user_create(context, 'Security groups')
+        return super().create_security_group(context, security_group,
+                                             default_sg=default_sg)
+
+    def create_security_group_rule(self, context, security_group_rule):
+        self._refuse_user_create(context, 'Security group rules')
+        return super().create_security_group_rule(context,
+                                                  security_group_rule)
+
     def get_security_group(self, context, id, fields=None, project_id=None):
         self._get(context, resources.SECURITY_GROUP, id)
         return super().get_security_group(context, id, fields=fields,

@@ -22,6 +22,7 @@ from tricircle import resources
 from tricircle.resources import binding
 from tricircle.resources import port as port_res
 from tricircle.resources import regions
+from tricircle.resources import reserved
 
 
 # Seconds a central-first create waits for a refused proposal here to give
@@ -67,7 +68,8 @@ class PortCreator:
         return created
 
     def _create_port_central_first(self, context, attrs: dict) -> dict:
-        central_port, created_on_central = self._central_port_for(attrs)
+        central_port, created_on_central = self._central_port_for(context,
+                                                                  attrs)
         try:
             # The network is here: its subnets and groups may not be.
             for dep_type, dep_ids in (
@@ -179,16 +181,16 @@ class PortCreator:
         if port is not None:
             self.central.delete(resources.PORT, port['id'])
 
-    def _central_port_for(self, attrs: dict) -> tuple[dict, bool]:
+    def _central_port_for(self, context, attrs: dict) -> tuple[dict, bool]:
         """The central port a new local port copies, and whether it was
         created for it (rather than reserved on central beforehand)."""
         fixed_ips = attrs.get('fixed_ips')
         if fixed_ips is n_const.ATTR_NOT_SPECIFIED:
             fixed_ips = None
         if fixed_ips and all(ip.get('ip_address') for ip in fixed_ips):
-            reserved = self._reserved_central_port(attrs, fixed_ips)
-            if reserved is not None:
-                return reserved, False
+            made_before = self._port_made_before(context, attrs, fixed_ips)
+            if made_before is not None:
+                return made_before, False
         body = self._central_port_body(attrs)
         if fixed_ips:
             # Central IPAM grants the addresses or refuses them (409).
@@ -204,22 +206,37 @@ class PortCreator:
             'port_security_enabled') if attrs.get(k) not in (
                 None, n_const.ATTR_NOT_SPECIFIED)}
 
-    def _reserved_central_port(self, attrs: dict,
-                               fixed_ips: list) -> dict | None:
+    def _port_made_before(self, context, attrs: dict,
+                          fixed_ips: list) -> dict | None:
         """A central port made beforehand with exactly these addresses
-        (``nova boot --nic port-id`` style), unless another region uses
-        it already."""
+        (``nova boot --nic port-id`` style), claimed for this region; None
+        if there is none."""
         ip = fixed_ips[0]['ip_address']
         ports = self.central.list(resources.PORT,
                                   network_id=attrs['network_id'],
                                   fixed_ips='ip_address=%s' % ip)
         wanted = {i['ip_address'] for i in fixed_ips}
         for candidate in ports:
-            if wanted <= {i['ip_address'] for i in candidate['fixed_ips']}:
-                bound = binding.remote_binding(candidate)
-                if bound and bound[0] != self.region_name:
-                    raise t_exc.AddressInUseInRegion(
-                        ip_address=', '.join(sorted(wanted)),
-                        network_id=attrs['network_id'], region=bound[0])
-                return candidate
+            if not wanted <= {i['ip_address']
+                              for i in candidate['fixed_ips']}:
+                continue
+            in_use = n_exc.IpAddressInUse(net_id=attrs['network_id'],
+                                          ip_address=ip)
+            if not reserved.is_user_port(candidate):
+                # A region's gateway, a DHCP address, a router's port.
+                raise in_use
+            bound = binding.remote_binding(candidate)
+            if bound and bound[0] != self.region_name:
+                raise t_exc.AddressInUseInRegion(
+                    ip_address=', '.join(sorted(wanted)),
+                    network_id=attrs['network_id'], region=bound[0])
+            # Claiming it records this region's copy; central refuses a
+            # port of another project (404) or held by another region.
+            claimed = self.central.get(
+                resources.PORT, candidate['id'],
+                headers={**copies_mod.requester_headers(context),
+                         regions.CLAIM_HEADER: 'port'})
+            if claimed is None:
+                raise in_use
+            return claimed
         return None

@@ -13,11 +13,14 @@ from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_log import log as logging
 
+from tricircle.network import exceptions as t_exc
 from tricircle.network.local import copies as copies_mod
 from tricircle.network.local import shadow
+from tricircle.network import request_source
 from tricircle import resources
 from tricircle.resources import binding
 from tricircle.resources import port as port_res
+from tricircle.resources import reserved
 from tricircle.resources import shadow as shadow_res
 
 LOG = logging.getLogger(__name__)
@@ -45,9 +48,12 @@ def ml2_create_port(ml2, context, port: dict) -> dict:
     return ml2.create_port(context, {'port': attrs})
 
 
-def is_vm_port(port: dict) -> bool:
-    owner = port.get('device_owner') or ''
-    return owner.startswith('compute:') and not shadow_res.is_shadow(port)
+def refuse_if_reserved(context, port: dict) -> None:
+    """Users never change a copy of what Tricircle reserved on central
+    (a subnet's DHCP port); admins and the agents (RPC, admin) may."""
+    if reserved.is_reserved(port) and \
+            not copies_mod.requester(context).is_admin:
+        raise t_exc.PortReserved(port_id=port['id'])
 
 
 class PortCopies:
@@ -60,8 +66,7 @@ class PortCopies:
         self._ml2 = ml2
         self._copies = copies
         self._central = central
-        copies.register(resources.PORT, copies_mod.Builder(
-            admit=copies_mod.visible, build=self._build))
+        copies.register(resources.PORT, copies_mod.Builder(self._build))
 
     def create_port(self, context, port: dict) -> dict:
         """ML2's create of a port with central's addresses."""
@@ -81,6 +86,7 @@ class PortCopies:
         self._copies.ensure(context, resources.PORT, port_id)
         with self._copies.ml2_at_work():
             original = self._ml2.get_port(context, port_id)
+            refuse_if_reserved(context, original)
             updated = self._ml2.update_port(context, port_id, port)
         if shadow_res.is_shadow(updated):
             return updated
@@ -113,8 +119,13 @@ class PortCopies:
                 port = self._ml2.get_port(context, port_id)
             except n_exc.PortNotFound:
                 port = None
+            if port:
+                refuse_if_reserved(context, port)
             self._ml2.delete_port(context, port_id,
                                   l3_port_check=l3_port_check)
-        if port and is_vm_port(port):
-            # A VM's port lives and dies with the VM, everywhere.
+        if port and not request_source.requesting_peer(context) and \
+                not shadow_res.is_shadow(port) and \
+                not reserved.is_reserved(port):
+            # A user's port lives in one region and on central: deleted
+            # here, it is deleted there (central then tells the others).
             self._central().delete(resources.PORT, port_id)

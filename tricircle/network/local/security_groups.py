@@ -25,8 +25,7 @@ class SecurityGroupCopies:
         self._copies = copies
         self._central = central
         copies.register(resources.SECURITY_GROUP, copies_mod.Builder(
-            admit=copies_mod.visible,
-            build=lambda context, central_sg: self._build(
+            lambda context, central_sg: self._build(
                 context, central_sg, sg_res.is_default(central_sg))))
 
     def default_group(self, context, project_id: str | None) -> str | None:

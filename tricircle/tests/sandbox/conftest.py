@@ -40,6 +40,43 @@ def running_sandbox(tmp_path_factory, name: str,
         sandbox_cmd('down', '--state-dir', state_dir, check=False)
 
 
+@contextlib.contextmanager
+def running_keystone_sandbox(tmp_path_factory, name: str
+                             ) -> Iterator[sb_state.SandboxState]:
+    """``up --regions 2 --keystone``: every API behind a real Keystone,
+    with the member clouds demo and alt_demo in its clouds.yaml."""
+    state_dir = str(tmp_path_factory.mktemp(name) / 'state')
+    # openstacksdk reads OS_CLIENT_CONFIG_FILE before any file it is
+    # given: point it here while the sandbox runs (the noauth sandbox's
+    # clouds have the same names).
+    saved = os.environ.get('OS_CLIENT_CONFIG_FILE')
+    os.environ['OS_CLIENT_CONFIG_FILE'] = os.path.join(
+        state_dir, sb_state.CLOUDS_FILE)
+    try:
+        up = sandbox_cmd('up', '--regions', '2', '--keystone',
+                         '--state-dir', state_dir)
+        print(up.stdout)
+        yield sb_state.SandboxState.load(state_dir)
+    finally:
+        sandbox_cmd('down', '--state-dir', state_dir, check=False)
+        if saved is None:
+            os.environ.pop('OS_CLIENT_CONFIG_FILE', None)
+        else:
+            os.environ['OS_CLIENT_CONFIG_FILE'] = saved
+
+
+def connect(state: sb_state.SandboxState, cloud: str,
+            region: str | None = None):
+    """An openstacksdk connection to a cloud of the sandbox's
+    clouds.yaml, in ``region`` (default: the cloud's own)."""
+    import openstack
+    import openstack.config
+    config = openstack.config.OpenStackConfig(config_files=[
+        os.path.join(state.state_dir, sb_state.CLOUDS_FILE)])
+    return openstack.connection.Connection(config=config.get_one(
+        cloud=cloud, region_name=region))
+
+
 @pytest.fixture(scope='session')
 def sandbox(tmp_path_factory) -> sb_state.SandboxState:
     """central + RegionOne + RegionTwo + Admin API on SQLite."""

@@ -19,6 +19,8 @@ import yaml
 from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
+from tricircle.tests.sandbox.conftest import connect
+from tricircle.tests.sandbox.conftest import running_keystone_sandbox
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 
 pytestmark = pytest.mark.sandbox
@@ -30,25 +32,9 @@ _TOKENS: set[str] = set()
 @pytest.fixture(scope='module')
 def ks_sandbox(tmp_path_factory) -> sb_state.SandboxState:
     """central + RegionOne + RegionTwo + Admin API + Keystone, SQLite."""
-    state_dir = str(tmp_path_factory.mktemp('ks-sandbox') / 'state')
-    # openstacksdk reads OS_CLIENT_CONFIG_FILE before any file it is
-    # given: point it here while this module runs (the noauth sandbox's
-    # clouds have the same names).
-    saved = os.environ.get('OS_CLIENT_CONFIG_FILE')
-    os.environ['OS_CLIENT_CONFIG_FILE'] = os.path.join(
-        state_dir, sb_state.CLOUDS_FILE)
-    try:
-        up = sandbox_cmd('up', '--regions', '2', '--keystone',
-                         '--state-dir', state_dir)
-        print(up.stdout)
-        yield sb_state.SandboxState.load(state_dir)
-    finally:
-        sandbox_cmd('down', '--state-dir', state_dir, check=False)
-        if saved is None:
-            os.environ.pop('OS_CLIENT_CONFIG_FILE', None)
-        else:
-            os.environ['OS_CLIENT_CONFIG_FILE'] = saved
-    assert not os.path.exists(state_dir)
+    with running_keystone_sandbox(tmp_path_factory, 'ks-sandbox') as state:
+        yield state
+    assert not os.path.exists(state.state_dir)
 
 
 @pytest.fixture(scope='module')
@@ -57,12 +43,7 @@ def ks(ks_sandbox) -> sb_keystone.SandboxKeystone:
 
 
 def _connect(state, cloud: str, region: str | None = None):
-    import openstack
-    import openstack.config
-    config = openstack.config.OpenStackConfig(config_files=[
-        os.path.join(state.state_dir, sb_state.CLOUDS_FILE)])
-    conn = openstack.connection.Connection(config=config.get_one(
-        cloud=cloud, region_name=region))
+    conn = connect(state, cloud, region)
     _TOKENS.add(conn.auth_token)
     return conn
 

@@ -87,8 +87,8 @@ def test_converge_creates_missing_and_removes_stale_only():
     gone = shadow_of(central_port('p-23', 'RegionTwo', 'RegionTwo-h1'))
     region = FakeRegion([shadow_of(there), stale_moved, gone])
     bound = {p['id']: p for p in (here, there, moved)}
-    created, removed = job.converge_region(Ctx(region), 'RegionOne', 'net',
-                                           bound)
+    created, removed = job.converge_region(Ctx(region), 'RegionOne',
+                                           'pod1', 'net', bound)
     assert (created, removed) == (1, 2)
     assert sorted(region.calls) == [('create', 'p-22'), ('delete', 'p-22'),
                                     ('delete', 'p-23')]
@@ -96,7 +96,7 @@ def test_converge_creates_missing_and_removes_stale_only():
     assert region.ports['p-22']['binding:host_id'] == 'RegionTwo-h2'
     # Converged: a second run changes nothing.
     region.calls.clear()
-    assert job.converge_region(Ctx(region), 'RegionOne', 'net',
+    assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
                                bound) == (0, 0)
     assert region.calls == []
 
@@ -104,5 +104,5 @@ def test_converge_creates_missing_and_removes_stale_only():
 def test_converge_skips_a_conflicting_address():
     there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
     region = FakeRegion([], conflict={'p-21'})
-    assert job.converge_region(Ctx(region), 'RegionOne', 'net',
+    assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
                                {'p-21': there}) == (0, 0)

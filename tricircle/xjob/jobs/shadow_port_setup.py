@@ -27,7 +27,7 @@ def _wanted_in(region: str, bound: dict[str, dict]) -> dict[str, dict]:
             if binding.remote_binding(port)[0] != region}
 
 
-def converge_region(ctx, region: str, network_id: str,
+def converge_region(ctx, region: str, pod_id: str, network_id: str,
                     bound: dict[str, dict]) -> tuple[int, int]:
     """Create missing and delete stale shadows in one region."""
     client = ctx.region_client(region)
@@ -50,6 +50,14 @@ def converge_region(ctx, region: str, network_id: str,
             continue
         try:
             client.create(resources.PORT, shadow.port_body(port))
+        except neutron_client.RemoteNotFound:
+            if client.get(resources.NETWORK, network_id) is None:
+                # The region holds no copy: the routing was wrong.
+                regions.forget(pod_id, resources.NETWORK, network_id)
+                LOG.info('network %s has no copy in %s; its routing is '
+                         'removed', network_id, region)
+                return created, removed
+            raise
         except neutron_client.RemoteConflict:
             # The address is in use here: the port itself lives here now
             # (moved); its local copy wins and the next run tidies up.
@@ -66,9 +74,10 @@ def shadow_port_setup(ctx, resource: dict) -> None:
                                               network_id=network_id)
     bound = {p['id']: p for p in central_ports
              if binding.remote_binding(p)}
+    holding = regions.holding(resources.NETWORK, network_id)
     outcome = regions.in_parallel(
-        regions.holding(resources.NETWORK, network_id),
-        lambda region: converge_region(ctx, region, network_id, bound),
+        holding, lambda region: converge_region(
+            ctx, region, holding[region], network_id, bound),
         'shadow ports of network %s' % network_id)
     for region, counts in outcome.results.items():
         if counts and any(counts):

@@ -4,8 +4,9 @@ Reads the resource on central and its copy in the region, and applies
 what the resource's spec says differs. Spec-driven cases:
 
 - both exist: update the copy with ``spec.diff(central, regional)``;
-- central has it, the region does not: nothing to bring up to date (the
-  region copies it again the next time it uses it);
+- central has it, the region does not: nothing to bring up to date, and
+  the routing is wrong; it is removed (the region copies the resource
+  again the next time it uses it, and that records it again);
 - the region has it, central does not: the copy is an orphan, deleted
   when the spec says so (``delete_orphans``).
 
@@ -18,6 +19,7 @@ from oslo_log import log as logging
 
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
+from tricircle.resources import regions
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
@@ -31,7 +33,9 @@ def sync_resource(ctx, resource: dict) -> None:
     central = ctx.central_client().get(spec.name, res_id)
     regional = client.get(spec.name, res_id)
     if regional is None:
-        LOG.debug('%s %s: no copy in %s', spec.name, res_id, region)
+        regions.forget(resource['pod_id'], spec.name, res_id)
+        LOG.info('%s %s: no copy in %s; its routing is removed', spec.name,
+                 res_id, region)
         return
     if central is None:
         if spec.delete_orphans:
