@@ -77,6 +77,20 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
             self.copies.ensure(context, resource_type, res_id,
                                missing_ok=True)
 
+    def _copy_named(self, context, filters) -> None:
+        """A lookup by name finds central's networks of that name that the
+        requester may see and that may be here, as a lookup by id does
+        (``openstack network show NAME``)."""
+        names = (filters or {}).get('name')
+        if not names or _ids(filters) or self.copies.ml2_busy or \
+                request_source.requesting_peer(context):
+            return
+        for name in [names] if isinstance(names, str) else names:
+            for central_net in self.central.list(resources.NETWORK,
+                                                 name=name):
+                self.copies.ensure(context, resources.NETWORK,
+                                   central_net['id'], missing_ok=True)
+
     def _refuse_user_create(self, context, what: str) -> None:
         """Users create networks, subnets and security groups on
         central: one made here would bypass central's IPAM and could
@@ -102,6 +116,7 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
     def get_networks(self, context, filters=None, fields=None, sorts=None,
                      limit=None, marker=None, page_reverse=False):
         self._list(context, resources.NETWORK, filters)
+        self._copy_named(context, filters)
         return super().get_networks(context, filters, fields, sorts, limit,
                                     marker, page_reverse)
 

@@ -188,6 +188,27 @@ def test_network_hinted_to_one_region_is_refused_by_another(central,
             name=_name('bad'), availability_zone_hints=['nowhere'])
 
 
+def test_a_region_finds_a_central_network_by_name(central, regions):
+    """``openstack --os-cloud RegionTwo network show NAME`` works before
+    the network was ever used there by id."""
+    name = _name('byname')
+    net = central.network.create_network(name=name)
+    found = regions['RegionTwo'].network.find_network(name)
+    assert found is not None and found.id == net.id
+    assert [n.id for n in regions['RegionTwo'].network.networks(
+        name=name)] == [net.id]
+    # One not allowed in that region says so, rather than "not found".
+    hinted = central.network.create_network(
+        name=_name('hinted'), availability_zone_hints=['RegionOne'])
+    with pytest.raises(os_exc.BadRequestException) as err:
+        regions['RegionTwo'].network.find_network(hinted.name)
+    assert 'NetworkNotInRegion' in str(err.value) or \
+        'not available in region RegionTwo' in str(err.value)
+    assert regions['RegionOne'].network.find_network(hinted.name).id == \
+        hinted.id
+    assert regions['RegionTwo'].network.find_network(_name('none')) is None
+
+
 def test_update_on_central_reaches_regional_copies(central, regions):
     net = central.network.create_network(name=_name('net'))
     for region in regions.values():
