@@ -44,6 +44,16 @@ class MissingRequiredField(n_exc.BadRequest):
     message = 'Field %(field)s is required and can not be blank.'
 
 
+class ValueTooLong(n_exc.BadRequest):
+    """A value longer than its DB column (SQLite would store it)."""
+    message = ('Invalid input: %(field)s is longer than %(length)d '
+               'characters.')
+
+
+class ControlCharacters(n_exc.BadRequest):
+    message = 'Invalid input: %(field)s contains control characters.'
+
+
 class UrlNotFound(n_exc.NotFound):
     message = 'The resource %(path)s could not be found.'
 
