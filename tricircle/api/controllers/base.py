@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import urllib.parse
-from typing import Any, Iterable
+from typing import Any
 
 import webob
 from oslo_config import cfg
