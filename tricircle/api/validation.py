@@ -37,7 +37,8 @@ def _reason(error: js_exc.ValidationError, where: str) -> str:
     if kind == 'type':
         return '%s must be of type %s' % (path, value)
     if kind == 'enum':
-        return '%s must be one of %s' % (path, ', '.join(map(str, value)))
+        return '%s: %s is not one of %s' % (path, _short(error.instance),
+                                            ', '.join(map(str, value)))
     if kind == 'additionalProperties':
         allowed = sorted(error.schema.get('properties', {}))
         unknown = sorted(set(error.instance) - set(allowed))
@@ -52,6 +53,11 @@ def _reason(error: js_exc.ValidationError, where: str) -> str:
         return '%s must be %s %d' % (path, '>=' if kind == 'minimum'
                                      else '<=', value)
     return '%s: %s' % (path, error.message[:200])
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True)  # control characters too
+    return text if len(text) <= 60 else text[:57] + '...'
 
 
 def resource_body(req: webob.Request, key: str) -> dict[str, Any]:
