@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import os
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from typing import Any, Iterator
 
+import jsonschema
 import pytest
 import schemathesis
 import sqlalchemy as sa
 
+from tricircle.api import schemas
 from tricircle.db.migration import cli as migration
 from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import processes
@@ -301,3 +306,25 @@ def test_every_operation_keeps_the_document(keystone_api, capsys):
     assert tally.compared == tally.checked_4xx
     assert tally.operations == documented
     assert took < HARD_LIMIT
+
+
+def test_401_bodies_are_the_documented_error(keystone_api):
+    """keystonemiddleware's refusals, as the served document says."""
+    served = sb_up.http_json('GET', keystone_api.url + '/v1.0/openapi.json',
+                             token=keystone_api.token)
+    for path, token in (('/v1.0/pods', None), ('/', None),
+                        ('/v1.0/jobs', 'not-a-token')):
+        headers = {'X-Auth-Token': token} if token else {}
+        req = urllib.request.Request(keystone_api.url + path,
+                                     headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT)
+        assert info.value.code == 401
+        assert 'Keystone uri=' in info.value.headers['WWW-Authenticate']
+        body = json.loads(info.value.read())
+        method = served['paths'][path]['get']
+        schema = method['responses']['401']['content'][
+            'application/json']['schema']
+        jsonschema.validate(body, schemas.to_json_schema(
+            schema, served['components']['schemas']))
+        assert body['NeutronError']['type'] == 'HTTPUnauthorized'
