@@ -92,7 +92,12 @@ def query(req: webob.Request, params: dict[str, dict[str, Any]]
     """The query parameters, converted and checked against ``params``
     (name -> schema). An array parameter may be repeated ("any of")."""
     values: dict[str, Any] = {}
-    for name in req.GET:
+    try:
+        names = list(req.GET)
+    except UnicodeDecodeError:
+        raise t_exc.InvalidInput(
+            reason='the query string is not valid UTF-8') from None
+    for name in names:
         if name not in params:
             raise t_exc.UnsupportedFilter(name=name,
                                           supported=', '.join(params))

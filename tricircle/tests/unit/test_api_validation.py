@@ -149,6 +149,16 @@ def test_control_characters_in_queries_and_paths(app, pod_id):
         assert call(app, 'GET', path).status_int == 404, path
 
 
+def test_urls_that_are_not_utf8(app):
+    """Before: 500 (UnicodeDecodeError)."""
+    res = call(app, 'GET', '/v1.0/pods?region_name=%ff')
+    assert res.status_int == 400 and 'UTF-8' in res.json['NeutronError'][
+        'message']
+    for path in ('/v1.0/pods/%ff', '/v1.0/%c3'):
+        res = call(app, 'GET', path)
+        assert res.status_int == 404 and error_type(res) == 'UrlNotFound'
+
+
 def _limits() -> list[tuple[str, str, type, str]]:
     """(method, path, model, field): every string a body may carry."""
     cases = [('POST', '/v1.0/pods', models.Pod, f)
