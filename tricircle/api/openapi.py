@@ -48,10 +48,13 @@ def job_filters() -> dict[str, dict[str, Any]]:
 
 
 # Path parameters: an id longer than its column names nothing (404).
+# /v1.0/jobs/detail and /v1.0/jobs/schemas are routes of their own.
+JOB_SUBPATHS = ('detail', 'schemas')
 PATH_PARAMS = {
     'pod_id': s.text(models.Pod, 'pod_id', s.NO_CONTROL),
     'routing_id': s.INT64,
-    'job_id': s.text(models.AsyncJob, 'id', s.NO_CONTROL),
+    'job_id': s.text(models.AsyncJob, 'id', s.NO_CONTROL,
+                     **{'not': {'enum': list(JOB_SUBPATHS)}}),
 }
 
 

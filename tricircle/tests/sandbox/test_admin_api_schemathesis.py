@@ -28,6 +28,7 @@ import pytest
 import schemathesis
 import sqlalchemy as sa
 
+from tricircle.api import openapi
 from tricircle.api import schemas
 from tricircle.db.migration import cli as migration
 from tricircle.sandbox import keystone as sb_keystone
@@ -135,7 +136,7 @@ class Tally:
     before: dict = dataclasses.field(default_factory=dict)
     compared: int = 0  # 4xx responses whose DB state was compared
     checked_4xx: int = 0
-    tolerated: int = 0  # positive data naming a pod/marker that is not
+    tolerated: int = 0  # failures filter_failure dropped
     changed_by_4xx: list = dataclasses.field(default_factory=list)
 
     def line(self, total_operations: int, seconds: float) -> str:
@@ -203,7 +204,13 @@ def _register(tally: Tally, state: DBState) -> list:
 
     def filter_failure(context, failure, case, response):
         """Keep every failure but positive data refused for naming a pod
-        or marker that does not exist (the schema cannot know ids)."""
+        or marker that does not exist (the schema cannot know ids), and
+        the answers to a job id that is a fixed route (its schema
+        excludes it; by OpenAPI's rule /v1.0/jobs/detail is that route)."""
+        if case.operation.path == '/v1.0/jobs/{job_id}' and \
+                (case.path_parameters or {}).get('job_id') in \
+                openapi.JOB_SUBPATHS:
+            return False
         if type(failure).__name__ != 'RejectedPositiveData':
             return True
         try:
@@ -289,9 +296,9 @@ def test_every_operation_keeps_the_document(keystone_api, capsys):
     with capsys.disabled():
         print('\n' + tally.line(len(documented), took))
         print('schemathesis: %d 4xx responses compared with the DB '
-              'before them; %d refusals of schema-valid data naming an '
-              'unknown pod or marker tolerated' % (tally.compared,
-                                                   tally.tolerated))
+              'before them; %d failures tolerated (schema-valid data naming '
+              'an unknown pod or marker; a job id that is a fixed route)'
+              % (tally.compared, tally.tolerated))
         print('schemathesis: checks run %s' % dict(sorted(
             tally.checks.items())))
         print('schemathesis: rows before %s, after %s' % (
