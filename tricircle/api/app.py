@@ -83,18 +83,19 @@ class AdminAPI:
 
     @webob.dec.wsgify
     def __call__(self, req: webob.Request) -> webob.Response:
+        where = _raw_path(req)  # logged as sent: it may not be UTF-8
         try:
             return self._dispatch(req)
         except n_exc.NeutronException as exc:
             status = t_exc.http_status(exc)
             if status == 500:  # a bug: log it, show no internals
-                LOG.exception('%s %s failed', req.method, req.path)
+                LOG.exception('%s %s failed', req.method, where)
                 return error_response(500, 'HTTPInternalServerError',
                                       INTERNAL_ERROR)
             if status > 500:
-                LOG.error('%s %s failed: %s', req.method, req.path, exc)
+                LOG.error('%s %s failed: %s', req.method, where, exc)
             else:
-                LOG.info('%s %s refused (%d): %s', req.method, req.path,
+                LOG.info('%s %s refused (%d): %s', req.method, where,
                          status, exc)
             response = error_response(status, type(exc).__name__, str(exc))
             if isinstance(exc, t_exc.MethodNotAllowed):
@@ -102,16 +103,19 @@ class AdminAPI:
             return response
         except db_exc.DBConnectionError:
             LOG.exception('%s %s: Tricircle DB unreachable', req.method,
-                          req.path)
+                          where)
             return error_response(503, 'ServiceUnavailable',
                                   'The Tricircle database is unreachable.')
         except Exception:
-            LOG.exception('%s %s failed unexpectedly', req.method, req.path)
+            LOG.exception('%s %s failed unexpectedly', req.method, where)
             return error_response(500, 'HTTPInternalServerError',
                                   INTERNAL_ERROR)
 
     def _dispatch(self, req: webob.Request) -> webob.Response:
-        path = req.path_info.rstrip('/') or '/'
+        try:
+            path = req.path_info.rstrip('/') or '/'
+        except UnicodeDecodeError:  # not UTF-8: it names nothing here
+            raise t_exc.UrlNotFound(path=_raw_path(req)) from None
         found = self.mapper.routematch(path)
         if found is None:
             raise t_exc.UrlNotFound(path=req.path_info)
@@ -124,6 +128,12 @@ class AdminAPI:
         context = auth.get_context(req.environ)
         status, body = getattr(controller, action)(req, context, **match)
         return json_response(status, body)
+
+
+def _raw_path(req: webob.Request) -> str:
+    """The path as the WSGI server passed it (latin-1), never failing."""
+    return req.environ.get('SCRIPT_NAME', '') + req.environ.get(
+        'PATH_INFO', '')
 
 
 def setup_app(conf: cfg.ConfigOpts = cfg.CONF) -> Any:

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import webob
+import webob.dec
 from oslo_config import cfg
 from oslo_context import context as o_context
+from oslo_serialization import jsonutils
 
 CONTEXT_KEY = 'tricircle.context'
 
@@ -37,6 +40,33 @@ class ContextMiddleware:
         return self.app(environ, start_response)
 
 
+class NeutronErrorOn401:
+    """keystonemiddleware's 401 in the API's own error body.
+
+    Its ``{"error": {...}}`` body is not what the document promises; the
+    status and the WWW-Authenticate header are kept as they are.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    @webob.dec.wsgify
+    def __call__(self, req: webob.Request) -> webob.Response:
+        resp = req.get_response(self.app)
+        if resp.status_int != 401:
+            return resp
+        message = 'The request you have made requires authentication.'
+        try:
+            message = jsonutils.loads(resp.body)['error']['message']
+        except (ValueError, KeyError, TypeError):
+            pass
+        resp.content_type = 'application/json'
+        resp.charset = 'utf-8'
+        resp.body = jsonutils.dump_as_bytes({'NeutronError': {
+            'type': 'HTTPUnauthorized', 'message': message, 'detail': ''}})
+        return resp
+
+
 def get_context(environ: dict) -> o_context.RequestContext:
     return environ[CONTEXT_KEY]
 
@@ -48,6 +78,6 @@ def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
     from keystonemiddleware import auth_token
     # auth_token validates the token, strips forged identity headers and
     # sets the real ones; its options are read from [keystone_authtoken].
-    return auth_token.AuthProtocol(
+    return NeutronErrorOn401(auth_token.AuthProtocol(
         ContextMiddleware(app, noauth=False),
-        {'oslo_config_config': conf, 'oslo_config_project': 'tricircle'})
+        {'oslo_config_config': conf, 'oslo_config_project': 'tricircle'}))

@@ -44,6 +44,27 @@ class MissingRequiredField(n_exc.BadRequest):
     message = 'Field %(field)s is required and can not be blank.'
 
 
+class MarkerNotFound(n_exc.BadRequest):
+    """A paging marker that is not an item of the list."""
+    message = ('Invalid input: marker %(marker)s is not a %(kind)s of this '
+               'list.')
+
+
+class ReferenceNotFound(n_exc.BadRequest):
+    """A well-formed body names a resource that does not exist."""
+    message = 'Invalid input: %(kind)s %(id)s does not exist.'
+
+
+class ValueTooLong(n_exc.BadRequest):
+    """A value longer than its DB column (SQLite would store it)."""
+    message = ('Invalid input: %(field)s is longer than %(length)d '
+               'characters.')
+
+
+class ControlCharacters(n_exc.BadRequest):
+    message = 'Invalid input: %(field)s contains control characters.'
+
+
 class UrlNotFound(n_exc.NotFound):
     message = 'The resource %(path)s could not be found.'
 

@@ -23,6 +23,42 @@ ROUTING_FIELDS = ('id', 'top_id', 'bottom_id', 'pod_id', 'project_id',
                   'resource_type', 'created_at', 'updated_at')
 
 
+# Every backend stores 64-bit integers; SQLite raises on larger ones.
+_INT64 = (-2 ** 63, 2 ** 63 - 1)
+
+
+def _string_limit(model: type[models.Base], key: str) -> int | None:
+    column_type = model.__table__.c[key].type
+    return column_type.length if isinstance(column_type, sa.String) \
+        else None
+
+
+def _check_storable(model: type[models.Base],
+                    values: dict[str, Any]) -> None:
+    """Refuse what one backend would store and another refuse: strings
+    longer than their column (SQLite ignores VARCHAR lengths), NUL
+    (PostgreSQL cannot store it)."""
+    for key, value in values.items():
+        if not isinstance(value, str):
+            continue
+        if '\x00' in value:
+            raise t_exc.ControlCharacters(field=key)
+        limit = _string_limit(model, key)
+        if limit is not None and len(value) > limit:
+            raise t_exc.ValueTooLong(field=key, length=limit)
+
+
+def _matchable(model: type[models.Base], key: str, value: Any) -> bool:
+    """Could a row hold ``value`` in ``key``? If not, no query is needed
+    (and none that would fail on one backend is sent)."""
+    if isinstance(value, str):
+        limit = _string_limit(model, key)
+        return '\x00' not in value and (limit is None or len(value) <= limit)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT64[0] <= value <= _INT64[1]
+    return True
+
+
 def _where(model: type[models.Base], filters: dict[str, Any] | None,
            allowed: Iterable[str]) -> list:
     """Equality filters; a list/tuple/set value means "any of"."""
@@ -34,9 +70,12 @@ def _where(model: type[models.Base], filters: dict[str, Any] | None,
                                           supported=', '.join(allowed))
         column = getattr(model, key)
         if isinstance(value, (list, tuple, set, frozenset)):
-            clauses.append(column.in_(list(value)))
+            clauses.append(column.in_(
+                [v for v in value if _matchable(model, key, v)]))
         elif value is None:
             clauses.append(column.is_(None))
+        elif not _matchable(model, key, value):
+            clauses.append(sa.false())
         else:
             clauses.append(column == value)
     return clauses
@@ -53,6 +92,7 @@ def create_pod(values: dict[str, Any]) -> dict[str, Any]:
     values['az_name'] = values.get('az_name') or ''
     if not values['az_name']:
         values['pod_az_name'] = ''  # the central pod hosts nothing
+    _check_storable(models.Pod, values)
     try:
         with core.session_scope() as session:
             pod = models.Pod(**values)
@@ -87,6 +127,8 @@ def _exists(model: type[models.Base], **filters: Any) -> bool:
 
 def get_pod(pod_id: str) -> dict[str, Any]:
     """Raises PodNotFound."""
+    if not _matchable(models.Pod, 'pod_id', pod_id):
+        raise t_exc.PodNotFound(pod_id=pod_id)
     with core.session_scope() as session:
         pod = session.get(models.Pod, pod_id)
         if pod is None:
@@ -105,6 +147,8 @@ def list_pods(filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
 
 def delete_pod(pod_id: str) -> None:
     """Raises PodNotFound, or PodInUse while routings refer to it."""
+    if not _matchable(models.Pod, 'pod_id', pod_id):
+        raise t_exc.PodNotFound(pod_id=pod_id)
     try:
         with core.session_scope() as session:
             deleted = session.execute(
@@ -136,6 +180,7 @@ def create_routing(values: dict[str, Any]) -> dict[str, Any]:
     values = {k: v for k, v in values.items()
               if k in ROUTING_FIELDS and k not in ('id', 'created_at',
                                                    'updated_at')}
+    _check_storable(models.ResourceRouting, values)
     try:
         with core.session_scope() as session:
             routing = models.ResourceRouting(**values)
@@ -177,6 +222,8 @@ def ensure_routing(top_id: str, bottom_id: str | None, pod_id: str,
 
 def _fill_routing(top_id: str, pod_id: str, resource_type: str,
                   bottom_id: str | None) -> dict[str, Any] | None:
+    if not _key_matchable(top_id, pod_id, resource_type):
+        return None
     stmt = sa.select(models.ResourceRouting).where(
         models.ResourceRouting.top_id == top_id,
         models.ResourceRouting.pod_id == pod_id,
@@ -191,8 +238,16 @@ def _fill_routing(top_id: str, pod_id: str, resource_type: str,
         return routing.to_dict()
 
 
+def _key_matchable(top_id: str, pod_id: str, resource_type: str) -> bool:
+    return all(_matchable(models.ResourceRouting, k, v) for k, v in (
+        ('top_id', top_id), ('pod_id', pod_id),
+        ('resource_type', resource_type)))
+
+
 def get_routing(routing_id: int) -> dict[str, Any]:
     """Raises RoutingNotFound."""
+    if not _matchable(models.ResourceRouting, 'id', routing_id):
+        raise t_exc.RoutingNotFound(routing_id=routing_id)
     with core.session_scope() as session:
         routing = session.get(models.ResourceRouting, routing_id)
         if routing is None:
@@ -206,6 +261,9 @@ def update_routing(routing_id: int, values: dict[str, Any]
     values = {k: v for k, v in values.items()
               if k in ROUTING_FIELDS and k not in ('id', 'created_at',
                                                    'updated_at')}
+    if not _matchable(models.ResourceRouting, 'id', routing_id):
+        raise t_exc.RoutingNotFound(routing_id=routing_id)
+    _check_storable(models.ResourceRouting, values)
     try:
         with core.session_scope() as session:
             routing = session.get(models.ResourceRouting, routing_id)
@@ -226,6 +284,8 @@ def update_routing(routing_id: int, values: dict[str, Any]
 def get_bottom_id(top_id: str, pod_id: str,
                   resource_type: str) -> str | None:
     """The pod's id for a top resource; None if absent or being created."""
+    if not _key_matchable(top_id, pod_id, resource_type):
+        return None
     stmt = sa.select(models.ResourceRouting.bottom_id).where(
         models.ResourceRouting.top_id == top_id,
         models.ResourceRouting.pod_id == pod_id,
@@ -260,6 +320,9 @@ def delete_routings(filters: dict[str, Any]) -> int:
 def ensure_shadow_agent(pod_id: str, host: str, agent_type: str,
                         tunnel_ip: str) -> dict[str, Any]:
     """Record (or move) the tunnel endpoint of a host of a pod."""
+    _check_storable(models.ShadowAgent, {'pod_id': pod_id, 'host': host,
+                                         'type': agent_type,
+                                         'tunnel_ip': tunnel_ip})
     stmt = sa.select(models.ShadowAgent).where(
         models.ShadowAgent.pod_id == pod_id,
         models.ShadowAgent.host == host,
@@ -295,6 +358,8 @@ def list_shadow_agents(filters: dict[str, Any] | None = None
 # -- deleting resources ---------------------------------------------------
 def add_deleting(resource_id: str, resource_type: str) -> None:
     """Mark a central delete as started; ResourceIsInDeleting if it is."""
+    _check_storable(models.DeletingResource, {
+        'resource_id': resource_id, 'resource_type': resource_type})
     try:
         with core.session_scope() as session:
             session.add(models.DeletingResource(
@@ -312,5 +377,9 @@ def remove_deleting(resource_id: str, resource_type: str) -> None:
 
 
 def is_deleting(resource_id: str, resource_type: str) -> bool:
+    if not (_matchable(models.DeletingResource, 'resource_id', resource_id)
+            and _matchable(models.DeletingResource, 'resource_type',
+                           resource_type)):
+        return False
     return _exists(models.DeletingResource, resource_id=resource_id,
                    resource_type=resource_type)

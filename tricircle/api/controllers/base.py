@@ -1,4 +1,4 @@
-"""What the Admin API controllers share: request parsing helpers.
+"""What the Admin API controllers share: paging and views.
 
 A controller method takes ``(req, context, **url_params)`` and returns
 ``(status, body)``; ``body`` None means no content. Errors are raised as
@@ -6,9 +6,9 @@ exceptions from ``tricircle.common.exceptions``.
 """
 from __future__ import annotations
 
-import json
+import datetime
 import urllib.parse
-from typing import Any, Iterable
+from typing import Any
 
 import webob
 from oslo_config import cfg
@@ -16,45 +16,6 @@ from oslo_config import cfg
 from tricircle.common import exceptions as t_exc
 
 Result = tuple[int, Any]
-
-
-def json_body(req: webob.Request) -> Any:
-    """The decoded JSON body; 400 if it is missing or not JSON."""
-    if not req.body:
-        raise t_exc.MalformedRequestBody(reason='the request has no body')
-    try:
-        return json.loads(req.body)
-    except ValueError as exc:  # also invalid UTF-8
-        raise t_exc.MalformedRequestBody(
-            reason='the body is not valid JSON (%s)' % exc) from None
-
-
-def resource_body(req: webob.Request, key: str) -> dict[str, Any]:
-    """``body[key]`` of ``{key: {...}}``; 400 for any other shape."""
-    body = json_body(req)
-    if not isinstance(body, dict):
-        raise t_exc.MalformedRequestBody(reason='the body must be an object')
-    if key not in body:
-        raise t_exc.MalformedRequestBody(
-            reason='the body must have the key "%s"' % key)
-    if not isinstance(body[key], dict):
-        raise t_exc.MalformedRequestBody(
-            reason='"%s" must be an object' % key)
-    return body[key]
-
-
-def query_filters(req: webob.Request,
-                  supported: Iterable[str]) -> dict[str, Any]:
-    """Query parameters as DB filters; a repeated one means "any of"."""
-    supported = tuple(supported)
-    filters: dict[str, Any] = {}
-    for key in req.GET:
-        if key not in supported:
-            raise t_exc.UnsupportedFilter(name=key,
-                                          supported=', '.join(supported))
-        values = req.GET.getall(key)
-        filters[key] = values[0] if len(values) == 1 else values
-    return filters
 
 
 def integer(value: Any, name: str) -> int:
@@ -84,8 +45,7 @@ def paginate(rows: list[dict[str, Any]], limit: int, marker: Any,
     if marker is not None:
         ids = [r['id'] for r in rows]
         if marker not in ids:
-            raise t_exc.InvalidInput(reason='marker %s is not a %s of this '
-                                     'list' % (marker, kind))
+            raise t_exc.MarkerNotFound(marker=marker, kind=kind)
         start = ids.index(marker) + 1
     page = rows[start:start + limit]
     more = start + limit < len(rows) and page
@@ -100,7 +60,17 @@ def next_link(req: webob.Request, query: dict[str, Any], limit: int,
                                              doseq=True))}
 
 
+def utc(value: Any) -> Any:
+    """A DB timestamp (naive UTC) as ISO 8601 with its zone, or None."""
+    if isinstance(value, str):  # already formatted, maybe without a zone
+        value = datetime.datetime.fromisoformat(value)
+    if not isinstance(value, datetime.datetime):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.isoformat()
+
+
 def timestamps(row: dict[str, Any], *fields: str) -> dict[str, Any]:
-    """``row`` with its datetime ``fields`` in ISO 8601, as JSON needs."""
-    return dict(row, **{f: row[f].isoformat() if row.get(f) else row.get(f)
-                        for f in fields})
+    """``row`` with its datetime ``fields`` in ISO 8601, zone included."""
+    return dict(row, **{f: utc(row.get(f)) for f in fields})

@@ -7,17 +7,44 @@ import webob
 from oslo_context import context as o_context
 from oslo_log import log as logging
 
+from tricircle.api import openapi
 from tricircle.api import policy
+from tricircle.api import schemas
+from tricircle.api import validation
 from tricircle.api.controllers import base
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
 from tricircle.db import jobs as db_jobs
+from tricircle.db import models
 from tricircle.xjob import api as xjob_api
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
-FILTERS = ('project_id', 'type', 'status')
-STATUSES = (db_jobs.NEW, db_jobs.RUNNING, db_jobs.SUCCESS, db_jobs.FAIL)
+ID_LENGTH = schemas.column_length(models.AsyncJob, 'id')
+
+
+def _job_id(raw: str) -> str:
+    """An id that cannot be a job's (too long, NUL) names none: 404."""
+    if len(raw) > ID_LENGTH or '\x00' in raw:
+        raise t_exc.JobNotFound(job_id=raw[:ID_LENGTH * 2])
+    return raw
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    """A job as shown, its timestamp (naive UTC in the DB) with a zone."""
+    return xjob_api.public_view(dict(row, timestamp=base.utc(
+        row['timestamp'])))
+
+
+def _validate(job: dict[str, Any]) -> registry.JobType:
+    """The document's rules: the common ones, then the type's resource
+    keys (what ``JobCreate`` says with ``oneOf``, with clearer errors)."""
+    validation.check(job, schemas.job_create_common(), 'job')
+    job_type = registry.get(job['type'])
+    validation.check(job['resource'], schemas.job_resource(job_type),
+                     'job.resource')
+    registry.resource_id(job_type, job['resource'])  # the type's own rules
+    return job_type
 
 
 class JobsController:
@@ -32,22 +59,17 @@ class JobsController:
     def index(self, req: webob.Request,
               context: o_context.RequestContext) -> base.Result:
         policy.authorize(context, 'jobs:list')
-        query = base.query_filters(req, FILTERS + ('limit', 'marker'))
+        query = validation.query(req, openapi.job_filters())
         limit = base.page_size(query.pop('limit', None))
         marker = query.pop('marker', None)
         if 'status' in query:
-            query['status'] = str(query['status']).upper()
-            if query['status'] not in STATUSES:
-                raise t_exc.InvalidInput(reason='status must be one of %s'
-                                         % ', '.join(STATUSES))
-        if 'type' in query:
-            registry.get(query['type'])  # 400 for an unknown type
+            query['status'] = query['status'].upper()
         if not context.is_admin:  # a project sees its own jobs only
             query['project_id'] = context.project_id
         page, next_marker = base.paginate(db_jobs.list_all(query), limit,
                                           marker, 'job')
         body: dict[str, Any] = {
-            'jobs': [xjob_api.public_view(r) for r in page]}
+            'jobs': [_view(r) for r in page]}
         if next_marker is not None:
             body['jobs_links'] = [
                 base.next_link(req, query, limit, next_marker)]
@@ -56,49 +78,37 @@ class JobsController:
     def show(self, req: webob.Request, context: o_context.RequestContext,
              job_id: str) -> base.Result:
         policy.authorize(context, 'jobs:show')
-        return 200, {'job': xjob_api.public_view(db_jobs.get(job_id))}
+        return 200, {'job': _view(db_jobs.get(_job_id(job_id)))}
 
     def create(self, req: webob.Request,
                context: o_context.RequestContext) -> base.Result:
         policy.authorize(context, 'jobs:create')
-        job = base.resource_body(req, 'job')
-        unknown = sorted(set(job) - {'type', 'project_id', 'resource'})
-        if unknown:
-            raise t_exc.InvalidInput(reason='unknown job attribute(s): %s'
-                                     % ', '.join(unknown))
-        for field in ('type', 'project_id'):
-            value = job.get(field)
-            if not isinstance(value, str) or not value.strip():
-                raise t_exc.InvalidInput(reason='%s is required and must be'
-                                         ' a non-blank string' % field)
-        resource = job.get('resource')
-        if not isinstance(resource, dict):
-            raise t_exc.InvalidInput(reason='resource is required and must '
-                                     'be an object')
-        job_type = registry.get(job['type'])
-        registry.resource_id(job_type, resource)  # exact keys, clean values
+        job = validation.resource_body(req, 'job')
+        job_type = _validate(job)
+        resource = job['resource']
         if 'pod_id' in resource:
             try:
                 db_api.get_pod(resource['pod_id'])
             except t_exc.PodNotFound:
-                raise t_exc.InvalidInput(reason='pod %s does not exist' %
-                                         resource['pod_id'])
+                raise t_exc.ReferenceNotFound(
+                    kind='pod', id=resource['pod_id']) from None
         created = xjob_api.submit(job_type.name, resource, job['project_id'])
         LOG.info('job %s %s %s submitted (request %s)', created['id'],
                  job_type.name, resource, context.request_id)
-        return 202, {'job': created}
+        return 202, {'job': dict(created, timestamp=base.utc(
+            created['timestamp']))}
 
     def delete(self, req: webob.Request, context: o_context.RequestContext,
                job_id: str) -> base.Result:
         policy.authorize(context, 'jobs:delete')
-        db_jobs.delete(job_id)
+        db_jobs.delete(_job_id(job_id))
         LOG.info('job %s deleted (request %s)', job_id, context.request_id)
         return 204, None
 
     def redo(self, req: webob.Request, context: o_context.RequestContext,
              job_id: str) -> base.Result:
         policy.authorize(context, 'jobs:redo')
-        job = db_jobs.redo(job_id)
+        job = db_jobs.redo(_job_id(job_id))
         LOG.info('job %s to be redone (request %s)', job_id,
                  context.request_id)
-        return 202, {'job': xjob_api.public_view(job)}
+        return 202, {'job': _view(job)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import webob
+from oslo_config import cfg
 from oslo_context import context as o_context
 
 from tricircle.api.controllers import base
@@ -36,4 +37,5 @@ class RootController:
                 context: o_context.RequestContext) -> base.Result:
         # Imported here: the document imports this module for VERSION.
         from tricircle.api import openapi
-        return 200, openapi.document()
+        return 200, openapi.document(
+            keystone=cfg.CONF.auth_strategy == 'keystone')

@@ -11,15 +11,15 @@ import webob
 from oslo_context import context as o_context
 from oslo_log import log as logging
 
+from tricircle.api import openapi
 from tricircle.api import policy
+from tricircle.api import schemas
+from tricircle.api import validation
 from tricircle.api.controllers import base
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
-from tricircle import resources
 
 LOG = logging.getLogger(__name__)
-WRITABLE = ('top_id', 'bottom_id', 'pod_id', 'project_id', 'resource_type')
-FILTERS = ('id',) + WRITABLE + ('created_at', 'updated_at')
 
 
 def _routing_id(raw: str) -> int:
@@ -29,35 +29,15 @@ def _routing_id(raw: str) -> int:
         raise t_exc.RoutingNotFound(routing_id=raw) from None
 
 
-def _validate(routing: dict[str, Any], required: bool) -> dict[str, Any]:
-    unknown = sorted(set(routing) - set(WRITABLE))
-    if unknown:
-        raise t_exc.InvalidInput(reason='unknown or read-only routing '
-                                 'attribute(s): %s' % ', '.join(unknown))
-    if required:
-        missing = [f for f in WRITABLE if f not in routing]
-        if missing:
-            raise t_exc.InvalidInput(reason='missing routing attribute(s): '
-                                     '%s' % ', '.join(missing))
-    if not routing:
-        raise t_exc.InvalidInput(reason='nothing to update')
-    for field, value in routing.items():
-        if not isinstance(value, str) or not value.strip():
-            raise t_exc.InvalidInput(reason='field %s can not be empty and '
-                                     'must be a string' % field)
-        if len(value) > (127 if field == 'top_id' else 36):
-            raise t_exc.InvalidInput(reason='field %s is too long' % field)
-    if routing.get('resource_type', resources.NETWORK) \
-            not in resources.ROUTING_TYPES:
-        raise t_exc.InvalidInput(
-            reason='resource_type must be one of %s'
-            % ', '.join(resources.ROUTING_TYPES))
+def _validate(routing: dict[str, Any], schema: str) -> dict[str, Any]:
+    """The document's rules, then: the pod must exist."""
+    validation.check(routing, schemas.ref(schema), 'routing')
     if 'pod_id' in routing:
         try:
             db_api.get_pod(routing['pod_id'])
         except t_exc.PodNotFound:
-            raise t_exc.InvalidInput(reason='pod %s does not exist'
-                                     % routing['pod_id']) from None
+            raise t_exc.ReferenceNotFound(kind='pod',
+                                          id=routing['pod_id']) from None
     return routing
 
 
@@ -70,22 +50,23 @@ class RoutingsController:
     def index(self, req: webob.Request,
               context: o_context.RequestContext) -> base.Result:
         policy.authorize(context, 'routings:list')
-        query = base.query_filters(req, FILTERS + ('limit', 'marker'))
+        query = validation.query(req, openapi.routing_filters())
         limit = base.page_size(query.pop('limit', None))
         marker = query.pop('marker', None)
-        if 'id' in query:
-            query['id'] = base.integer(query['id'], 'id')
+        for key in ('created_at', 'updated_at'):
+            if key in query:
+                query[key] = [validation.timestamp(v, key)
+                              for v in query[key]]
         if not context.is_admin:  # a project sees its own routings only
             query['project_id'] = context.project_id
         rows = sorted(db_api.list_routings(query), key=lambda r: r['id'],
                       reverse=True)
-        page, next_marker = base.paginate(
-            rows, limit, marker and base.integer(marker, 'marker'),
-            'routing')
+        page, next_marker = base.paginate(rows, limit, marker, 'routing')
         body: dict[str, Any] = {'routings': [_view(r) for r in page]}
         if next_marker is not None:
-            body['routings_links'] = [
-                base.next_link(req, dict(query), limit, next_marker)]
+            body['routings_links'] = [base.next_link(
+                req, dict(req.GET.dict_of_lists(), limit=limit),
+                limit, next_marker)]
         return 200, body
 
     def show(self, req: webob.Request, context: o_context.RequestContext,
@@ -97,7 +78,8 @@ class RoutingsController:
     def create(self, req: webob.Request,
                context: o_context.RequestContext) -> base.Result:
         policy.authorize(context, 'routings:create')
-        values = _validate(base.resource_body(req, 'routing'), required=True)
+        values = _validate(validation.resource_body(req, 'routing'),
+                           'RoutingCreate')
         routing = db_api.create_routing(values)
         LOG.info('routing %(id)s created by hand: %(resource_type)s '
                  '%(top_id)s -> %(bottom_id)s in pod %(pod_id)s', routing)
@@ -108,8 +90,8 @@ class RoutingsController:
         policy.authorize(context, 'routings:put')
         rid = _routing_id(routing_id)
         db_api.get_routing(rid)  # 404 before judging the body
-        values = _validate(base.resource_body(req, 'routing'),
-                           required=False)
+        values = _validate(validation.resource_body(req, 'routing'),
+                           'RoutingUpdate')
         routing = db_api.update_routing(rid, values)
         LOG.info('routing %s updated by hand: %s', rid, values)
         return 200, {'routing': _view(routing)}

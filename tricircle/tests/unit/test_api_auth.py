@@ -9,6 +9,8 @@ from oslo_context import context as o_context
 
 from tricircle.api import app as api_app
 from tricircle.api import auth
+from tricircle.api import openapi
+from tricircle.api import schemas
 from tricircle.api import policy
 from tricircle.common import exceptions as t_exc
 
@@ -82,6 +84,23 @@ def test_keystone_strategy_requires_a_token(sqlite_db):
             'X-Roles': 'admin', 'X-Project-Id': 'p'}).get_response(app)
         assert res.status_int == 401
         assert 'keystone.invalid' in res.headers['WWW-Authenticate']
+        # The body is the API's own error, as the document says.
+        assert res.content_type == 'application/json'
+        assert res.json == {'NeutronError': {
+            'type': 'HTTPUnauthorized', 'detail': '',
+            'message': 'The request you have made requires '
+                       'authentication.'}}
+        doc = openapi.document(keystone=True)
+        for path, methods in doc['paths'].items():
+            for method, op in methods.items():
+                assert op['responses']['401']['content'][
+                    'application/json']['schema'] == schemas.ref('Error')
+        assert doc['security'] == [{'keystone': []}]
+        assert doc['components']['securitySchemes']['keystone'][
+            'name'] == 'X-Auth-Token'
+        # Even the versions need a token here: the document says so.
+        res = webob.Request.blank('/').get_response(app)
+        assert res.status_int == 401 and 'NeutronError' in res.json
     finally:
         cfg.CONF.clear_override('www_authenticate_uri',
                                 group='keystone_authtoken')
