@@ -270,6 +270,7 @@ class KeystoneSteps:
         (db_sync, keys, bootstrap) while the Neutron databases are made."""
         self.keystone.write_files()
         self.state.pids[PROCESS_NAME] = self.keystone.launch()
+        self.state.logs[PROCESS_NAME] = self.keystone.log
         self.state.keystone = self.keystone.url
 
     def protect_with_keystone(self) -> None:
