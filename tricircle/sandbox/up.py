@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from typing import Callable
 
+from tricircle.sandbox import down as sb_down
 from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import neutron_conf
 from tricircle.sandbox import neutron_db
@@ -29,8 +30,6 @@ from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 
 START_TIMEOUT = 60.0
-
-
 # For tests: fail right after the named step, as a broken step would.
 FAIL_AFTER_ENV = 'TRICIRCLE_SANDBOX_TEST_FAIL_AFTER'
 
@@ -49,7 +48,6 @@ def check_state_dir_free(state_dir: str, hint: Callable[[str], str]
 
     ``hint(command)`` spells a sandbox command for this state dir.
     """
-    from tricircle.sandbox import down as sb_down
     existing = sb_state.SandboxState.load(state_dir)
     if existing is None:
         return

@@ -22,6 +22,8 @@ def _run(func):
         try:
             return func(args)
         except sb_vm.VMError as exc:
+            if getattr(args, 'debug', False):
+                raise  # main() lets it through with its traceback
             print('ERROR: %s' % exc, file=sys.stderr)
             return 2
     return wrapper

@@ -137,3 +137,11 @@ def test_status_and_down_without_a_sandbox(tmp_path):
     assert 'Traceback' not in status.stderr
     down = run('down', '--state-dir', str(tmp_path / 'no'))
     assert down.returncode == 0 and 'nothing to do' in down.stdout
+
+
+@pytest.mark.parametrize('args', [
+    ('--debug', 'demo'), ('vm', 'list', '--debug'), ('--debug', 'vm', 'list')])
+def test_debug_shows_the_traceback(tmp_path, args):
+    proc = run(*args, '--state-dir', str(tmp_path / 'no'))
+    assert proc.returncode != 0
+    assert 'Traceback (most recent call last)' in proc.stderr
