@@ -19,14 +19,24 @@ system-packages:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# pip is quiet (-q) for the whole install; the echo says what to expect.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" || true
-	$(PY) -c "import neutron, tricircle"
-	touch $@
+	@echo "installing Tricircle and the pinned OpenStack stack of constraints.txt"
+	@echo "(Neutron 29, Keystone 30, openstacksdk, the openstack client; about 140"
+	@echo "packages) into $(VENV): 1 to 3 minutes, and pip prints nothing meanwhile"
+	@start=$$(date +%s); \
+	$(PY) -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" || true; \
+	echo "pip done in $$(( $$(date +%s) - start ))s"
+	@# Neutron 29 still runs on eventlet, which warns on import that it is
+	@# deprecated (EventletDeprecationWarning): harmless, hence -W ignore.
+	$(PY) -W ignore -c "import neutron, tricircle"
+	@touch $@
 
+# A second "make sandbox" reuses a running sandbox (up --reuse) and runs
+# the demo again; "make sandbox-down" stops it and keeps its logs.
 sandbox: setup
-	$(VENV)/bin/tricircle-sandbox up --regions $(REGIONS) --state-dir $(STATE_DIR)
+	$(VENV)/bin/tricircle-sandbox up --reuse --regions $(REGIONS) --state-dir $(STATE_DIR)
 	$(VENV)/bin/tricircle-sandbox demo --state-dir $(STATE_DIR)
 
 sandbox-down:

@@ -1,23 +1,24 @@
-"""``tricircle-sandbox``: a real multi-region Tricircle on one machine.
+"""tricircle-sandbox: a real multi-region Tricircle on one machine.
 
-    tricircle-sandbox up [--regions N] [--db sqlite|postgresql] [--plain]
-                         [--keystone]
-    tricircle-sandbox status
-    tricircle-sandbox demo
-    tricircle-sandbox down
-    tricircle-sandbox vm create|delete|list|ping ...
-    tricircle-sandbox tempest [--plain] [--smoke|--regex RE]
+A typical first session:
 
-Every subcommand but tempest (whose sandbox lives in its workspace) takes
-``--state-dir DIR`` (default ``.sandbox``).
+  tricircle-sandbox up                 # central + 2 regions, ~30 s
+  tricircle-sandbox demo               # VMs in two regions that ping
+  tricircle-sandbox status             # processes, endpoints, log files
+  tricircle-sandbox vm create vm1 --region RegionOne --network net1
+  tricircle-sandbox down               # stop it all (the logs are kept)
+
+Every subcommand but tempest works on the sandbox in --state-dir (default
+.sandbox). "tricircle-sandbox help COMMAND" explains a command.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
+import traceback
 
+from tricircle.sandbox import down as sb_down
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import tempest as sb_tempest
@@ -27,78 +28,77 @@ from tricircle.sandbox import vm_cli
 DEFAULT_STATE_DIR = '.sandbox'
 
 
-def cmd_up(args) -> int:
+def hint(command: str, state_dir: str) -> str:
+    """A command line for the user to run on this state dir."""
+    line = 'tricircle-sandbox ' + command
+    if os.path.abspath(state_dir) != os.path.abspath(DEFAULT_STATE_DIR):
+        line += ' --state-dir ' + state_dir
+    return line
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    if args.reuse and _healthy(args.state_dir):
+        state = sb_state.SandboxState.load(args.state_dir)
+        print('a sandbox is already up in %s (%s): reusing it; "%s" stops '
+              'it' % (state.state_dir, ', '.join(state.regions),
+                      hint('down', args.state_dir)))
+        return 0
+    # Before anything is made: a sandbox in the way stays as it is.
+    sb_up.check_state_dir_free(args.state_dir,
+                               lambda cmd: hint(cmd, args.state_dir))
+    up = sb_up.Up(args.state_dir, regions=args.regions, db=args.db,
+                  plain=args.plain, keystone=args.keystone)
     try:
-        sb_up.Up(args.state_dir, regions=args.regions, db=args.db,
-                 plain=args.plain, keystone=args.keystone).run()
-    except (sb_up.SandboxError, processes.ProcessError) as exc:
-        print('ERROR: %s' % exc, file=sys.stderr)
-        print('stopping what was started', file=sys.stderr)
-        down(args.state_dir)
-        return 1
+        up.run()
+    except sb_up.AlreadyUp:
+        raise  # another up got there first: it is not ours to stop
+    except BaseException as exc:
+        # Everything in this state dir is this run's own (the check
+        # above): stop it all, keep the logs for the diagnosis.
+        if args.debug:
+            traceback.print_exc()
+        print('ERROR: %s' % ('interrupted' if isinstance(
+            exc, KeyboardInterrupt) else _error_text(exc)), file=sys.stderr)
+        print('stopping what this "up" started', file=sys.stderr)
+        sb_down.down(args.state_dir, out=lambda line: print(
+            line, file=sys.stderr))
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    if not args.plain and args.regions >= 2:
+        print('next: "%s" shows VMs in two regions that ping each other'
+              % hint('demo', args.state_dir))
     return 0
 
 
-def down(state_dir: str, out=print) -> None:
-    """Stop every process the sandbox started, by PID; remove its files."""
-    state_dir = os.path.abspath(state_dir)
+def _healthy(state_dir: str) -> bool:
     state = sb_state.SandboxState.load(state_dir)
-    if state is not None:
-        for name, pid in reversed(list(state.pids.items())):
-            if name == 'postgres':
-                continue  # last: the servers above still hold connections
-            if processes.owned_by(pid, state_dir):
-                out('stopping %s (pid %d)' % (name, pid))
-                processes.stop(pid)
-        if state.postgres:
-            _stop_postgres(state, out)
-        if not state.plain:
-            _destroy_fabric(state, out)
-    if os.path.isdir(state_dir):
-        shutil.rmtree(state_dir)
-        out('removed %s' % state_dir)
+    return bool(state and state.pids
+                and len(sb_down.running(state)) == len(state.pids))
 
 
-def _stop_postgres(state: sb_state.SandboxState, out) -> None:
-    from tricircle.sandbox import postgres
-    pg_pid = state.pids.get('postgres')
-    if pg_pid and processes.is_running(pg_pid):
-        out('stopping postgres (pid %d)' % pg_pid)
-        postgres.PostgresServer(state.postgres['data_dir'],
-                                state.postgres['port']).stop()
-    root = state.postgres.get('root')
-    if root and os.path.basename(root).startswith('tricircle-pg-'):
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _destroy_fabric(state: sb_state.SandboxState, out) -> None:
-    """Every namespace and link of the sandbox's hosts and VMs, by name."""
-    from tricircle.sandbox import hosts
-    from tricircle.sandbox.dataplane import fabric
-    fab = fabric.Fabric(hosts.fabric_tag(state))
-    left = fab.list_namespaces()
-    fab.destroy()
-    if left:
-        out('removed %d namespaces of the sandbox hosts and VMs' % len(left))
-
-
-def cmd_down(args) -> int:
-    down(args.state_dir)
+def cmd_down(args: argparse.Namespace) -> int:
+    if sb_state.SandboxState.load(args.state_dir) is None and \
+            not os.path.isdir(args.state_dir):
+        print('no sandbox in %s: nothing to do'
+              % os.path.abspath(args.state_dir))
+        return 0
+    sb_down.down(args.state_dir, purge=args.purge)
     return 0
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     state = sb_state.SandboxState.load(args.state_dir)
     if state is None:
-        print('no sandbox in %s' % os.path.abspath(args.state_dir))
+        print('no sandbox in %s ("%s" starts one)' % (
+            os.path.abspath(args.state_dir), hint('up', args.state_dir)))
         return 1
-    healthy = True
+    alive = sb_down.running(state)
+    print('%-22s %-7s %-8s %10s  %s' % ('PROCESS', 'PID', 'STATE', 'RSS',
+                                         'LOG'))
     for name, pid in state.pids.items():
-        alive = processes.is_running(pid)
-        healthy &= alive
-        print('%-22s pid %-7d %-8s RSS %6.1f MiB' % (
-            name, pid, 'running' if alive else 'DEAD',
-            processes.rss_mib(pid)))
+        print('%-22s %-7d %-8s %6.1f MiB  %s' % (
+            name, pid, 'running' if name in alive else 'DEAD',
+            processes.rss_mib(pid) if name in alive else 0.0,
+            _short(state.log_of(name))))
     if state.central:
         print('central Neutron: %s' % state.central['neutron'])
     for region, urls in state.regions.items():
@@ -109,45 +109,129 @@ def cmd_status(args) -> int:
         print('Keystone: %s' % state.keystone)
     print('clouds.yaml: %s' % os.path.join(state.state_dir,
                                            sb_state.CLOUDS_FILE))
-    return 0 if healthy else 1
+    print('all logs: %s (after "down": %s/<time>/)' % (
+        _short(state.logs_dir), _short(sb_down.archive_root(
+            state.state_dir))))
+    if len(alive) != len(state.pids):
+        print('some processes are DEAD: see their logs; "%s" stops the '
+              'rest' % hint('down', args.state_dir))
+        return 1
+    return 0
 
 
-def cmd_demo(args) -> int:
+def _short(path: str) -> str:
+    """``path`` relative to the working dir when it is below it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith('..') else rel
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
     from tricircle.sandbox import demo
     return demo.run(args.state_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='tricircle-sandbox',
-                                     description=__doc__.split('\n')[0])
-    sub = parser.add_subparsers(dest='command', required=True)
+    parser = argparse.ArgumentParser(
+        prog='tricircle-sandbox', description=__doc__.split('\n\n', 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error')
+    sub = parser.add_subparsers(dest='command', required=True,
+                                metavar='COMMAND')
 
-    def _add(name, func, help_text, subparsers=None):
-        p = (subparsers or sub).add_parser(name, help=help_text)
+    def _add(name, func, help_text, subparsers=None, description=None):
+        p = (subparsers or sub).add_parser(
+            name, help=help_text, description=description or help_text)
         p.add_argument('--state-dir', default=DEFAULT_STATE_DIR,
-                       help='where the sandbox keeps its state '
-                            '(default: %(default)s)')
+                       metavar='DIR',
+                       help='the sandbox\'s directory: its state, config '
+                            'files, databases and logs (default: '
+                            '%(default)s)')
+        p.add_argument('--debug', action='store_true',
+                       default=argparse.SUPPRESS,
+                       help='show the traceback of an error')
         p.set_defaults(func=func)
         return p
 
-    p = _add('up', cmd_up, 'start central + regional Neutrons and the '
-                           'Admin API')
-    p.add_argument('--regions', type=int, default=2,
-                   help='number of regions (default: %(default)s)')
+    p = _add('up', cmd_up, 'start a sandbox: central and regional Neutron '
+             'servers, the Admin API, XJob and compute hosts',
+             description='Start a central Neutron, N regional Neutrons, '
+             'the Admin API, the XJob daemon and two compute hosts per '
+             'region, all on 127.0.0.1. Refuses (and changes nothing) if '
+             'a sandbox is already in DIR.')
+    p.add_argument('--regions', type=int, default=2, metavar='N',
+                   help='number of regions: RegionOne, RegionTwo, ... '
+                        '(default: %(default)s)')
     p.add_argument('--db', choices=('sqlite', 'postgresql'),
-                   default='sqlite', help='database backend')
+                   default='sqlite',
+                   help='database of every server: sqlite (files under '
+                        'DIR, one request at a time) or postgresql (a '
+                        'private server, real concurrency) (default: '
+                        '%(default)s)')
     p.add_argument('--plain', action='store_true',
-                   help='one plain ML2 Neutron region, no Tricircle code')
+                   help='one plain ML2 Neutron region, no Tricircle code '
+                        '(the baseline for benchmarks)')
     p.add_argument('--keystone', action='store_true',
-                   help='a real shared Keystone: every API validates '
-                        'tokens (default: noauth)')
-    _add('down', cmd_down, 'stop everything and remove the state dir')
-    _add('status', cmd_status, 'show processes and endpoints')
-    _add('demo', cmd_demo, 'run the short demo against a running sandbox')
-    sb_tempest.add_command(sub)
+                   help='put every API behind a real Keystone (default: '
+                        'no authentication)')
+    p.add_argument('--reuse', action='store_true',
+                   help='if a healthy sandbox is already up in DIR, use it '
+                        'and exit 0 ("make sandbox" does this)')
+    p = _add('down', cmd_down, 'stop the sandbox and remove its files, '
+             'but keep its logs',
+             description='Stop every process of the sandbox (by PID), '
+             'remove its namespaces and files, and move its logs to '
+             'DIR-logs/<time>/ (the last %d runs are kept).'
+             % sb_down.KEEP_RUNS)
+    p.add_argument('--purge', action='store_true',
+                   help='remove the logs too')
+    _add('status', cmd_status, 'show processes, their log files and the '
+         'endpoints; exit 1 unless all run')
+    _add('demo', cmd_demo, 'VMs in two regions on one network, a ping '
+         'between them, and where Tricircle put each port',
+         description='Boot a VM in each of two regions on one network, '
+         'ping across, show the ports in central and the shadow ports in '
+         'the regions, and what the Admin API shows. Leaves everything '
+         'up; a second run replaces the previous demo\'s VMs.')
+    p = sb_tempest.add_command(sub)
+    p.add_argument('--debug', action='store_true', default=argparse.SUPPRESS,
+                   help='show the traceback of an error')
     vm_cli.add_commands(sub, lambda subparsers, name, func, help_text: _add(
         name, func, help_text, subparsers))
+    p = sub.add_parser('help', help='show the help of a command',
+                       description='Show the help of a command, e.g. '
+                       '"tricircle-sandbox help vm create".')
+    p.add_argument('topic', nargs='*', metavar='COMMAND',
+                   help='a command, e.g. up or vm create')
+    p.set_defaults(func=lambda args: _help(parser, args.topic))
     return parser
+
+
+def _help(parser: argparse.ArgumentParser, topic: list[str]) -> int:
+    """``help [COMMAND ...]``: the usage of that (sub)command."""
+    target = parser
+    for word in topic:
+        choices = next((a.choices for a in target._actions
+                        if isinstance(a, argparse._SubParsersAction)), {})
+        if word not in choices:
+            print('ERROR: no command "%s"; "tricircle-sandbox help" lists '
+                  'them' % ' '.join(topic), file=sys.stderr)
+            return 2
+        target = choices[word]
+    target.print_help()
+    return 0
+
+
+def _error_text(exc: BaseException) -> str:
+    """What the user sees of an error: one line, unless it is the
+    sandbox's own error, whose extra lines are a log's tail."""
+    from tricircle.sandbox import keystone, postgres
+    text = str(exc).strip()
+    if isinstance(exc, (sb_up.SandboxError, processes.ProcessError,
+                        keystone.KeystoneError, postgres.PostgresError)):
+        return text or type(exc).__name__
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return '%s (--debug shows the traceback)' % first
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, 'regions', 1) < 1:
         print('ERROR: --regions must be at least 1', file=sys.stderr)
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: B902 (one line for the user)
+        if args.debug:
+            raise
+        print('ERROR: %s' % _error_text(exc), file=sys.stderr)
+        return 1
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ import yaml
 CENTRAL_REGION = 'CentralRegion'
 STATE_FILE = 'sandbox.json'
 CLOUDS_FILE = 'clouds.yaml'
+LOGS_DIR = 'logs'
 _ORDINALS = ('One', 'Two', 'Three', 'Four', 'Five', 'Six', 'Seven',
              'Eight', 'Nine')
 
@@ -41,10 +42,28 @@ class SandboxState:
     tricircle_db: str | None = None
     # region -> its Neutron database URL (the host agents report there)
     neutron_dbs: dict[str, str] = dataclasses.field(default_factory=dict)
+    # process name (as in pids) -> its log file
+    logs: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def path(self) -> str:
         return os.path.join(self.state_dir, STATE_FILE)
+
+    @property
+    def logs_dir(self) -> str:
+        return os.path.join(self.state_dir, LOGS_DIR)
+
+    def log_of(self, name: str) -> str:
+        """The log file of process ``name`` (older states did not say)."""
+        return self.logs.get(name) or os.path.join(self.logs_dir,
+                                                   name + '.log')
+
+    def pid_marker(self, name: str) -> str:
+        """A string in the command line of process ``name``: tells it
+        from an unrelated process that reused its PID."""
+        if name == 'postgres' and self.postgres:
+            return self.postgres['data_dir']  # it runs outside the dir
+        return self.state_dir
 
     def save(self) -> None:
         data = dataclasses.asdict(self)

@@ -19,6 +19,7 @@ A named sequence of steps:
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -311,10 +312,15 @@ def _run(argv: list[str]) -> None:
             proc.stderr[-2000:]))
 
 
-def add_command(sub) -> None:
+def add_command(sub) -> argparse.ArgumentParser:
     """``tricircle-sandbox tempest`` (its sandbox lives in the workspace)."""
-    p = sub.add_parser('tempest', help='run tempest\'s network API tests '
-                                       'against a Keystone sandbox')
+    p = sub.add_parser(
+        'tempest', help='run tempest\'s network API tests against a '
+        'sandbox of its own, behind Keystone',
+        description='Install tempest in its own venv (once), bring a '
+        'Keystone sandbox up in WORKSPACE/sandbox, run tempest.api.network '
+        'against the central Neutron and print "N passed, N failed, N '
+        'skipped". Exit 3 if tests failed.')
     p.set_defaults(func=cmd_tempest)
     p.add_argument('--plain', action='store_true',
                    help='against a plain ML2 Neutron 29 (the baseline)')
@@ -326,9 +332,12 @@ def add_command(sub) -> None:
                    help='tempest workspace (default: %(default)s)')
     p.add_argument('--venv', default='.tempest-venv',
                    help='venv for tempest (default: %(default)s)')
-    p.add_argument('--concurrency', type=int, default=2)
+    p.add_argument('--concurrency', type=int, default=2, metavar='N',
+                   help='tempest workers running tests at once '
+                        '(default: %(default)s)')
     p.add_argument('--keep', action='store_true',
                    help='leave the sandbox running afterwards')
+    return p
 
 
 def cmd_tempest(args) -> int:

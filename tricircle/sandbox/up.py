@@ -2,10 +2,15 @@
 
 central Neutron (central plugin) + N regional Neutrons (local plugin over
 ML2) + the Admin API, on 127.0.0.1, with SQLite or a private PostgreSQL.
+
+``up`` never touches a sandbox it did not start: if the state dir holds
+one (running or not), or another ``up`` works on it, it raises
+:class:`AlreadyUp` before it changes anything.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import fcntl
 import json
 import os
 import shutil
@@ -15,7 +20,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from typing import Callable
 
+from tricircle.sandbox import down as sb_down
 from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import neutron_conf
 from tricircle.sandbox import neutron_db
@@ -23,10 +30,42 @@ from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 
 START_TIMEOUT = 60.0
+# For tests: fail right after the named step, as a broken step would.
+FAIL_AFTER_ENV = 'TRICIRCLE_SANDBOX_TEST_FAIL_AFTER'
 
 
 class SandboxError(RuntimeError):
     pass
+
+
+class AlreadyUp(SandboxError):
+    """The state dir is taken; nothing was changed."""
+
+
+def check_state_dir_free(state_dir: str, hint: Callable[[str], str]
+                         ) -> None:
+    """Raise :class:`AlreadyUp` if ``state_dir`` holds a sandbox.
+
+    ``hint(command)`` spells a sandbox command for this state dir.
+    """
+    existing = sb_state.SandboxState.load(state_dir)
+    if existing is None:
+        return
+    alive = sb_down.running(existing)
+    dead = [n for n in existing.pids if n not in alive]
+    where = os.path.abspath(state_dir)
+    if alive and not dead:
+        raise AlreadyUp('a sandbox is already up in %s; nothing was '
+                        'changed. "%s" shows it, "%s" stops it' % (
+                            where, hint('status'), hint('down')))
+    if alive:
+        raise AlreadyUp('a sandbox in %s is up but %s stopped (log: %s); '
+                        '"%s" stops the rest and keeps the logs' % (
+                            where, dead[0], existing.log_of(dead[0]),
+                            hint('down')))
+    raise AlreadyUp('%s holds a sandbox whose processes are all gone '
+                    '(after a reboot?); "%s" clears it and keeps the logs'
+                    % (where, hint('down')))
 
 
 def _bin(name: str) -> str:
@@ -77,6 +116,16 @@ class Up(sb_keystone.KeystoneSteps):
         return steps
 
     def run(self) -> sb_state.SandboxState:
+        os.makedirs(self.state.state_dir, exist_ok=True)
+        # Held until this process exits: a second "up" on the same dir
+        # refuses instead of racing this one.
+        self._lock = os.open(self.state.state_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyUp('another "tricircle-sandbox up" is bringing a '
+                            'sandbox up in %s' % self.state.state_dir)
+        fail_after = os.environ.get(FAIL_AFTER_ENV)
         for step in self.steps:
             started = time.monotonic()
             self.out('[%5.1fs] %s ...' % (self._elapsed(),
@@ -84,6 +133,9 @@ class Up(sb_keystone.KeystoneSteps):
             step()
             self.state.save()
             self.out('        done in %.1fs' % (time.monotonic() - started))
+            if step.__name__ == fail_after:
+                raise SandboxError('failing after %s, as %s asks' % (
+                    fail_after, FAIL_AFTER_ENV))
         self.out('sandbox up in %.1fs' % self._elapsed())
         for name, pid in self.state.pids.items():
             self.out('  %-22s pid %-7d RSS %6.1f MiB' % (
@@ -95,12 +147,9 @@ class Up(sb_keystone.KeystoneSteps):
 
     # -- steps --------------------------------------------------------------
     def prepare_dirs(self) -> None:
-        existing = sb_state.SandboxState.load(self.state.state_dir)
-        if existing and any(processes.is_running(p)
-                            for p in existing.pids.values()):
-            raise SandboxError('a sandbox is already up in %s; run '
-                               '"tricircle-sandbox down" first'
-                               % self.state.state_dir)
+        # Again under the lock: the caller's check ran without it.
+        check_state_dir_free(self.state.state_dir,
+                             lambda cmd: 'tricircle-sandbox ' + cmd)
         for sub in (self.etc, self.logs, self.data):
             shutil.rmtree(sub, ignore_errors=True)
             os.makedirs(sub)
@@ -127,6 +176,7 @@ class Up(sb_keystone.KeystoneSteps):
         self.state.pids['postgres'] = pg.pid
         self.state.postgres = {'port': pg.port, 'data_dir': pg.data_dir,
                                'root': pg_root}
+        self.state.logs['postgres'] = pg.log_path
         pg.wait_ready(30)
         for name in names:
             self.db_urls[name] = pg.create_database(name)
@@ -250,6 +300,7 @@ class Up(sb_keystone.KeystoneSteps):
     def start_servers(self) -> None:
         for name, (argv, _url, log) in self.servers.items():
             self.state.pids[name] = processes.launch(argv, log)
+            self.state.logs[name] = log
         self.state.save()
 
         def _wait(name):
@@ -321,6 +372,7 @@ class Up(sb_keystone.KeystoneSteps):
                 [sys.executable, '-m', 'tricircle.sandbox.host_agent',
                  '--state-dir', self.state.state_dir, '--region', region],
                 logs[name])
+            self.state.logs[name] = logs[name]
         self.state.save()
         for name, log in logs.items():
             waited = processes.wait_log(log, 'started', self.state.pids[name],

@@ -7,10 +7,13 @@ connects the bridge to the other hosts and regions.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import re
 import uuid
+from typing import Iterator
 
 import netaddr
 
@@ -20,6 +23,8 @@ from tricircle.sandbox.dataplane import fabric as dp_fabric
 
 VMS_FILE = 'vms.json'
 VXLAN_MTU = 1450  # 1500 minus the VXLAN overhead, as Neutron computes
+# Namespace names map other characters to "_": two names could clash.
+_NAME = re.compile(r'[A-Za-z0-9_.-]+')
 
 
 class VMError(RuntimeError):
@@ -64,11 +69,17 @@ def fabric(state: sb_state.SandboxState) -> dp_fabric.Fabric:
 
 
 def create(state: sb_state.SandboxState, name: str, region: str,
-           network_id: str, host: str | None = None,
+           network: str, host: str | None = None,
            ip: str | None = None) -> VM:
+    """Boot VM ``name`` in ``region`` on ``network`` (a name or an id,
+    looked up on central, as ``openstack`` would)."""
     vms = load(state)
+    if not _NAME.fullmatch(name):
+        raise VMError('a VM name is letters, digits and "_.-" only: %r'
+                      % name)
     if name in vms:
-        raise VMError('a VM named %s exists already' % name)
+        raise VMError('a VM named %s exists already (in %s)' % (
+            name, vms[name].region))
     if region not in state.regions:
         raise VMError('no region %s in this sandbox (regions: %s)' % (
             region, ', '.join(state.regions)))
@@ -79,37 +90,93 @@ def create(state: sb_state.SandboxState, name: str, region: str,
     elif host not in region_hosts:
         raise VMError('host %s is not a host of %s (hosts: %s)' % (
             host, region, ', '.join(region_hosts)))
+    network_id = _central_network(state, network, ip)
     conn = sb_hosts.neutron_connection(state, region)
-    network = conn.network.get_network(network_id)
-    extra = {'fixed_ips': [{'ip_address': ip}]} if ip else {}
-    port = conn.network.create_port(
-        network_id=network_id, name='vm-%s' % name,
-        device_owner='compute:nova',
-        device_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
-        binding_host_id=host, **extra)
+    with neutron_errors(region):
+        # The region creates it with the central id, or says why not
+        # (e.g. the network is not allowed in this region).
+        net = conn.network.get_network(network_id)
+        extra = {'fixed_ips': [{'ip_address': ip}]} if ip else {}
+        port = conn.network.create_port(
+            network_id=network_id, name='vm-%s' % name,
+            device_owner='compute:nova',
+            device_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
+            binding_host_id=host, **extra)
     try:
         if port.binding_vif_type in (None, 'unbound', 'binding_failed'):
             raise VMError('port %s could not be bound to %s (vif_type %s)'
                           % (port.id, host, port.binding_vif_type))
+        if not port.fixed_ips:
+            raise VMError('port %s got no address' % port.id)
         fixed = port.fixed_ips[0]
-        subnet = conn.network.get_subnet(fixed['subnet_id'])
+        with neutron_errors(region):
+            subnet = conn.network.get_subnet(fixed['subnet_id'])
         cidr = netaddr.IPNetwork(subnet.cidr)
         vm = VM(name=name, region=region, host=host, network_id=network_id,
                 port_id=port.id, mac=port.mac_address,
                 ip=fixed['ip_address'], cidr=str(cidr),
                 gateway=subnet.gateway_ip)
-        bridge = _network_bridge(state, host, network)
-        mtu = VXLAN_MTU if network.provider_network_type == 'vxlan' \
-            else 1500
+        bridge = _network_bridge(state, host, net)
+        mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' else 1500
         fabric(state).plug_vm(host, name, bridge, vm.mac,
                               '%s/%d' % (vm.ip, cidr.prefixlen),
                               vm.gateway, mtu, port_id=port.id)
-    except Exception:
+    except BaseException:
         conn.network.delete_port(port.id, ignore_missing=True)
         raise
     vms[name] = vm
     _save(state, vms)
     return vm
+
+
+@contextlib.contextmanager
+def neutron_errors(where: str) -> Iterator[None]:
+    """A Neutron refusal or an unreachable server as one VMError line."""
+    import keystoneauth1.exceptions as ks_exc
+    import openstack.exceptions as os_exc
+    try:
+        yield
+    except os_exc.HttpException as exc:
+        detail = exc.details if isinstance(exc.details, str) else None
+        raise VMError('%s Neutron: %s' % (where, (detail or exc.message)
+                                          .strip())) from exc
+    except ks_exc.ConnectionError as exc:
+        raise VMError('%s Neutron does not answer (is the sandbox up? '
+                      '"tricircle-sandbox status" tells)' % where) from exc
+
+
+def _central_network(state: sb_state.SandboxState, network: str,
+                     ip: str | None) -> str:
+    """The id of ``network`` (name or id) on central, once it is known
+    to have a subnet that ``ip`` (if given) belongs to."""
+    import openstack.exceptions as os_exc
+    central = sb_hosts.neutron_connection(state, 'central')
+    with neutron_errors('central'):
+        try:
+            net = central.network.find_network(network, ignore_missing=True)
+        except os_exc.DuplicateResource:
+            raise VMError('more than one network is named %s; give its id '
+                          '(openstack --os-cloud central network list '
+                          '--name %s)' % (network, network))
+        if net is None:
+            raise VMError('no network %s on central (neither a name nor an '
+                          'id); "openstack --os-cloud central network list" '
+                          'lists them' % network)
+        cidrs = [s.cidr for s in central.network.subnets(network_id=net.id)]
+    if not cidrs:
+        raise VMError('network %s has no subnet, so a VM gets no address; '
+                      'add one: openstack --os-cloud central subnet create '
+                      '--network %s --subnet-range 10.0.0.0/24 %s-subnet'
+                      % (network, net.id, net.name or 'net'))
+    if ip is not None:
+        try:
+            addr = netaddr.IPAddress(ip)
+        except (netaddr.AddrFormatError, ValueError):
+            raise VMError('--ip %s is not an IP address' % ip)
+        if not any(addr in netaddr.IPNetwork(c) for c in cidrs):
+            raise VMError('%s is outside the subnets of network %s (%s)' % (
+                ip, network, ', '.join(cidrs)))
+    return net.id
 
 
 def _network_bridge(state, host: str, network) -> str:
@@ -130,17 +197,37 @@ def delete(state: sb_state.SandboxState, name: str) -> VM:
     vms = load(state)
     vm = vms.get(name)
     if vm is None:
-        raise VMError('no VM named %s' % name)
+        raise VMError('no VM named %s (%s)' % (name, _known(vms)))
     fabric(state).unplug_vm(name)
     conn = sb_hosts.neutron_connection(state, vm.region)
-    conn.network.delete_port(vm.port_id, ignore_missing=True)
+    with neutron_errors(vm.region):
+        conn.network.delete_port(vm.port_id, ignore_missing=True)
     del vms[name]
     _save(state, vms)
     return vm
 
 
-def ping(state: sb_state.SandboxState, name: str, ip: str,
+def _known(vms: dict[str, VM]) -> str:
+    return 'VMs: %s' % ', '.join(vms) if vms else 'there is no VM'
+
+
+def ping(state: sb_state.SandboxState, name: str, target: str,
          deadline: float = 5.0) -> bool:
-    if name not in load(state):
-        raise VMError('no VM named %s' % name)
-    return fabric(state).ping(name, ip, deadline=deadline)
+    """Ping ``target`` (an address, or another VM's name) from VM
+    ``name``; True once a reply came within ``deadline`` seconds."""
+    vms = load(state)
+    if name not in vms:
+        raise VMError('no VM named %s (%s)' % (name, _known(vms)))
+    return fabric(state).ping(name, address_of(vms, target),
+                              deadline=deadline)
+
+
+def address_of(vms: dict[str, VM], target: str) -> str:
+    """``target`` if it is an address, else the address of that VM."""
+    if target in vms:
+        return vms[target].ip
+    try:
+        return str(netaddr.IPAddress(target))
+    except (netaddr.AddrFormatError, ValueError):
+        raise VMError('%s is neither an IP address nor a VM (%s)' % (
+            target, _known(vms)))

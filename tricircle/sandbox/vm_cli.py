@@ -1,6 +1,7 @@
 """``tricircle-sandbox vm create|delete|list|ping``."""
 from __future__ import annotations
 
+import os
 import sys
 
 from tricircle.sandbox import state as sb_state
@@ -10,7 +11,9 @@ from tricircle.sandbox import vm as sb_vm
 def _state(args) -> sb_state.SandboxState:
     state = sb_state.SandboxState.load(args.state_dir)
     if state is None or state.plain:
-        raise sb_vm.VMError('no Tricircle sandbox in %s' % args.state_dir)
+        raise sb_vm.VMError('no Tricircle sandbox in %s ("tricircle-sandbox '
+                            'up" starts one)' % os.path.abspath(
+                                args.state_dir))
     return state
 
 
@@ -19,6 +22,8 @@ def _run(func):
         try:
             return func(args)
         except sb_vm.VMError as exc:
+            if getattr(args, 'debug', False):
+                raise  # main() lets it through with its traceback
             print('ERROR: %s' % exc, file=sys.stderr)
             return 2
     return wrapper
@@ -53,31 +58,46 @@ def cmd_list(args) -> int:
 
 @_run
 def cmd_ping(args) -> int:
-    ok = sb_vm.ping(_state(args), args.name, args.ip, args.deadline)
-    print('%s -> %s: %s' % (args.name, args.ip, 'reachable' if ok
-                            else 'UNREACHABLE'))
+    state = _state(args)
+    ip = sb_vm.address_of(sb_vm.load(state), args.target)
+    ok = sb_vm.ping(state, args.name, ip, args.deadline)
+    print('%s -> %s: %s' % (args.name, ip if ip == args.target else
+                            '%s (%s)' % (args.target, ip),
+                            'reachable' if ok else 'UNREACHABLE'))
     return 0 if ok else 1
 
 
 def add_commands(sub, add) -> None:
     """Register ``vm ...`` under the sandbox parser; ``add(sub, name,
     func, help)`` adds a subcommand with ``--state-dir``."""
-    vm_parser = sub.add_parser('vm', help='VMs (namespaces) on the '
-                                          'sandbox hosts')
-    vm_sub = vm_parser.add_subparsers(dest='vm_command', required=True)
-    p = add(vm_sub, 'create', cmd_create, 'create a port and plug a VM')
-    p.add_argument('name')
-    p.add_argument('--region', required=True)
-    p.add_argument('--network', required=True, help='network id')
-    p.add_argument('--host', help='a host of the region (default: the '
-                                  'least used)')
-    p.add_argument('--ip', help='a fixed address (default: one central '
-                                'IPAM picks)')
-    p = add(vm_sub, 'delete', cmd_delete, 'unplug a VM, delete its port')
-    p.add_argument('name')
-    add(vm_sub, 'list', cmd_list, 'list VMs')
-    p = add(vm_sub, 'ping', cmd_ping, 'ping from inside a VM')
-    p.add_argument('name')
-    p.add_argument('ip')
-    p.add_argument('--deadline', type=float, default=5.0,
-                   help='seconds to keep trying (default: %(default)s)')
+    vm_parser = sub.add_parser(
+        'vm', help='VMs on the sandbox hosts: create, list, ping, delete',
+        description='A VM is a network namespace plugged into a compute '
+        'host of a region, with a real Neutron port of that region (what '
+        'Nova would do). "tricircle-sandbox help vm create" says more.')
+    vm_sub = vm_parser.add_subparsers(dest='vm_command', required=True,
+                                      metavar='COMMAND')
+    p = add(vm_sub, 'create', cmd_create, 'create a port in a region and '
+            'plug a VM into it')
+    p.add_argument('name', help='name of the new VM (letters, digits, '
+                                '"_.-"), used by "vm ping" and "vm delete"')
+    p.add_argument('--region', required=True,
+                   help='the region whose Neutron makes the port: '
+                        'RegionOne, RegionTwo, ...')
+    p.add_argument('--network', required=True, metavar='NETWORK',
+                   help='name or id of a network of the central Neutron, '
+                        'with a subnet')
+    p.add_argument('--host', help='a host of the region, e.g. '
+                                  'RegionOne-h2 (default: the least used)')
+    p.add_argument('--ip', help='a fixed address in the network\'s subnet '
+                                '(default: central IPAM picks one)')
+    p = add(vm_sub, 'delete', cmd_delete, 'unplug a VM and delete its port')
+    p.add_argument('name', help='the VM')
+    add(vm_sub, 'list', cmd_list, 'list the VMs of the sandbox')
+    p = add(vm_sub, 'ping', cmd_ping, 'ping from inside a VM; exit 0 if '
+            'the target answers')
+    p.add_argument('name', help='the VM that pings')
+    p.add_argument('target', metavar='TARGET',
+                   help='an IP address or the name of another VM')
+    p.add_argument('--deadline', type=float, default=5.0, metavar='SECONDS',
+                   help='keep trying this long (default: %(default)s)')

@@ -1,8 +1,10 @@
 """``openstack multiregion networking job ...``"""
 from __future__ import annotations
 
-from osc_lib.command import command
 from osc_lib import exceptions as osc_exc
+from osc_lib.command import command
+
+from tricircle.cli import v1
 
 COLUMNS = ('id', 'project_id', 'type', 'status', 'timestamp', 'resource',
            'attempts', 'last_error')
@@ -53,7 +55,7 @@ class CreateJob(command.ShowOne):
         return COLUMNS, _row(job)
 
 
-class ListJobs(command.Lister):
+class ListJobs(v1.Lister):
     """List jobs: live ones first, then the log of successes."""
 
     def get_parser(self, prog_name):
@@ -117,7 +119,7 @@ class RedoJob(command.ShowOne):
         return COLUMNS, _row(body['job'])
 
 
-class ListJobSchemas(command.Lister):
+class ListJobSchemas(v1.Lister):
     """List job types and the resource keys each one takes."""
 
     def take_action(self, parsed_args):

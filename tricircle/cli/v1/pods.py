@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from osc_lib.command import command
 
+from tricircle.cli import v1
+
 COLUMNS = ('pod_id', 'region_name', 'az_name', 'pod_az_name', 'dc_name')
 
 
@@ -35,7 +37,7 @@ class CreatePod(command.ShowOne):
         return COLUMNS, tuple(pod.get(c) for c in COLUMNS)
 
 
-class ListPods(command.Lister):
+class ListPods(v1.Lister):
     """List pods."""
 
     def take_action(self, parsed_args):

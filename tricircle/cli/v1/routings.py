@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from osc_lib.command import command
 
+from tricircle.cli import v1
+
 COLUMNS = ('id', 'top_id', 'bottom_id', 'pod_id', 'project_id',
            'resource_type', 'created_at', 'updated_at')
 FIELDS = ('top_id', 'bottom_id', 'pod_id', 'project_id', 'resource_type')
@@ -38,7 +40,7 @@ class CreateRouting(command.ShowOne):
         return COLUMNS, _row(routing)
 
 
-class ListRoutings(command.Lister):
+class ListRoutings(v1.Lister):
     """List resource routings, newest first."""
 
     def get_parser(self, prog_name):
