@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tricircle import resources
 from tricircle.db import models
+from tricircle.resources import jobs as job_shapes
 from tricircle.xjob import registry
 
 # C0 and C1 control characters, NUL included: never part of a name or an
@@ -23,13 +24,13 @@ NO_CONTROL = '^[^%s]*$' % _CONTROL
 # ... and not blank: at least one character that is not white space.
 NON_BLANK = '^[^%s]*[^\\s%s][^%s]*$' % (_CONTROL, _CONTROL, _CONTROL)
 # A job's resource value: also without the key separator.
-_JOB_CHARS = '%s%s' % (_CONTROL, registry.SEPARATOR)
+_JOB_CHARS = '%s%s' % (_CONTROL, job_shapes.SEPARATOR)
 JOB_VALUE = '^[^%s]*[^\\s%s][^%s]*$' % (_JOB_CHARS, _JOB_CHARS, _JOB_CHARS)
 PATTERN_TEXT = {
     NO_CONTROL: 'a string without control characters',
     NON_BLANK: 'a non-blank string without control characters',
     JOB_VALUE: 'a non-blank string without control characters or "%s"'
-               % registry.SEPARATOR,
+               % job_shapes.SEPARATOR,
 }
 # resource_routings.id is a BIGINT.
 INT64 = {'type': 'integer', 'format': 'int64', 'minimum': -2 ** 63,

@@ -101,10 +101,11 @@ def _seed(api: AdminAPI) -> None:
     post('/v1.0/routings', {'routing': {
         'top_id': 'net-1', 'bottom_id': 'net-1', 'pod_id': pods[0],
         'project_id': 'demo', 'resource_type': 'network'}})
-    post('/v1.0/jobs', {'job': {'type': 'update_network',
+    post('/v1.0/jobs', {'job': {'type': 'sync_resource',
                                 'project_id': 'demo', 'resource': {
                                     'pod_id': pods[1],
-                                    'network_id': 'net-1'}}})
+                                    'resource_type': 'network',
+                                    'resource_id': 'net-1'}}})
 
 
 class DBState:

@@ -36,9 +36,10 @@ def _routing(pod: str, **change) -> dict:
 
 
 def _job(pod: str, project_id: str = 'p1', **resource) -> dict:
-    return {'job': {'type': 'update_network', 'project_id': project_id,
+    return {'job': {'type': 'sync_resource', 'project_id': project_id,
                     'resource': dict({'pod_id': pod,
-                                      'network_id': 'n1'}, **resource)}}
+                                      'resource_type': 'network',
+                                      'resource_id': 'n1'}, **resource)}}
 
 
 def _zoned(value: str) -> datetime.datetime:
@@ -129,7 +130,7 @@ _BAD_CHARS = ['a\x00b', '\x00', 'a\nb', 'tab\there', '\x1b[31mred',
     ('POST', '/v1.0/routings', lambda p, v: _routing(p, top_id=v)),
     ('POST', '/v1.0/routings', lambda p, v: _routing(p, project_id=v)),
     ('POST', '/v1.0/jobs', lambda p, v: _job(p, project_id=v)),
-    ('POST', '/v1.0/jobs', lambda p, v: _job(p, network_id=v)),
+    ('POST', '/v1.0/jobs', lambda p, v: _job(p, resource_id=v)),
 ])
 def test_control_characters_are_refused(app, pod_id, method, path, make,
                                         value):
@@ -191,10 +192,10 @@ def test_lengths_are_the_columns(app, pod_id, method, path, model, field):
 @pytest.mark.parametrize('body', [
     # the issue's own examples: accepted on SQLite before
     _job('{pod}', project_id='p' * 1000),
-    _job('{pod}', network_id='n' * 2000),
+    _job('{pod}', resource_id='n' * 2000),
     _routing('{pod}', project_id='p' * 1000),
     # each part fits, the job's resource_id column does not
-    _job('{pod}', network_id='n' * (
+    _job('{pod}', resource_id='n' * (
         schemas.column_length(models.AsyncJob, 'resource_id'))),
 ])
 def test_issue_examples_of_long_values(app, pod_id, body):
@@ -211,7 +212,7 @@ def test_issue_examples_of_long_values(app, pod_id, body):
     ('/v1.0/routings?marker=99999999999999999999', 400),
     ('/v1.0/routings/99999999999999999999', 404),
     ('/v1.0/routings/-99999999999999999999', 404),
-    ('/v1.0/jobs?type=update_network&type=port_delete', 400),
+    ('/v1.0/jobs?type=sync_resource&type=shadow_port_setup', 400),
     ('/v1.0/jobs?project_id=a&project_id=b', 400),
     ('/v1.0/jobs?status=done', 400),
     ('/v1.0/jobs?limit=ten', 400),
