@@ -144,8 +144,13 @@ def test_overlapping_cidrs_of_two_tenants_stay_apart(sandbox, central, vms):
                                            project_id=project)
             for i, project in enumerate(('tenant-a', 'tenant-b'))]
     for net in nets:
+        # The VMs' fixed addresses lie outside the pools, so that no
+        # reserved port (DHCP, a region's gateway) can have taken one.
         central.network.create_subnet(network_id=net.id, ip_version=4,
                                       cidr='10.73.0.0/24',
+                                      allocation_pools=[{
+                                          'start': '10.73.0.100',
+                                          'end': '10.73.0.200'}],
                                       project_id=net.project_id)
     a1 = vms('ovl-a1', 'RegionOne', nets[0].id, '10.73.0.11')
     b1 = vms('ovl-b1', 'RegionTwo', nets[0].id, '10.73.0.12')
