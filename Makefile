@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 STATE_DIR ?= .sandbox
 REGIONS ?= 2
-APT_PACKAGES := iproute2 iputils-ping iputils-arping nftables iptables conntrack tcpdump postgresql postgresql-contrib
+APT_PACKAGES := iproute2 iputils-ping iputils-arping nftables iptables conntrack tcpdump postgresql postgresql-contrib openvswitch-switch rabbitmq-server ethtool
 
 .PHONY: setup system-packages sandbox sandbox-down test lint-imports unit-test sandbox-test tempest clean
 

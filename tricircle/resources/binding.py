@@ -14,6 +14,8 @@ PROFILE_TUNNEL_IP = 'tunnel_ip'
 PROFILE_VIF_TYPE = 'vif_type'
 PROFILE_VIF_DETAILS = 'vif_details'
 PROFILE_VNIC_TYPE = 'vnic_type'
+# The port's status in its region (ACTIVE once its agent wired it).
+PROFILE_STATUS = 'status'
 # A port of another region, copied so that this region tunnels to it.
 SHADOW_DEVICE_OWNER = 'compute:shadow'
 
@@ -28,8 +30,15 @@ def report(region: str, port: dict, tunnel_ip: str | None = None) -> dict:
             PROFILE_VIF_TYPE: port.get(portbindings.VIF_TYPE),
             PROFILE_VIF_DETAILS: port.get(portbindings.VIF_DETAILS) or {},
             PROFILE_VNIC_TYPE: port.get(portbindings.VNIC_TYPE),
+            PROFILE_STATUS: port.get('status'),
         },
     }
+
+
+def reported_status(central_port: dict) -> str | None:
+    """The status the port's region last reported, if any."""
+    profile = central_port.get(portbindings.PROFILE) or {}
+    return profile.get(PROFILE_STATUS)
 
 
 def remote_binding(central_port: dict) -> tuple[str, str, str] | None:

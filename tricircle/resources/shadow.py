@@ -1,10 +1,11 @@
 """Shadow ports and shadow agents: a region's view of another region's VMs.
 
 A port bound in another region is copied into each region holding its
-network as a *shadow port*: same id, MAC and addresses, bound to the
-remote host. The remote host appears as a *shadow agent* of the same type
-as the region's own host agents, carrying the remote tunnel endpoint, so
-the region's agents tunnel to the port as if it were local.
+network as a *shadow port*: same id, MAC, addresses and security groups,
+bound to the remote host, ACTIVE. The remote host appears as a *shadow
+agent* carrying the remote tunnel endpoint the way Neutron's OVS agent
+reports its own (``tunneling_ip``, ``tunnel_types``), so L2 population
+tells the region's OVS agents to tunnel to the port as if it were local.
 """
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ SHADOW_PORT_NAME = 'shadow_port_%s'          # % central port id
 AGENT_TYPE = 'Tricircle host agent'
 AGENT_BINARY = 'tricircle-host-agent'
 SHADOW_AGENT_BINARY = 'tricircle-shadow-agent'
-# Agent configuration keys.
-TUNNEL_IP = 'tunnel_ip'
+# Agent configuration keys: Neutron's OVS agent's own, which L2
+# population reads (a shadow agent's tunnel endpoint and tunnel types are
+# what makes a region's OVS agents tunnel to the remote host).
+TUNNEL_IP = 'tunneling_ip'
+TUNNEL_TYPES = 'tunnel_types'
 BRIDGE_MAPPINGS = 'bridge_mappings'
 SHADOW_OF_REGION = 'shadow_of_region'
 
@@ -52,8 +56,11 @@ def port_body(central_port: dict) -> dict:
         'device_owner': SHADOW_DEVICE_OWNER,
         'device_id': central_port.get('device_id') or '',
         'admin_state_up': True,
-        'security_groups': [],
-        'port_security_enabled': False,
+        # The port's groups (those copied here): a group whose rules
+        # name it as a remote group then admits the remote VM's address.
+        'security_groups': list(central_port.get('security_groups') or []),
+        'port_security_enabled': central_port.get('port_security_enabled',
+                                                  True),
         portbindings.HOST_ID: central_port[portbindings.HOST_ID],
         portbindings.PROFILE: {
             binding.PROFILE_REGION: profile.get(binding.PROFILE_REGION),

@@ -19,6 +19,7 @@ import sys
 import traceback
 
 from tricircle.sandbox import down as sb_down
+from tricircle.sandbox import host_steps
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import tempest as sb_tempest
@@ -46,8 +47,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     # Before anything is made: a sandbox in the way stays as it is.
     sb_up.check_state_dir_free(args.state_dir,
                                lambda cmd: hint(cmd, args.state_dir))
-    up = sb_up.Up(args.state_dir, regions=args.regions, db=args.db,
-                  plain=args.plain, keystone=args.keystone)
+    db = args.db or ('postgresql' if args.agents == host_steps.AGENTS_OVS
+                     and not args.plain else 'sqlite')
+    up = sb_up.Up(args.state_dir, regions=args.regions, db=db,
+                  plain=args.plain, keystone=args.keystone,
+                  agents=args.agents)
     try:
         up.run()
     except sb_up.AlreadyUp:
@@ -92,13 +96,22 @@ def cmd_status(args: argparse.Namespace) -> int:
             os.path.abspath(args.state_dir), hint('up', args.state_dir)))
         return 1
     alive = sb_down.running(state)
-    print('%-22s %-7s %-8s %10s  %s' % ('PROCESS', 'PID', 'STATE', 'RSS',
+    print('%-30s %-7s %-8s %10s  %s' % ('PROCESS', 'PID', 'STATE', 'PSS',
                                          'LOG'))
+    total = 0.0
     for name, pid in state.pids.items():
-        print('%-22s %-7d %-8s %6.1f MiB  %s' % (
-            name, pid, 'running' if name in alive else 'DEAD',
-            processes.rss_mib(pid) if name in alive else 0.0,
+        mem = processes.pss_mib(pid) if name in alive else 0.0
+        total += mem
+        print('%-30s %-7d %-8s %6.1f MiB  %s' % (
+            name, pid, 'running' if name in alive else 'DEAD', mem,
             _short(state.log_of(name))))
+    print('%-30s %-7s %-8s %6.1f MiB  (with children)' % ('total', '', '',
+                                                          total))
+    if state.agents == host_steps.AGENTS_OVS and alive:
+        from tricircle.sandbox import agent_status
+        print('agents (openstack network agent list, per region):')
+        for line in agent_status.table(state):
+            print(line)
     if state.central:
         print('central Neutron: %s' % state.central['neutron'])
     for region, urls in state.regions.items():
@@ -162,12 +175,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--regions', type=int, default=2, metavar='N',
                    help='number of regions: RegionOne, RegionTwo, ... '
                         '(default: %(default)s)')
-    p.add_argument('--db', choices=('sqlite', 'postgresql'),
-                   default='sqlite',
-                   help='database of every server: sqlite (files under '
-                        'DIR, one request at a time) or postgresql (a '
-                        'private server, real concurrency) (default: '
+    p.add_argument('--agents', choices=host_steps.AGENT_MODES,
+                   default=host_steps.AGENTS_OVS,
+                   help='what wires the compute hosts: ovs (Neutron\'s own '
+                        'OVS and L3 agents over RabbitMQ, each host with '
+                        'its own Open vSwitch) or lite (the sandbox\'s '
+                        'light host agent: no RabbitMQ, no L3, no security '
+                        'groups; for control-plane runs) (default: '
                         '%(default)s)')
+    p.add_argument('--db', choices=('sqlite', 'postgresql'),
+                   default=None,
+                   help='database of every server: sqlite (files under '
+                        'DIR, one request at a time; lite only) or '
+                        'postgresql (a private server, real concurrency) '
+                        '(default: postgresql with ovs, sqlite with lite)')
     p.add_argument('--plain', action='store_true',
                    help='one plain ML2 Neutron region, no Tricircle code '
                         '(the baseline for benchmarks)')

@@ -44,6 +44,15 @@ def fabric_tag(state: sb_state.SandboxState) -> str:
                         ).hexdigest()[:4]
 
 
+def ovs_host(state: sb_state.SandboxState, host: str):
+    """The Open vSwitch of a host of an ``--agents ovs`` sandbox."""
+    from tricircle.sandbox.dataplane import fabric
+    from tricircle.sandbox.dataplane import ovs
+    return ovs.OvsHost(fabric.Fabric(fabric_tag(state)), host,
+                       os.path.join(state.state_dir, 'data', 'hosts', host),
+                       PHYSNETS)
+
+
 def neutron_connection(state: sb_state.SandboxState, cloud: str):
     """An openstacksdk connection to a cloud of the sandbox's clouds.yaml."""
     import openstack.config

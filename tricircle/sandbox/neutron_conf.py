@@ -138,8 +138,14 @@ def write_paste(etc_dir: str, role: str) -> str:
 def write_server(etc_dir: str, name: str, role: str, db_url: str,
                  data_dir: str, tricircle_db_url: str | None = None,
                  central_url: str | None = None,
-                 region_urls: dict[str, str] | None = None) -> str:
-    """Write the per-server file for a central, local or plain Neutron."""
+                 region_urls: dict[str, str] | None = None,
+                 transport_url: str | None = None) -> str:
+    """Write the per-server file for a central, local or plain Neutron.
+
+    ``transport_url``: the region's RabbitMQ vhost, when Neutron's own
+    agents serve it; the server then loads the OVS and L2 population
+    mechanism drivers, and ``neutron-rpc-server`` reads this file too.
+    """
     os.makedirs(data_dir, exist_ok=True)
     sections: dict[str, dict[str, str]] = {
         'DEFAULT': {'state_path': data_dir, 'host': name,
@@ -164,6 +170,18 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
         sections['client'] = {'central_neutron_url': central_url}
     else:
         sections['DEFAULT']['core_plugin'] = 'ml2'
+    if transport_url:
+        sections['DEFAULT'].update({
+            'transport_url': transport_url,
+            # neutron-rpc-server: one worker serves agents' calls and
+            # their state reports.
+            'rpc_workers': '1', 'rpc_state_report_workers': '0'})
+        # Neutron's own driver binds the hosts' ports; tricircle_host
+        # after it binds shadow ports to their shadow agents.
+        sections['ml2'] = {'mechanism_drivers': (
+            'openvswitch,l2population' +
+            (',tricircle_host' if role == LOCAL else ''))}
+        sections['agent'] = {'report_interval': '10'}
     return _write(os.path.join(etc_dir, 'neutron-%s.conf' % name), sections)
 
 

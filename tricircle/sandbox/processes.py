@@ -115,6 +115,23 @@ def rss_mib(pid: int) -> float:
         return 0.0
 
 
+def pss_mib(pid: int) -> float:
+    """Proportional memory of a process and all its children (worker
+    processes, privsep daemons): shared pages count once overall."""
+    try:
+        proc = psutil.Process(pid)
+        tree = [proc] + proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for p in tree:
+        try:
+            total += p.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total / 2**20
+
+
 def tail(path: str, lines: int = 20) -> str:
     try:
         with open(path, errors='replace') as f:

@@ -44,6 +44,14 @@ class SandboxState:
     neutron_dbs: dict[str, str] = dataclasses.field(default_factory=dict)
     # process name (as in pids) -> its log file
     logs: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Who wires the hosts: 'ovs' (Neutron's own agents, over RabbitMQ)
+    # or 'lite' (the sandbox's host agent); older states had only lite.
+    agents: str = 'lite'
+    # The private RabbitMQ of an 'ovs' sandbox: port, user, password.
+    rabbit: dict[str, Any] | None = None
+    # process name -> what its command line holds instead of the state
+    # dir (epmd, the relay: their arguments cannot name it)
+    markers: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -63,7 +71,7 @@ class SandboxState:
         from an unrelated process that reused its PID."""
         if name == 'postgres' and self.postgres:
             return self.postgres['data_dir']  # it runs outside the dir
-        return self.state_dir
+        return self.markers.get(name) or self.state_dir
 
     def save(self) -> None:
         data = dataclasses.asdict(self)

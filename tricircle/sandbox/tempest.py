@@ -174,7 +174,9 @@ class TempestRun:
     def bring_up(self) -> None:
         from tricircle.sandbox import keystone as sb_keystone
         self.bring_down()  # what an interrupted run left behind
-        args = ['up', '--keystone', '--state-dir', self.state_dir]
+        # The light host agent: tempest.api.network needs no data plane.
+        args = ['up', '--keystone', '--agents', 'lite', '--state-dir',
+                self.state_dir]
         if self.plain:
             args.append('--plain')
         _run([_sandbox_bin(), *args])

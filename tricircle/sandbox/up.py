@@ -23,6 +23,7 @@ import urllib.request
 from typing import Callable
 
 from tricircle.sandbox import down as sb_down
+from tricircle.sandbox import host_steps
 from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import neutron_conf
 from tricircle.sandbox import neutron_db
@@ -73,14 +74,20 @@ def _bin(name: str) -> str:
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
-class Up(sb_keystone.KeystoneSteps):
+class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
     """Bring a sandbox up; :meth:`run` returns the saved state."""
 
     def __init__(self, state_dir: str, regions: int = 2, db: str = 'sqlite',
                  plain: bool = False, keystone: bool = False,
-                 out=print) -> None:
+                 out=print, agents: str = host_steps.AGENTS_LITE) -> None:
+        if agents == host_steps.AGENTS_OVS and db == 'sqlite':
+            # The agents write too (state reports): SQLite locks.
+            raise SandboxError('--agents ovs needs --db postgresql: the '
+                               'agents and the API write the same '
+                               'database, which SQLite serializes')
         self.state = sb_state.SandboxState(
-            state_dir=os.path.abspath(state_dir), db=db, plain=plain)
+            state_dir=os.path.abspath(state_dir), db=db, plain=plain,
+            agents=agents)
         self.region_names = sb_state.region_names(1 if plain else regions)
         self.out = out
         self.etc = os.path.join(self.state.state_dir, 'etc')
@@ -96,6 +103,8 @@ class Up(sb_keystone.KeystoneSteps):
     @property
     def steps(self):
         steps = [self.prepare_dirs]
+        if self._ovs:
+            steps.append(self.start_broker)
         if self.keystone:
             steps.append(self.start_keystone)
         steps += [self.start_database, self.create_neutron_databases]
@@ -111,9 +120,12 @@ class Up(sb_keystone.KeystoneSteps):
         if not self.state.plain:
             steps.append(self.register_pods)
         steps.append(self.write_client_config)
-        if not self.state.plain:
-            steps.append(self.start_host_agents)
-        return steps
+        return steps + self.host_steps()
+
+    @property
+    def _ovs(self) -> bool:
+        return not self.state.plain and \
+            self.state.agents == host_steps.AGENTS_OVS
 
     def run(self) -> sb_state.SandboxState:
         os.makedirs(self.state.state_dir, exist_ok=True)
@@ -137,9 +149,13 @@ class Up(sb_keystone.KeystoneSteps):
                 raise SandboxError('failing after %s, as %s asks' % (
                     fail_after, FAIL_AFTER_ENV))
         self.out('sandbox up in %.1fs' % self._elapsed())
+        total = 0.0
         for name, pid in self.state.pids.items():
-            self.out('  %-22s pid %-7d RSS %6.1f MiB' % (
-                name, pid, processes.rss_mib(pid)))
+            mem = processes.pss_mib(pid)
+            total += mem
+            self.out('  %-30s pid %-7d PSS %7.1f MiB' % (name, pid, mem))
+        self.out('  %-30s             %7.1f MiB (with children)'
+                 % ('total', total))
         return self.state
 
     def _elapsed(self) -> float:
@@ -244,9 +260,13 @@ class Up(sb_keystone.KeystoneSteps):
             conf = neutron_conf.write_server(
                 self.etc, region, role,
                 self.db_urls['neutron_%s' % region.lower()],
-                os.path.join(self.data, region), central_url=central_url)
+                os.path.join(self.data, region), central_url=central_url,
+                transport_url=self.transport_url(region) if self._ovs
+                else None)
             self._add_neutron('neutron-%s' % region, region_ports[region],
                               [shared, conf], serialize)
+            if self._ovs:
+                self.rpc_server(region, [shared, conf])
             self.state.regions[region] = {'neutron': region_urls[region]}
             self.state.neutron_dbs[region] = \
                 self.db_urls['neutron_%s' % region.lower()]
@@ -307,7 +327,11 @@ class Up(sb_keystone.KeystoneSteps):
             _argv, url, log = self.servers[name]
             pid = self.state.pids[name]
             if url is None:
-                return name, processes.wait_log(log, 'started', pid,
+                # XJob logs that it started; an RPC server that it starts
+                # (the agents, waited for later, show that it serves).
+                text = 'AMQP RPC server starting' if \
+                    name.startswith('neutron-rpc-') else 'started'
+                return name, processes.wait_log(log, text, pid,
                                                 START_TIMEOUT)
             return name, processes.wait_http(url, pid, START_TIMEOUT, log)
         with concurrent.futures.ThreadPoolExecutor(len(self.servers)) as ex:
@@ -356,28 +380,6 @@ class Up(sb_keystone.KeystoneSteps):
         else:
             path = self.state.write_clouds_yaml()
         self.out('        clouds: %s' % path)
-
-    def start_host_agents(self) -> None:
-        """The hosts on one underlay, and one host agent per region."""
-        from tricircle.sandbox import hosts
-        from tricircle.sandbox.dataplane import fabric
-        fab = fabric.Fabric(hosts.fabric_tag(self.state))
-        for host, (_region, tunnel_ip) in hosts.all_hosts(self.state).items():
-            fab.add_host(host, tunnel_ip, hosts.UNDERLAY_PREFIXLEN)
-        logs = {}
-        for region in self.region_names:
-            name = 'host-agent-%s' % region
-            logs[name] = os.path.join(self.logs, name + '.log')
-            self.state.pids[name] = processes.launch(
-                [sys.executable, '-m', 'tricircle.sandbox.host_agent',
-                 '--state-dir', self.state.state_dir, '--region', region],
-                logs[name])
-            self.state.logs[name] = logs[name]
-        self.state.save()
-        for name, log in logs.items():
-            waited = processes.wait_log(log, 'started', self.state.pids[name],
-                                        START_TIMEOUT)
-            self.out('        %-22s started after %.1fs' % (name, waited))
 
 
 def http_json(method: str, url: str, body: dict | None = None,

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import re
+import time
 import uuid
 from typing import Iterator
 
@@ -23,6 +24,8 @@ from tricircle.sandbox.dataplane import fabric as dp_fabric
 
 VMS_FILE = 'vms.json'
 VXLAN_MTU = 1450  # 1500 minus the VXLAN overhead, as Neutron computes
+OVS = 'ovs'       # state.agents of a sandbox with Neutron's own agents
+ACTIVE_TIMEOUT = 30.0
 # Namespace names map other characters to "_": two names could clash.
 _NAME = re.compile(r'[A-Za-z0-9_.-]+')
 
@@ -116,17 +119,51 @@ def create(state: sb_state.SandboxState, name: str, region: str,
                 port_id=port.id, mac=port.mac_address,
                 ip=fixed['ip_address'], cidr=str(cidr),
                 gateway=subnet.gateway_ip)
-        bridge = _network_bridge(state, host, net)
-        mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' else 1500
-        fabric(state).plug_vm(host, name, bridge, vm.mac,
-                              '%s/%d' % (vm.ip, cidr.prefixlen),
-                              vm.gateway, mtu, port_id=port.id)
+        if state.agents == OVS:
+            _plug_ovs(state, conn, vm, port, net, cidr.prefixlen)
+        else:
+            bridge = _network_bridge(state, host, net)
+            mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' \
+                else 1500
+            fabric(state).plug_vm(host, name, bridge, vm.mac,
+                                  '%s/%d' % (vm.ip, cidr.prefixlen),
+                                  vm.gateway, mtu, port_id=port.id)
     except BaseException:
+        if state.agents == OVS:
+            sb_hosts.ovs_host(state, host).unplug(
+                fabric(state).vm_tap(name, port.id))
+        fabric(state).unplug_vm(name)
         conn.network.delete_port(port.id, ignore_missing=True)
         raise
     vms[name] = vm
     _save(state, vms)
     return vm
+
+
+def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int) -> None:
+    """Plug the VM as Nova's os-vif does, then wait for its port to go
+    ACTIVE: the host's OVS agent has wired it (VLAN tag, flows,
+    firewall) and told Neutron."""
+    mtu = net.mtu or 1500
+    fab = fabric(state)
+    fab.plug_vm(vm.host, vm.name, None, vm.mac,
+                '%s/%d' % (vm.ip, prefixlen), vm.gateway, mtu,
+                port_id=port.id, announce=False)
+    sb_hosts.ovs_host(state, vm.host).plug(
+        fab.vm_tap(vm.name, port.id), port.id, vm.mac, port.device_id, mtu)
+    end = time.monotonic() + ACTIVE_TIMEOUT
+    status = None
+    while time.monotonic() < end:
+        with neutron_errors(vm.region):
+            status = conn.network.get_port(port.id).status
+        if status == 'ACTIVE':
+            # Wired: the guest's announcements now reach its neighbours.
+            fab.announce(vm.name, vm.ip)
+            return
+        time.sleep(0.2)
+    raise VMError('port %s is %s %.0f s after plugging: the OVS agent of '
+                  '%s did not wire it (its log: logs/ovs-agent-%s.log)' % (
+                      port.id, status, ACTIVE_TIMEOUT, vm.host, vm.host))
 
 
 @contextlib.contextmanager
@@ -198,6 +235,9 @@ def delete(state: sb_state.SandboxState, name: str) -> VM:
     vm = vms.get(name)
     if vm is None:
         raise VMError('no VM named %s (%s)' % (name, _known(vms)))
+    if state.agents == OVS:
+        sb_hosts.ovs_host(state, vm.host).unplug(
+            fabric(state).vm_tap(name, vm.port_id))
     fabric(state).unplug_vm(name)
     conn = sb_hosts.neutron_connection(state, vm.region)
     with neutron_errors(vm.region):

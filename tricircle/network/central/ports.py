@@ -86,13 +86,26 @@ class CentralPorts:
         with request_source.plugin_own_reads(context) as region:
             updated = self._ml2.update_port(context, port_id, port)
         if region:
-            LOG.info('port %s bound in %s on host %r', port_id, region,
-                     attrs.get(portbindings.HOST_ID))
-            self._binding_changed(original, updated)
+            self._apply_status(context, updated)
+            if binding.remote_binding(original) != \
+                    binding.remote_binding(updated) or \
+                    original.get(portbindings.HOST_ID) != \
+                    updated.get(portbindings.HOST_ID):
+                LOG.info('port %s bound in %s on host %r', port_id, region,
+                         attrs.get(portbindings.HOST_ID))
+                self._binding_changed(original, updated)
             return updated
         if SPEC.changed(original, updated):
             uses.sync_copies(resources.PORT, port_id, updated['project_id'])
         return updated
+
+    def _apply_status(self, context, port: dict) -> None:
+        """The port's status here is the one its region reported: the
+        API offers no way to write a status, so the report carries it."""
+        status = binding.reported_status(port)
+        if status and status != port['status']:
+            self._ml2.update_port_status(context, port['id'], status)
+            port['status'] = status
 
     def delete_port(self, context, port_id: str,
                     l3_port_check: bool = True) -> None:

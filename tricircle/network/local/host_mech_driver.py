@@ -1,11 +1,12 @@
-"""ML2 mechanism driver of a regional Neutron for Tricircle host agents.
+"""ML2 mechanism driver of a regional Neutron for shadow and host agents.
 
-A host agent (the sandbox's stand-in for the OVS agent with L2
-population) reports one agent row per compute host, with the host's
-tunnel endpoint in its configurations. Shadow agents, which the local
-plugin creates for hosts of other regions, have the same type: a shadow
-port binds to its remote host exactly like a local port to a local host,
-so every agent of the region tunnels to it.
+Shadow agents, which the local plugin creates for hosts of other
+regions, carry the remote tunnel endpoint; a shadow port binds to its
+remote host here, and L2 population then programs the region's OVS
+agents to tunnel to it. Listed after ``openvswitch``, this driver binds
+only what Neutron's own driver does not: shadow ports, and (sandbox
+``--agents lite``) ports of hosts whose agent is the sandbox's host
+agent, which reports agents of this same type.
 """
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ class HostAgentMechanismDriver(mech_agent.SimpleAgentMechanismDriverBase):
 
     def get_mappings(self, agent):
         return agent['configurations'].get(shadow.BRIDGE_MAPPINGS, {})
+
+    def bind_port(self, context) -> None:
+        if not shadow.is_shadow(context.current):
+            return super().bind_port(context)
+        # A shadow agent has no heartbeat of its own (its host is alive
+        # in another region): bind regardless of it.
+        for agent in context.host_agents(self.agent_type):
+            if agent['binary'] != shadow.SHADOW_AGENT_BINARY:
+                continue
+            for segment in context.segments_to_bind:
+                if self.try_to_bind_segment_for_agent(context, segment,
+                                                      agent):
+                    return
+        LOG.warning('shadow port %s: no segment of network %s fits the '
+                    'shadow agent of host %s', context.current['id'],
+                    context.network.current['id'], context.host)
 
     def _insert_provisioning_block(self, context):
         # The host agent has no RPC channel to clear a block: a bound

@@ -111,6 +111,19 @@ class PortCopies:
             LOG.error('could not report the binding of port %s to '
                       'central: %s', port['id'], exc)
 
+    def report_status(self, context, port_id: str) -> None:
+        """An agent set the port ACTIVE or DOWN here: tell central, as
+        Nova would see it there. Shadow and reserved ports are central's
+        own business."""
+        try:
+            port = self._ml2.get_port(context.elevated(), port_id)
+        except n_exc.PortNotFound:
+            return
+        if shadow_res.is_shadow(port) or reserved.is_reserved(port) or \
+                not port.get(portbindings.HOST_ID):
+            return
+        self.report_binding(context, port)
+
     def delete_port(self, context, port_id: str,
                     l3_port_check: bool = True) -> None:
         with self._copies.deleting_here(port_id), \

@@ -20,11 +20,16 @@ LOG = logging.getLogger(__name__)
 
 
 def agent_tunnel_ip(plugin, context, host: str) -> str | None:
-    """The tunnel endpoint a host agent of this region reported."""
-    for agent in plugin.get_agents(context.elevated(), filters={
-            'host': [host], 'agent_type': [shadow_res.AGENT_TYPE]}):
-        if agent['binary'] == shadow_res.AGENT_BINARY:
-            return agent['configurations'].get(shadow_res.TUNNEL_IP)
+    """The tunnel endpoint an L2 agent of this region reported for
+    ``host``: Neutron's OVS agent or the sandbox's host agent, both as
+    ``tunneling_ip`` (never a shadow agent: those are other regions')."""
+    for agent in plugin.get_agents(context.elevated(),
+                                   filters={'host': [host]}):
+        if agent['binary'] != shadow_res.SHADOW_AGENT_BINARY:
+            ip = (agent.get('configurations') or {}).get(
+                shadow_res.TUNNEL_IP)
+            if ip:
+                return ip
     return None
 
 
@@ -48,6 +53,7 @@ def ensure_shadow_agent(plugin, context, host: str, region: str,
         'binary': shadow_res.SHADOW_AGENT_BINARY,
         'host': host, 'topic': 'N/A',
         'configurations': {shadow_res.TUNNEL_IP: tunnel_ip,
+                           shadow_res.TUNNEL_TYPES: [n_const.TYPE_VXLAN],
                            shadow_res.SHADOW_OF_REGION: region,
                            shadow_res.BRIDGE_MAPPINGS: mappings}})
 
@@ -73,10 +79,34 @@ def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
     network = plugin.get_network(context, attrs['network_id'])
     ensure_shadow_agent(plugin, context, host, region, tunnel_ip,
                         network.get(provider_net.PHYSICAL_NETWORK))
+    attrs = dict(attrs, id=port_id, security_groups=_groups_here(
+        plugin, context, attrs.get('security_groups')))
     try:
-        port = create(context, {'port': dict(attrs, id=port_id)})
+        port = create(context, {'port': attrs})
     except db_exc.DBDuplicateEntry:
         port = plugin.get_port(context, port_id)
+    if port['status'] != n_const.PORT_STATUS_ACTIVE:
+        # No agent wires a shadow port: it is up where it lives. ACTIVE
+        # is what makes L2 population announce it (FDB entries, and the
+        # flood entry of its host) to this region's OVS agents.
+        plugin.update_port_status(context, port_id,
+                                  n_const.PORT_STATUS_ACTIVE, host=host)
+        port['status'] = n_const.PORT_STATUS_ACTIVE
     LOG.info('shadow port %s of %s host %s (%s) created', port_id, region,
              host, tunnel_ip)
     return port
+
+
+def _groups_here(plugin, context, sg_ids) -> list[str]:
+    """The port's security groups that this region holds.
+
+    A group is copied here when a port of this region uses it; one that
+    only remote ports use matters to no rule here.
+    """
+    if not sg_ids or sg_ids is n_const.ATTR_NOT_SPECIFIED:
+        return []
+    # default_sg=True: a lookup, never a default group made on the way.
+    here = plugin.get_security_groups(context.elevated(),
+                                      filters={'id': list(sg_ids)},
+                                      fields=['id'], default_sg=True)
+    return [sg['id'] for sg in here]

@@ -294,17 +294,47 @@ class Fabric:
             ipcmd.ip(ns, 'link', 'del', self.vlan_bridge(physnet, vlan_id),
                      check=False)
 
+    def physnet_leg(self, host: str, physnet: str) -> str:
+        return self._link(names.SEGMENT_HOST_END, host, physnet, 'trunk')
+
+    def remove_physnet_leg(self, host: str, physnet: str) -> None:
+        ns = self.host_ns(host)
+        if ns in ipcmd.namespaces():
+            ipcmd.ip(ns, 'link', 'del', self.physnet_leg(host, physnet),
+                     check=False)
+
+    def ensure_physnet_leg(self, host: str, physnet: str) -> str:
+        """A host's leg into the physnet's trunk bridge in the underlay,
+        for OVS hosts (which tag VLANs themselves); returns the leg."""
+        self._require_host(host)
+        self.ensure_underlay()
+        trunk = self._link(names.SEGMENT_BRIDGE, physnet, 'trunk')
+        self._ensure_bridge(self.underlay, trunk)
+        host_end = self.physnet_leg(host, physnet)
+        ul_end = self._link(names.SEGMENT_UL_END, host, physnet, 'trunk')
+        self._ensure_veth(self.host_ns(host), host_end, self.underlay,
+                          ul_end)
+        ipcmd.ip(self.host_ns(host), 'link', 'set', host_end, 'up')
+        ipcmd.ip(self.underlay, 'link', 'set', ul_end, 'master', trunk,
+                 'up')
+        return host_end
+
     # -- VMs --------------------------------------------------------------
-    def plug_vm(self, host: str, vm: str, bridge: str, mac: str,
+    def vm_tap(self, vm: str, port_id: str | None = None) -> str:
+        """The host's end of a VM's veth."""
+        return self._link(names.VM_TAP, port_id or vm)
+
+    def plug_vm(self, host: str, vm: str, bridge: str | None, mac: str,
                 cidr_ip: str, gateway: str | None, mtu: int,
-                port_id: str | None = None) -> str:
+                port_id: str | None = None, announce: bool = True) -> str:
         """A VM namespace whose ``eth0`` (``mac``, ``cidr_ip`` such as
         '10.0.0.5/24', default route via ``gateway`` if any) is a veth to
-        ``bridge`` on ``host``. Re-plugging moves or updates the VM.
+        ``bridge`` on ``host`` (None: the caller puts the host's end on
+        an OVS bridge). Re-plugging moves or updates the VM.
         With ``port_id`` the host's end is named after the port, so that
         the host agent finds it (:meth:`attach_port`)."""
         host_ns = self._require_host(host)
-        if not ipcmd.link_exists(host_ns, bridge):
+        if bridge and not ipcmd.link_exists(host_ns, bridge):
             raise ipcmd.CommandError('no bridge %s on host %s' % (bridge,
                                                                   host))
         ns = self.vm_ns(vm)
@@ -315,9 +345,15 @@ class Fabric:
             # Plugged on another host before: move it here.
             ipcmd.ip(ns, 'link', 'del', 'eth0')
         self._ensure_veth(host_ns, tap, ns, 'eth0')
-        ipcmd.ip(host_ns, 'link', 'set', tap, 'master', bridge, 'mtu',
-                 str(mtu), 'up')
+        if bridge:
+            ipcmd.ip(host_ns, 'link', 'set', tap, 'master', bridge, 'mtu',
+                     str(mtu), 'up')
+        # (bridge None: an OVS port, which the caller adds.)
         ipcmd.ip(ns, 'link', 'set', 'eth0', 'address', mac, 'mtu', str(mtu))
+        # The userspace datapath does not fill in checksums that a veth
+        # leaves to offload: without this, ping passes and TCP fails.
+        ipcmd.netns_exec(ns, ['ethtool', '-K', 'eth0', 'tx', 'off'],
+                         check=False)
         have = ['%s/%d' % (a['local'], a['prefixlen'])
                 for link in ipcmd.ip_json(ns, '-4', 'addr', 'show', 'dev',
                                           'eth0')
@@ -334,14 +370,20 @@ class Fabric:
         ipcmd.netns_exec(ns, ['sysctl', '-qw',
                               'net.ipv4.neigh.eth0.locktime=0'])
         ipcmd.ip(ns, 'link', 'set', 'eth0', 'up')
-        ipcmd.netns_spawn(ns, ['arping', '-q', '-U', '-c', str(GARP_COUNT),
-                               '-i', '1', '-I', 'eth0',
-                               cidr_ip.split('/')[0]])
+        if announce:
+            self.announce(vm, cidr_ip.split('/')[0])
         if gateway:
             ipcmd.ip(ns, 'route', 'replace', 'default', 'via', gateway)
         else:
             ipcmd.ip(ns, 'route', 'del', 'default', check=False)
         return ns
+
+    def announce(self, vm: str, ip: str) -> None:
+        """Gratuitous ARPs for the VM's address, in the background (call
+        it once the VM's port is wired, or they are lost)."""
+        ipcmd.netns_spawn(self.vm_ns(vm), [
+            'arping', '-q', '-U', '-c', str(GARP_COUNT), '-i', '1', '-I',
+            'eth0', ip])
 
     def attach_port(self, host: str, port_id: str, bridge: str,
                     mtu: int) -> bool:

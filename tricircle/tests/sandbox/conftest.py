@@ -53,7 +53,7 @@ def running_keystone_sandbox(tmp_path_factory, name: str
     os.environ['OS_CLIENT_CONFIG_FILE'] = os.path.join(
         state_dir, sb_state.CLOUDS_FILE)
     try:
-        up = sandbox_cmd('up', '--regions', '2', '--keystone',
+        up = sandbox_cmd('up', '--regions', '2', '--keystone', '--agents', 'lite',
                          '--state-dir', state_dir)
         print(up.stdout)
         yield sb_state.SandboxState.load(state_dir)
@@ -79,7 +79,9 @@ def connect(state: sb_state.SandboxState, cloud: str,
 
 @pytest.fixture(scope='session')
 def sandbox(tmp_path_factory) -> sb_state.SandboxState:
-    """central + RegionOne + RegionTwo + Admin API on SQLite."""
+    """central + RegionOne + RegionTwo + Admin API, the hosts wired by
+    Neutron's own OVS and L3 agents (the default ``--agents ovs``), on
+    PostgreSQL."""
     with running_sandbox(tmp_path_factory, 'sandbox',
                          '--regions', '2') as state:
         yield state
@@ -99,7 +101,9 @@ def regions(sandbox):
 
 @pytest.fixture(scope='module')
 def pg_sandbox(tmp_path_factory) -> sb_state.SandboxState:
-    """The same sandbox on a private PostgreSQL: concurrency is real."""
+    """A control-plane sandbox (the light host agent) on a private
+    PostgreSQL: concurrency is real."""
     with running_sandbox(tmp_path_factory, 'pg-sandbox', '--regions', '2',
+                         '--agents', 'lite',
                          '--db', 'postgresql') as state:
         yield state

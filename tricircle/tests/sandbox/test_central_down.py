@@ -16,7 +16,7 @@ from tricircle.tests.sandbox.conftest import running_sandbox
 @pytest.fixture(scope='module')
 def lone_sandbox(tmp_path_factory) -> sb_state.SandboxState:
     with running_sandbox(tmp_path_factory, 'central-down',
-                         '--regions', '1') as state:
+                         '--regions', '1', '--agents', 'lite') as state:
         yield state
 
 

@@ -228,10 +228,13 @@ def test_failed_up_stops_only_what_it_started(tmp_path, sandbox):
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stdout + proc.stderr
     assert proc.stderr.startswith('ERROR: failing after start_servers')
-    stopped = [int(p) for p in re.findall(r'stopping \S+ \(pid (\d+)\)',
-                                          proc.stderr)]
-    assert len(stopped) == 4, proc.stderr  # 2 Neutrons, API, XJob
-    assert not any(processes.is_running(p) for p in stopped)
+    stopped = dict(re.findall(r'stopping (\S+) \(pid (\d+)\)', proc.stderr))
+    # Its broker, database, Neutrons (API and RPC), Admin API and XJob.
+    assert set(stopped) == {
+        'epmd', 'rabbitmq', 'postgres', 'neutron-central',
+        'neutron-RegionOne', 'neutron-rpc-RegionOne', 'tricircle-api',
+        'tricircle-xjob'}, proc.stderr
+    assert not any(processes.is_running(int(p)) for p in stopped.values())
     assert os.listdir(state_dir) == ['notes.txt']
     kept = re.search(r'logs kept in (\S+)', proc.stderr).group(1)
     assert os.path.isfile(os.path.join(kept, 'neutron-central.log'))

@@ -7,8 +7,6 @@ left behind.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -104,11 +102,16 @@ def test_vxlan_vms_in_two_regions_ping_through_the_tunnel(
     net = stretched_network(central, 'l2vx', '10.71.0.0/24')
     assert net.provider_network_type == 'vxlan'
     a, b = _pair(sandbox, regions, net, vms)
+    # L2 population told A's OVS agent about B's shadow: a unicast flow
+    # to B's MAC and a VXLAN port to B's host.
+    a_ovs = sb_hosts.ovs_host(sandbox, a.host)
+    b_vtep = sb_hosts.hosts_of(sandbox, 'RegionTwo')[b.host]
+    assert b.mac in a_ovs.tunnelled_macs()
+    assert b_vtep in a_ovs.tunnel_ports().values()
     # Without the shadow, RegionOne's hosts no longer tunnel to B.
     regions['RegionOne'].network.delete_port(b.port_id)
     fab = sb_vm.fabric(sandbox)
-    wait_for(lambda: (b.mac, sb_hosts.hosts_of(sandbox, 'RegionTwo')[b.host])
-             not in fab.vxlan_fdb(a.host, net.provider_segmentation_id))
+    wait_for(lambda: b.mac not in a_ovs.tunnelled_macs())
     fab.flush_neigh(a.name)
     assert not ping(sandbox, a.name, b.ip, deadline=2)
     # A shadow_port_setup job puts it back: the ping passes again.
@@ -125,17 +128,20 @@ def test_vlan_vms_in_two_regions_ping_over_the_segment(
                             provider_physical_network='physnet1')
     vid = net.provider_segmentation_id
     a, b = _pair(sandbox, regions, net, vms)
-    # With B's host agent paused, take B's host off the VLAN segment:
-    # the ping fails; resumed, the agent plugs it back and it passes.
-    agent = sandbox.pids['host-agent-RegionTwo']
+    # OVS tags the frames itself: B's host sends them on physnet1 with
+    # the network's VLAN id (the OVS agent's flow on its physnet bridge).
+    b_ovs = sb_hosts.ovs_host(sandbox, b.host)
+    assert any('mod_vlan_vid:%d' % vid in flow
+               for flow in b_ovs.flows('physnet1')), b_ovs.flows('physnet1')
+    # Pull B's host's cable into physnet1: the ping fails; plugged back,
+    # it passes.
     fab = sb_vm.fabric(sandbox)
-    os.kill(agent, signal.SIGSTOP)
+    b_ovs.disconnect_physnet('physnet1')
     try:
-        fab.disconnect_vlan(b.host, 'physnet1', vid)
         fab.flush_neigh(a.name)
         assert not ping(sandbox, a.name, b.ip, deadline=2)
     finally:
-        os.kill(agent, signal.SIGCONT)
+        b_ovs.connect_physnet('physnet1')
     assert ping(sandbox, a.name, b.ip)
 
 
@@ -235,3 +241,71 @@ def test_three_regions_full_mesh_and_down_cleans_up(three_regions):
     links = subprocess.run(['ip', '-o', 'link'], capture_output=True,
                            text=True).stdout
     assert 'tcsb' + tag not in netns and 'tcsb' + tag not in links
+
+
+def test_regions_list_their_real_agents_and_tricircle_shadow_agents(
+        sandbox, central, regions, vms):
+    """"openstack network agent list": each region's own OVS agents (and
+    its L3 agent) alive, and a shadow agent for each remote host that
+    holds a VM of a shared network, carrying that host's VTEP."""
+    net = stretched_network(central, 'l2ag', '10.77.0.0/24')
+    a, b = _pair(sandbox, regions, net, vms)
+    for region, conn in regions.items():
+        agents = list(conn.network.agents())
+        own = {(x.agent_type, x.host): x for x in agents
+               if x.binary.startswith('neutron-')}
+        hosts = sb_hosts.hosts_of(sandbox, region)
+        for host, vtep in hosts.items():
+            ovs = own[('Open vSwitch agent', host)]
+            assert ovs.is_alive
+            assert ovs.configuration['tunneling_ip'] == vtep
+            assert ovs.configuration['l2_population'] is True
+            assert ovs.configuration['datapath_type'] == 'netdev'
+        assert own[('L3 agent', sorted(hosts)[0])].is_alive
+        other, remote = (('RegionTwo', b) if region == 'RegionOne'
+                         else ('RegionOne', a))
+        shadow = [x for x in agents if x.host == remote.host]
+        assert len(shadow) == 1 and \
+            shadow[0].binary == 'tricircle-shadow-agent'
+        assert shadow[0].configuration['tunneling_ip'] == \
+            sb_hosts.hosts_of(sandbox, other)[remote.host]
+        assert shadow[0].configuration['shadow_of_region'] == other
+
+
+def test_vm_port_goes_active_when_wired_and_down_when_unwired(
+        sandbox, central, regions, vms):
+    """As with Nova: the OVS agent wires the port and Neutron sets it
+    ACTIVE, in the region and so on central; unplugged, DOWN on both."""
+    net = stretched_network(central, 'l2st', '10.78.0.0/24')
+    a = vms('st-a', 'RegionOne', net.id)
+    region = regions['RegionOne']
+    assert region.network.get_port(a.port_id).status == 'ACTIVE'
+    wait_for(lambda: central.network.get_port(a.port_id).status == 'ACTIVE')
+    a_ovs = sb_hosts.ovs_host(sandbox, a.host)
+    tap = sb_vm.fabric(sandbox).vm_tap(a.name, a.port_id)
+    a_ovs.unplug(tap)
+    wait_for(lambda: region.network.get_port(a.port_id).status == 'DOWN')
+    wait_for(lambda: central.network.get_port(a.port_id).status == 'DOWN')
+    a_ovs.plug(tap, a.port_id, a.mac, 'vm-st-a', 1450)
+    wait_for(lambda: region.network.get_port(a.port_id).status == 'ACTIVE')
+    wait_for(lambda: central.network.get_port(a.port_id).status == 'ACTIVE')
+
+
+def test_default_security_group_has_neutrons_default_rules(
+        sandbox, central, regions, vms):
+    """The default-rule templates are loaded: a project's default group
+    admits its own members and lets everything out, in every region."""
+    net = stretched_network(central, 'l2sg', '10.79.0.0/24')
+    _pair(sandbox, regions, net, vms)
+    for cloud, conn in [('central', central), *regions.items()]:
+        sg = next(iter(conn.network.security_groups(
+            name='default', project_id=net.project_id)))
+        rules = {(r.direction, r.ether_type,
+                  'self' if r.remote_group_id == sg.id else
+                  r.remote_group_id, r.remote_ip_prefix)
+                 for r in conn.network.security_group_rules(
+                     security_group_id=sg.id)}
+        assert rules == {('egress', 'IPv4', None, None),
+                         ('egress', 'IPv6', None, None),
+                         ('ingress', 'IPv4', 'self', None),
+                         ('ingress', 'IPv6', 'self', None)}, (cloud, rules)

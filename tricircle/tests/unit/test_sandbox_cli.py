@@ -52,7 +52,8 @@ def test_help_explains_every_option_without_rst_markup():
     for cmd, proc in helps.items():
         assert proc.returncode == 0, (cmd, proc.stderr)
         assert '``' not in proc.stdout, cmd
-    assert 'default: sqlite' in helps['up'].stdout
+    assert 'postgresql with' in helps['up'].stdout
+    assert 'default: ovs' in helps['up'].stdout
     create = ' '.join(helps['vm create'].stdout.split())
     for option, words in (('name', 'name of the new VM'),
                           ('--region REGION', 'the region whose Neutron'),
