@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 
+from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import up as sb_up
 from tricircle.sandbox import vm as sb_vm
@@ -32,10 +33,7 @@ class DemoError(RuntimeError):
 
 def connect(state: sb_state.SandboxState, cloud: str):
     """An openstacksdk connection to one of the sandbox's clouds."""
-    import openstack
-    os.environ['OS_CLIENT_CONFIG_FILE'] = os.path.join(
-        state.state_dir, sb_state.CLOUDS_FILE)
-    return openstack.connect(cloud=cloud)
+    return sb_hosts.neutron_connection(state, cloud)
 
 
 def _command(name: str) -> str:
@@ -173,7 +171,7 @@ class Demo:
         ok = sb_vm.ping(self.state, src.name, dst.ip, deadline=deadline)
         if not ok:
             raise DemoError('%s (%s) cannot ping %s (%s, %s) after %.0fs; '
-                            'the host agent logs are in %s' % (
+                            'the agent logs are in %s' % (
                                 src.name, src.region, dst.name, dst.region,
                                 dst.ip, deadline, self.state.logs_dir))
         print('%s%s (%s) -> %s (%s, %s): ping passed (%.1fs)' % (
@@ -186,15 +184,24 @@ class Demo:
             port = self.central.network.get_port(vm.port_id)
             print('   port %s of %s (%s, MAC %s):' % (
                 vm.port_id, vm.name, vm.ip, vm.mac))
-            print('     %-13s the port itself (%s), bound to %s' % (
-                'central', port.device_owner, port.binding_host_id))
+            print('     %-13s the port itself (%s), bound to %s, %s' % (
+                'central', port.device_owner, port.binding_host_id,
+                port.status))
             for region, conn in self.conns.items():
                 print('     %-13s %s' % (region, self._regional_port(
                     region, conn, vm)))
-        print('   A shadow port has the same id, MAC and address; its host '
-              'agent tunnels to')
-        print('   the VM\'s real host. "openstack --os-cloud %s port list" '
-              'shows both kinds.' % self.regions[0])
+        if self.state.agents == sb_vm.OVS:
+            print('   A shadow port has the same id, MAC and address; L2 '
+                  'population tells the')
+            print('   region\'s OVS agents to tunnel to the VM\'s real host. '
+                  '"openstack --os-cloud')
+            print('   %s port list" shows both kinds; "... network agent '
+                  'list" the agents.' % self.regions[0])
+        else:
+            print('   A shadow port has the same id, MAC and address; its '
+                  'host agent tunnels to')
+            print('   the VM\'s real host. "openstack --os-cloud %s port '
+                  'list" shows both kinds.' % self.regions[0])
 
     def _regional_port(self, region: str, conn, vm: sb_vm.VM) -> str:
         if region == vm.region:

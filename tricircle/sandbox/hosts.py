@@ -57,7 +57,9 @@ def neutron_connection(state: sb_state.SandboxState, cloud: str):
     """An openstacksdk connection to a cloud of the sandbox's clouds.yaml."""
     import openstack.config
     import openstack.connection
+    # Not OS_CLIENT_CONFIG_FILE: it would win over this sandbox's file,
+    # and a caller may have pointed it at another sandbox.
     config = openstack.config.OpenStackConfig(config_files=[os.path.join(
-        state.state_dir, sb_state.CLOUDS_FILE)])
+        state.state_dir, sb_state.CLOUDS_FILE)], load_envvars=False)
     return openstack.connection.Connection(
         config=config.get_one(cloud=cloud))

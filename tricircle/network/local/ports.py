@@ -66,7 +66,15 @@ class PortCopies:
         self._ml2 = ml2
         self._copies = copies
         self._central = central
-        copies.register(resources.PORT, copies_mod.Builder(self._build))
+        copies.register(resources.PORT, copies_mod.Builder(
+            self._build, self._admit))
+
+    def _admit(self, context, central_port: dict) -> bool:
+        """A port bound in another region lives there: here it is at
+        most a shadow (which the shadow job makes), never a copy that a
+        lookup by id would make."""
+        bound = binding.remote_binding(central_port)
+        return bound is None or bound[0] == self._copies.region_name
 
     def create_port(self, context, port: dict) -> dict:
         """ML2's create of a port with central's addresses."""

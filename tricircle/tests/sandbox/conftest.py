@@ -72,7 +72,8 @@ def connect(state: sb_state.SandboxState, cloud: str,
     import openstack
     import openstack.config
     config = openstack.config.OpenStackConfig(config_files=[
-        os.path.join(state.state_dir, sb_state.CLOUDS_FILE)])
+        os.path.join(state.state_dir, sb_state.CLOUDS_FILE)],
+        load_envvars=False)
     return openstack.connection.Connection(config=config.get_one(
         cloud=cloud, region_name=region))
 

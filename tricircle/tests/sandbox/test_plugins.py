@@ -164,7 +164,7 @@ def test_port_with_fixed_ip_uses_or_reserves_the_central_address(
     bound = regions['RegionOne'].network.create_port(
         network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.78'}],
         binding_host_id='RegionOne-h1', device_owner='compute:nova')
-    assert bound.binding_vif_type == 'tap'
+    assert bound.binding_vif_type == 'ovs'  # the host's OVS agent
     with pytest.raises(os_exc.ConflictException) as err:
         regions['RegionTwo'].network.create_port(
             network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.78'}])
