@@ -114,6 +114,9 @@ def test_vxlan_vms_in_two_regions_ping_through_the_tunnel(
     wait_for(lambda: b.mac not in a_ovs.tunnelled_macs())
     fab.flush_neigh(a.name)
     assert not ping(sandbox, a.name, b.ip, deadline=2)
+    # A lookup by id in RegionOne makes no copy of a port that lives in
+    # RegionTwo (it would stand in the shadow's way).
+    assert list(regions['RegionOne'].network.ports(id=b.port_id)) == []
     # A shadow_port_setup job puts it back: the ping passes again.
     submit_job(sandbox, {'type': 'shadow_port_setup',
                          'project_id': net.project_id,

@@ -30,6 +30,38 @@ def test_shadow_body_carries_id_mac_ip_and_remote_host():
     assert body['device_owner'] == shadow.SHADOW_DEVICE_OWNER
 
 
+def test_shadow_body_keeps_the_ports_security_groups():
+    """A remote-group rule admits the remote VM only if its shadow is a
+    member of the group."""
+    port = dict(central_port('port-01', 'RegionTwo', 'h'),
+                security_groups=['sg-1', 'sg-2'],
+                port_security_enabled=True)
+    body = shadow.port_body(port)
+    assert body['security_groups'] == ['sg-1', 'sg-2']
+    assert body['port_security_enabled'] is True
+    assert shadow.port_body(dict(port, security_groups=[],
+                                 port_security_enabled=False))[
+        'port_security_enabled'] is False
+
+
+def test_binding_report_carries_the_status_central_shows():
+    port = {'binding:host_id': 'h', 'binding:vif_type': 'ovs',
+            'status': 'ACTIVE'}
+    report = binding.report('RegionOne', port, '172.30.1.1')
+    assert binding.reported_status(report) == 'ACTIVE'
+    assert binding.reported_status({'binding:profile': {}}) is None
+    # The status is no part of where the port is bound.
+    assert binding.remote_binding(dict(report, device_owner='compute:nova')
+                                  ) == ('RegionOne', 'h', '172.30.1.1')
+
+
+def test_shadow_agent_configuration_is_what_l2_population_reads():
+    """Neutron's l2pop finds a host's VTEP as ``tunneling_ip`` and the
+    types it tunnels as ``tunnel_types``: the OVS agent's own keys."""
+    assert shadow.TUNNEL_IP == 'tunneling_ip'
+    assert shadow.TUNNEL_TYPES == 'tunnel_types'
+
+
 def test_remote_binding_needs_region_host_and_tunnel():
     port = central_port('port-01', 'RegionTwo', 'h')
     assert binding.remote_binding(port) == ('RegionTwo', 'h', '172.30.1.1')
