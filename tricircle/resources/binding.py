@@ -35,10 +35,18 @@ def report(region: str, port: dict, tunnel_ip: str | None = None) -> dict:
     }
 
 
-def reported_status(central_port: dict) -> str | None:
-    """The status the port's region last reported, if any."""
-    profile = central_port.get(portbindings.PROFILE) or {}
-    return profile.get(PROFILE_STATUS)
+def split_status(attrs: dict) -> tuple[dict, str | None]:
+    """A region's report without its status, and the status.
+
+    Central keeps the status as the port's own ``status``, not in the
+    profile: a profile that changed would make ML2 bind the port again.
+    """
+    profile = attrs.get(portbindings.PROFILE)
+    if not isinstance(profile, dict) or PROFILE_STATUS not in profile:
+        return attrs, None
+    profile = dict(profile)
+    status = profile.pop(PROFILE_STATUS)
+    return dict(attrs, **{portbindings.PROFILE: profile}), status
 
 
 def remote_binding(central_port: dict) -> tuple[str, str, str] | None:

@@ -68,7 +68,9 @@ def write_ovs_agent(etc_dir: str, host: str, transport_url: str,
     })
     sections['agent'].update({'tunnel_types': 'vxlan',
                               'l2_population': 'true',
-                              'arp_responder': 'true'})
+                              'arp_responder': 'true',
+                              # A VM's port is wired within a second.
+                              'polling_interval': '1'})
     sections['securitygroup'] = {'firewall_driver': 'openvswitch',
                                  'enable_security_group': 'true'}
     return _write(etc_dir, 'ovs-agent-%s.ini' % host, sections)

@@ -91,14 +91,15 @@ class HostSteps:
             mappings = ovs_host.setup_underlay(all_hosts[host][1],
                                                sb_hosts.UNDERLAY_PREFIXLEN)
             return host, pids, mappings
+        # host -> its agent's bridge_mappings
+        self.bridge_mappings: dict[str, dict[str, str]] = {}
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             for host, pids, mappings in pool.map(_one, all_hosts):
                 for name, pid in pids.items():
                     self.state.pids[name] = pid
                     self.state.logs[name] = os.path.join(self.logs,
                                                          name + '.log')
-                self._mappings = getattr(self, '_mappings', {})
-                self._mappings[host] = mappings
+                self.bridge_mappings[host] = mappings
         self.state.save()
 
     def start_neutron_agents(self) -> None:
@@ -127,7 +128,8 @@ class HostSteps:
             env = sb_agents.agent_env(ovs_host.env)
             conf = sb_agents.write_ovs_agent(
                 self.etc, host, url, state_path, tunnel_ip,
-                ovs_host.bridges, self._mappings[host], ovs_host.db_sock)
+                ovs_host.bridges, self.bridge_mappings[host],
+                ovs_host.db_sock)
             self._launch('%s-%s' % (sb_agents.OVS_AGENT, host),
                          sb_agents.ovs_agent_argv(ovs_host.ns, conf), env)
             if host in first:

@@ -83,10 +83,18 @@ class CentralPorts:
         if reserved.is_reserved(attrs) and \
                 not request_source.requesting_peer(context):
             raise t_exc.ReservedDeviceId(device_id=attrs['device_id'])
+        status = None
+        if request_source.requesting_peer(context):
+            attrs, status = binding.split_status(attrs)
+        if status and self._same_binding(original, attrs):
+            # Only the status changed (its agent wired or unwired it).
+            self._apply_status(context, original, status)
+            return original
         with request_source.plugin_own_reads(context) as region:
-            updated = self._ml2.update_port(context, port_id, port)
+            updated = self._ml2.update_port(context, port_id,
+                                            {'port': attrs})
         if region:
-            self._apply_status(context, updated)
+            self._apply_status(context, updated, status)
             if binding.remote_binding(original) != \
                     binding.remote_binding(updated) or \
                     original.get(portbindings.HOST_ID) != \
@@ -99,10 +107,18 @@ class CentralPorts:
             uses.sync_copies(resources.PORT, port_id, updated['project_id'])
         return updated
 
-    def _apply_status(self, context, port: dict) -> None:
+    @staticmethod
+    def _same_binding(original: dict, attrs: dict) -> bool:
+        """``attrs`` (a region's report) says nothing new but a status."""
+        return set(attrs) <= {portbindings.HOST_ID, portbindings.PROFILE} \
+            and attrs.get(portbindings.HOST_ID) == \
+            original.get(portbindings.HOST_ID) and \
+            attrs.get(portbindings.PROFILE) == \
+            original.get(portbindings.PROFILE)
+
+    def _apply_status(self, context, port: dict, status: str | None) -> None:
         """The port's status here is the one its region reported: the
         API offers no way to write a status, so the report carries it."""
-        status = binding.reported_status(port)
         if status and status != port['status']:
             self._ml2.update_port_status(context, port['id'], status)
             port['status'] = status

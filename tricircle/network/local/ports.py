@@ -6,10 +6,13 @@ to central, which shows it and has the other regions shadow the port.
 """
 from __future__ import annotations
 
+from concurrent import futures
+
 from neutron.common import ipv6_utils
 from neutron.objects import subnet as subnet_obj
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
+from neutron_lib import context as n_context
 from neutron_lib import exceptions as n_exc
 from oslo_log import log as logging
 
@@ -66,6 +69,7 @@ class PortCopies:
         self._ml2 = ml2
         self._copies = copies
         self._central = central
+        self._reporter: futures.ThreadPoolExecutor | None = None
         copies.register(resources.PORT, copies_mod.Builder(
             self._build, self._admit))
 
@@ -121,11 +125,23 @@ class PortCopies:
 
     def report_status(self, context, port_id: str) -> None:
         """An agent set the port ACTIVE or DOWN here: tell central, as
-        Nova would see it there. Shadow and reserved ports are central's
-        own business."""
+        Nova would see it there, in the background: the agent's RPC call
+        (update_device_up) must not wait for central. One worker keeps
+        the reports in order; each sends the port's status of the moment.
+        """
+        if self._reporter is None:
+            self._reporter = futures.ThreadPoolExecutor(
+                1, thread_name_prefix='tricircle-status')
+        self._reporter.submit(self._report_status, port_id)
+
+    def _report_status(self, port_id: str) -> None:
+        context = n_context.get_admin_context()
         try:
-            port = self._ml2.get_port(context.elevated(), port_id)
+            port = self._ml2.get_port(context, port_id)
         except n_exc.PortNotFound:
+            return
+        except Exception:  # a worker thread: log, never die silently
+            LOG.exception('status of port %s not reported', port_id)
             return
         if shadow_res.is_shadow(port) or reserved.is_reserved(port) or \
                 not port.get(portbindings.HOST_ID):

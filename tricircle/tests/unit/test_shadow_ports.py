@@ -48,10 +48,14 @@ def test_binding_report_carries_the_status_central_shows():
     port = {'binding:host_id': 'h', 'binding:vif_type': 'ovs',
             'status': 'ACTIVE'}
     report = binding.report('RegionOne', port, '172.30.1.1')
-    assert binding.reported_status(report) == 'ACTIVE'
-    assert binding.reported_status({'binding:profile': {}}) is None
+    attrs, status = binding.split_status(report)
+    assert status == 'ACTIVE'
+    assert 'status' not in attrs['binding:profile']
+    assert 'status' in report['binding:profile']  # not changed in place
+    assert binding.split_status({'binding:profile': {}}) == (
+        {'binding:profile': {}}, None)
     # The status is no part of where the port is bound.
-    assert binding.remote_binding(dict(report, device_owner='compute:nova')
+    assert binding.remote_binding(dict(attrs, device_owner='compute:nova')
                                   ) == ('RegionOne', 'h', '172.30.1.1')
 
 
