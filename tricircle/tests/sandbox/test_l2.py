@@ -121,7 +121,21 @@ def test_vxlan_vms_in_two_regions_ping_through_the_tunnel(
     submit_job(sandbox, {'type': 'shadow_port_setup',
                          'project_id': net.project_id,
                          'resource': {'network_id': net.id}})
-    assert ping(sandbox, a.name, b.ip)
+    assert ping(sandbox, a.name, b.ip), _data_plane(sandbox, regions, a, b)
+
+
+def _data_plane(sandbox, regions, a, b) -> str:
+    """What A's host knows of B, for a failed ping's message."""
+    a_ovs = sb_hosts.ovs_host(sandbox, a.host)
+    shadow = [(p.status, p.binding_host_id, p.binding_vif_type,
+               p.security_group_ids) for p in
+              regions['RegionOne'].network.ports(id=b.port_id)]
+    return ('shadow of B in RegionOne: %s; A\'s host tunnels MACs %s via '
+            '%s; ARP responder %s; flood %s; A\'s neighbours %s' % (
+                shadow, sorted(a_ovs.tunnelled_macs()),
+                a_ovs.tunnel_ports(), a_ovs.flows('tun', 21),
+                a_ovs.flows('tun', 22), sb_vm.fabric(sandbox).vm_exec(
+                    a.name, ['ip', 'neigh'], check=False).stdout))
 
 
 def test_vlan_vms_in_two_regions_ping_over_the_segment(
