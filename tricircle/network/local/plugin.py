@@ -206,31 +206,21 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
         return self._ports.delete_port(context, id, l3_port_check)
 
     # Agents (over RPC, in neutron-rpc-server) set a port ACTIVE once
-    # they wired it and DOWN when they unwired it.
+    # they wired it and DOWN when they unwired it. Central is told each
+    # time (in the background); it ignores a status it already has.
     def update_port_status(self, context, port_id, status, host=None):
-        before = self._status_of(context, port_id)
         result = super().update_port_status(context, port_id, status,
                                             host=host)
-        if result and before not in (None, status):
+        if result:
             self._ports.report_status(context, result)
         return result
 
     def update_port_statuses(self, context, port_id_to_status, host=None):
-        before = {pid: self._status_of(context, pid)
-                  for pid in port_id_to_status}
         result = super().update_port_statuses(context, port_id_to_status,
                                               host=host)
-        for port_id, status in port_id_to_status.items():
-            if before[port_id] not in (None, status):
-                self._ports.report_status(context, port_id)
+        for port_id in port_id_to_status:
+            self._ports.report_status(context, port_id)
         return result
-
-    def _status_of(self, context, port_id: str) -> str | None:
-        with self.copies.ml2_at_work():
-            ports = super().get_ports(context.elevated(),
-                                      filters={'id': [port_id]},
-                                      fields=['status'])
-        return ports[0]['status'] if ports else None
 
 
 def _nova_region_name() -> str | None:
