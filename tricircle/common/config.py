@@ -61,6 +61,21 @@ xjob_opts = [
                help='oslo.messaging transport used to wake the job daemons '
                     'when a job is submitted. Without it the daemons poll '
                     'the database every poll_interval seconds.'),
+    cfg.StrOpt('transit_cidr', default='100.64.0.0/10',
+               help='Pool of the transit networks that join the copies of '
+                    'a router in several regions (RFC 6598 shared address '
+                    'space by default). Each router takes the first block '
+                    'of transit_prefixlen bits overlapping none of its '
+                    'subnets; blocks repeat across routers, whose transit '
+                    'networks never meet.'),
+    cfg.IntOpt('transit_prefixlen', default=28, min=8, max=29,
+               help='Prefix length of one router\'s transit subnet: it '
+                    'needs one address per region the router spans.'),
+    cfg.StrOpt('service_project_id',
+               help='Project owning the resources Tricircle makes for '
+                    'itself on central (transit networks and ports). '
+                    'Unset: the project of XJob\'s service user; required '
+                    'when Neutron runs without Keystone.'),
 ]
 
 

@@ -46,3 +46,25 @@ class CreateOnCentral(n_exc.NotAuthorized):
     message = ('%(resource)s are created on the central Neutron '
                '(%(central)s), not in region %(region)s: create it there '
                'and use it here by its id.')
+
+
+class RoutersOnCentral(n_exc.NotAuthorized):
+    message = ('Routers are managed on the central Neutron (%(central)s); '
+               "a region's routers are Tricircle's copies of them.")
+
+
+class RouterNetworkNotInRegion(n_exc.BadRequest):
+    message = ('Router %(router_id)s exists only in region %(region)s '
+               '(its availability zone hint), and network %(network_id)s '
+               'may not be there (its hints: %(hints)s).')
+
+
+class ExternalNetworkNotInOneRegion(n_exc.BadRequest):
+    message = ('An external network lives in exactly one region: network '
+               '%(network_id)s needs one region in its availability zone '
+               'hints (it has: %(hints)s).')
+
+
+class DeviceOwnerReserved(n_exc.NotAuthorized):
+    message = ('Device owner %(device_owner)s is Tricircle\'s own (the '
+               'proxy ports of floating IPs); only services set it.')

@@ -10,11 +10,13 @@ With it:
 - a region serving central's request never calls central back (central
   may be waiting for this very answer).
 
-A region that proposes a new port's id (see local.address_proposal)
-names it in ``X-Tricircle-Port-Id``; a region fetching a resource to copy
+A region that proposes a new port's id (see local.address_proposal), and
+XJob copying a central router into a region, name the id in
+``X-Tricircle-Resource-Id``; a region fetching a resource to copy
 it for a user names the user's project in
 ``X-Tricircle-Requester-Project``, and says ``X-Tricircle-Claim`` when it
-takes a port made on central as its own.
+takes a port made on central as its own. A region reporting the status
+its L3 agent gave a floating IP's copy says it in ``X-Tricircle-Status``.
 
 The headers are trusted from admin callers only (services).
 """
@@ -30,9 +32,10 @@ import webob.dec
 from tricircle.resources import regions
 
 CONTEXT_ATTR = 'tricircle_source'
-PORT_ID_ATTR = 'tricircle_port_id'
+RESOURCE_ID_ATTR = 'tricircle_resource_id'
 REQUESTER_ATTR = 'tricircle_requester_project'
 CLAIM_ATTR = 'tricircle_claim'
+STATUS_ATTR = 'tricircle_status'
 
 
 def requesting_peer(context) -> str | None:
@@ -52,9 +55,15 @@ def claims(context) -> bool:
     return bool(getattr(context, CLAIM_ATTR, False))
 
 
-def proposed_port_id(context) -> str | None:
-    """The id a region proposed for the port it asks central to create."""
-    return getattr(context, PORT_ID_ATTR, None)
+def reported_status(context) -> str | None:
+    """The status a region reports for its copy of the resource."""
+    return getattr(context, STATUS_ATTR, None)
+
+
+def proposed_id(context) -> str | None:
+    """The id a peer gives the resource it asks to create (a region's
+    port on central, XJob's router copy in a region)."""
+    return getattr(context, RESOURCE_ID_ATTR, None)
 
 
 @contextlib.contextmanager
@@ -85,12 +94,15 @@ class RequestSource(base.ConfigurableMiddleware):
         ctx = req.environ.get('neutron.context')
         if source and ctx is not None and ctx.is_admin:
             setattr(ctx, CONTEXT_ATTR, source)
-            port_id = req.headers.get(regions.PORT_ID_HEADER)
-            if port_id and uuidutils.is_uuid_like(port_id):
-                setattr(ctx, PORT_ID_ATTR, port_id)
+            res_id = req.headers.get(regions.RESOURCE_ID_HEADER)
+            if res_id and uuidutils.is_uuid_like(res_id):
+                setattr(ctx, RESOURCE_ID_ATTR, res_id)
             requester = req.headers.get(regions.REQUESTER_HEADER)
             if requester:
                 setattr(ctx, REQUESTER_ATTR, requester)
             if req.headers.get(regions.CLAIM_HEADER):
                 setattr(ctx, CLAIM_ATTR, True)
+            status = req.headers.get(regions.STATUS_HEADER)
+            if status:
+                setattr(ctx, STATUS_ATTR, status)
         return req.get_response(self.application)

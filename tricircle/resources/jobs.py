@@ -40,6 +40,20 @@ SHADOW_PORT_SETUP = JobShape(
     'shadow_port_setup', ('network_id',),
     'Make every region hold exactly one shadow port per port of the '
     'network bound in another region.')
+# Give every region using a router its copy, transit link and routes.
+ROUTER_SETUP = JobShape(
+    'router_setup', ('router_id',),
+    'Give every region that holds one of the router\'s networks a copy of '
+    'the router, with its interfaces, a transit port when the router '
+    'spans regions and one route per subnet its region lacks; remove '
+    'what is no longer wanted.')
+# Give a floating IP its copy in its external network's region.
+FLOATINGIP_SETUP = JobShape(
+    'floatingip_setup', ('floatingip_id',),
+    'Give a floating IP its copy in the region of its external network, '
+    'associated with the VM\'s port there or with a proxy of it when the '
+    'VM is in another region; remove copies and proxies no longer '
+    'wanted.')
 
 
 def resource_id(shape: Shape, resource: dict[str, str]) -> str:
@@ -86,3 +100,11 @@ def sync(pod_id: str, resource_type: str, res_id: str,
 def setup_shadow_ports(network_id: str,
                        project_id: str | None) -> dict[str, Any]:
     return submit(SHADOW_PORT_SETUP, {'network_id': network_id}, project_id)
+
+
+def setup_router(router_id: str, project_id: str | None) -> dict[str, Any]:
+    return submit(ROUTER_SETUP, {'router_id': router_id}, project_id)
+
+
+def setup_floatingip(fip_id: str, project_id: str | None) -> dict[str, Any]:
+    return submit(FLOATINGIP_SETUP, {'floatingip_id': fip_id}, project_id)

@@ -8,6 +8,7 @@ same status.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from keystoneauth1 import exceptions as ksa_exc
@@ -131,6 +132,7 @@ class NeutronClient:
             kwargs['json'] = body
         if params:
             kwargs['params'] = params
+        started = time.monotonic()
         try:
             resp = self._session.request(path, method, **kwargs)
         except (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout,
@@ -138,6 +140,8 @@ class NeutronClient:
             LOG.warning('%s unreachable (%s %s): %s', self.name, method,
                         path, exc)
             raise _RetryableError(str(exc))
+        LOG.debug('%s %s %s: %s in %.3f s', self.name, method, path,
+                  resp.status_code, time.monotonic() - started)
         if resp.status_code in _RETRY_STATUS:
             raise _RetryableError('%s %s' % (resp.status_code, resp.text))
         if resp.status_code >= 400:
@@ -168,9 +172,10 @@ class NeutronClient:
         return self.request('POST', _path(resource), body={resource: attrs},
                             headers=headers)[resource]
 
-    def update(self, resource: str, res_id: str, attrs: dict) -> dict:
+    def update(self, resource: str, res_id: str, attrs: dict,
+               headers: dict | None = None) -> dict:
         return self.request('PUT', _path(resource, res_id),
-                            body={resource: attrs})[resource]
+                            body={resource: attrs}, headers=headers)[resource]
 
     def delete(self, resource: str, res_id: str) -> bool:
         """Delete; False if it was already gone."""

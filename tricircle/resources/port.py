@@ -26,6 +26,11 @@ def fixed_ips(port: dict) -> list[dict]:
 def regional_body(central_port: dict) -> dict:
     body = base.pick(central_port, _COPIED)
     body['fixed_ips'] = fixed_ips(central_port)
+    if body.get('device_owner') in n_const.ROUTER_INTERFACE_OWNERS:
+        # A router's interface by port (router add port) is copied free:
+        # the region's copy of the router takes it (Neutron there accepts
+        # only a port of no device), which sets both again.
+        body.update(device_owner='', device_id='')
     return body
 
 

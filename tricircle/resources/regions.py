@@ -24,14 +24,20 @@ LOG = logging.getLogger(__name__)
 
 # The region (or central region) sending a request.
 SOURCE_HEADER = 'X-Tricircle-Source'
-# The id a region proposes for a port it creates on central at once.
-PORT_ID_HEADER = 'X-Tricircle-Port-Id'
+# The id a peer gives what it creates: a region's port created on central
+# at once, XJob's copy of a central router in a region.
+RESOURCE_ID_HEADER = 'X-Tricircle-Resource-Id'
 # The project a region fetches a resource for: central answers 404 unless
 # that project may see it, and records no routing.
 REQUESTER_HEADER = 'X-Tricircle-Requester-Project'
 # A region takes a port made on central beforehand as its own: central
 # refuses when another region holds it already.
 CLAIM_HEADER = 'X-Tricircle-Claim'
+# A region reports the status its agents gave a copy (a floating IP's).
+STATUS_HEADER = 'X-Tricircle-Status'
+# Sent by XJob with an empty source: the region serves the call as an
+# admin user's, so it copies from central what the call needs.
+AS_USER = {SOURCE_HEADER: ''}
 
 
 def central_client(source: str | None = None,
@@ -70,6 +76,14 @@ def forget(pod_id: str, resource_type: str, res_id: str) -> None:
     """The region of ``pod_id`` holds no copy (any more)."""
     db_api.delete_routings({'top_id': res_id, 'pod_id': pod_id,
                             'resource_type': resource_type})
+
+
+def of_hints(hints: list[str]) -> list[str]:
+    """Region names for availability zone hints, which may name regions
+    or their pods' availability zones."""
+    return [pod['region_name'] for pod in db_api.list_pods()
+            if pod['az_name'] and (pod['region_name'] in hints or
+                                   pod['az_name'] in hints)]
 
 
 def holding(resource_type: str, res_id: str) -> dict[str, str]:

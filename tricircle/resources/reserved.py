@@ -21,6 +21,20 @@ def gateway_port_name(region: str, subnet_id: str) -> str:
     return GATEWAY_PORT_NAME % (region, subnet_id)
 
 
+def gateway_port_body(region: str, network_id: str, project_id: str,
+                      subnet_id: str, ip_address: str | None = None) -> dict:
+    """What a region asks central to reserve as its gateway on a subnet
+    (any free address, or ``ip_address``)."""
+    fixed_ip = {'subnet_id': subnet_id}
+    if ip_address:
+        fixed_ip['ip_address'] = ip_address
+    return {'name': gateway_port_name(region, subnet_id),
+            'network_id': network_id, 'project_id': project_id,
+            'fixed_ips': [fixed_ip],
+            'device_id': RESERVED_GATEWAY_DEVICE, 'device_owner': '',
+            'security_groups': []}
+
+
 def is_reserved(port: dict) -> bool:
     return port.get('device_id') in RESERVED_DEVICES
 

@@ -61,6 +61,8 @@ def port_body(central_port: dict) -> dict:
         'security_groups': list(central_port.get('security_groups') or []),
         'port_security_enabled': central_port.get('port_security_enabled',
                                                   True),
+        # Members' pairs are members' addresses too (remote groups).
+        'allowed_address_pairs': _pairs(central_port),
         portbindings.HOST_ID: central_port[portbindings.HOST_ID],
         portbindings.PROFILE: {
             binding.PROFILE_REGION: profile.get(binding.PROFILE_REGION),
@@ -69,10 +71,34 @@ def port_body(central_port: dict) -> dict:
     }
 
 
+def _pairs(port: dict) -> list[dict]:
+    return sorted(({'ip_address': p['ip_address'],
+                    'mac_address': p.get('mac_address') or
+                    port['mac_address']}
+                   for p in port.get('allowed_address_pairs') or []),
+                  key=lambda p: (p['ip_address'], p['mac_address']))
+
+
 def matches(shadow: dict, central_port: dict) -> bool:
-    """Whether a region's shadow still stands for the central port."""
+    """Whether a region's shadow still stands for the central port (on
+    its host, with its MAC and port security); what :func:`updates` names
+    aside."""
     _region, host, tunnel_ip = binding.remote_binding(central_port)
     profile = shadow.get(portbindings.PROFILE) or {}
     return (shadow.get(portbindings.HOST_ID) == host and
             profile.get(binding.PROFILE_TUNNEL_IP) == tunnel_ip and
-            shadow['mac_address'] == central_port['mac_address'])
+            shadow['mac_address'] == central_port['mac_address'] and
+            shadow.get('port_security_enabled', True) ==
+            central_port.get('port_security_enabled', True))
+
+
+def updates(shadow: dict, central_port: dict) -> dict:
+    """What an update of a matching shadow must set: its groups (the
+    members of a remote group here) and address pairs."""
+    changes = {}
+    groups = sorted(central_port.get('security_groups') or [])
+    if sorted(shadow.get('security_groups') or []) != groups:
+        changes['security_groups'] = groups
+    if _pairs(shadow) != _pairs(central_port):
+        changes['allowed_address_pairs'] = _pairs(central_port)
+    return changes

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tricircle.db import api as db_api
 from tricircle.network import exceptions as t_exc
+from tricircle.resources import regions
 
 
 def validate(hints: list[str] | None) -> None:
@@ -20,6 +21,4 @@ def validate(hints: list[str] | None) -> None:
 
 def regions_of(hints: list[str]) -> list[str]:
     """Region names for hints that may be AZ or region names."""
-    return [pod['region_name'] for pod in db_api.list_pods()
-            if pod['az_name'] and (pod['region_name'] in hints or
-                                   pod['az_name'] in hints)]
+    return regions.of_hints(hints)

@@ -4,14 +4,43 @@ Neutron's own router plugin, minus what only makes sense with L3 agents:
 the central server has none (see the central plugin), so the DVR
 callbacks that look up L3 agents and ARP entries on every port created,
 updated or deleted here would only cost time. Routers keep their API.
+
+Each change of a router (interfaces, routes, gateway, name, delete) asks
+XJob to bring the router's copies in the regions in line (router_setup),
+and each change of a floating IP (create, association, delete, its port
+deleted) its copy in the external network's region (floatingip_setup).
+Its availability zones are regions: a router hinted to one region is
+local to it, and takes only networks (and a gateway) that may be there.
+A region reports the status its L3 agent gave a floating IP's copy; it
+becomes the central floating IP's.
 """
 from __future__ import annotations
 
 from neutron.db import l3_dvrscheduler_db
 from neutron.services.l3_router import l3_router_plugin
+from neutron_lib.api.validators import availability_zone as az_validator
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
+from neutron_lib import constants as n_const
+from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import directory
+from oslo_log import log as logging
+
+from tricircle.db import api as db_api
+from tricircle.network.central import availability_zones
+from tricircle.network import exceptions as t_exc
+from tricircle.network import request_source
+from tricircle import resources as t_resources
+from tricircle.resources import jobs
+from tricircle.resources import network as network_res
+from tricircle.resources import regions
+from tricircle.resources import router as router_res
+
+_FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
+                 n_const.FLOATINGIP_STATUS_DOWN,
+                 n_const.FLOATINGIP_STATUS_ERROR)
+LOG = logging.getLogger(__name__)
 
 # The port callbacks l3_dvrscheduler_db.subscribe() registers.
 _AGENT_PORT_CALLBACKS = (
@@ -28,3 +57,154 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         super().__init__()
         for callback, event in _AGENT_PORT_CALLBACKS:
             registry.unsubscribe(callback, resources.PORT, event)
+        # Port id -> floating IPs its delete disassociated, not yet synced.
+        self._released: dict[str, list[dict]] = {}
+        registry.subscribe(self._port_deleted, resources.PORT,
+                           events.AFTER_DELETE)
+
+    # -- availability zones: the regions ----------------------------------
+    def validate_availability_zones(self, context, resource_type,
+                                    availability_zones_):
+        availability_zones.validate(availability_zones_)
+
+    def get_router_availability_zones(self, router_db) -> list[str]:
+        """The regions it is in (or is to be in, when hinted)."""
+        extra = getattr(router_db, 'extra_attributes', None)
+        hints = az_validator.convert_az_string_to_list(
+            getattr(extra, 'availability_zone_hints', None))
+        return sorted(availability_zones.regions_of(hints) if hints else
+                      regions.holding(t_resources.ROUTER, router_db['id']))
+
+    # -- changes reach the regions through XJob ---------------------------
+    def _setup(self, context, router_id: str) -> None:
+        router = super().get_router(context.elevated(), router_id)
+        jobs.setup_router(router_id, router['project_id'])
+
+    def create_router(self, context, router):
+        created = super().create_router(context, router)
+        gateway = created.get('external_gateway_info') or {}
+        if gateway.get('network_id'):
+            try:
+                self._refuse_if_not_local(
+                    context, created['id'],
+                    {'network_id': gateway['network_id']})
+            except t_exc.RouterNetworkNotInRegion:
+                # Bad input changes nothing.
+                super().delete_router(context, created['id'])
+                raise
+            self._setup(context, created['id'])
+        return created
+
+    def add_router_interface(self, context, router_id, interface_info=None):
+        self._refuse_if_not_local(context, router_id, interface_info or {})
+        info = super().add_router_interface(context, router_id,
+                                            interface_info)
+        self._setup(context, router_id)
+        return info
+
+    def remove_router_interface(self, context, router_id, interface_info):
+        info = super().remove_router_interface(context, router_id,
+                                               interface_info)
+        self._setup(context, router_id)
+        return info
+
+    def update_router(self, context, id, router):
+        gateway = (router.get('router') or {}).get('external_gateway_info')
+        if gateway and gateway.get('network_id'):
+            self._refuse_if_not_local(context, id,
+                                      {'network_id': gateway['network_id']})
+        updated = super().update_router(context, id, router)
+        self._setup(context, id)
+        return updated
+
+    def add_extraroutes(self, context, router_id, body=None):
+        updated = super().add_extraroutes(context, router_id, body)
+        self._setup(context, router_id)
+        return updated
+
+    def remove_extraroutes(self, context, router_id, body=None):
+        updated = super().remove_extraroutes(context, router_id, body)
+        self._setup(context, router_id)
+        return updated
+
+    def delete_router(self, context, id):
+        project_id = super().get_router(context.elevated(), id)['project_id']
+        super().delete_router(context, id)
+        if db_api.list_routings({'top_id': id,
+                                 'resource_type': t_resources.ROUTER}):
+            jobs.setup_router(id, project_id)
+
+    def _refuse_if_not_local(self, context, router_id: str,
+                             interface_info: dict) -> None:
+        """A local router takes only networks its region may hold
+        (``interface_info`` may name the gateway's ``network_id``)."""
+        router = super().get_router(context, router_id)
+        if not router_res.is_local(router):
+            return
+        region = availability_zones.regions_of(
+            router_res.hinted_regions(router))
+        core = directory.get_plugin()
+        network_id = _network_of(core, context, interface_info)
+        if network_id is None:
+            return  # Neutron says what is missing
+        network = core.get_network(context.elevated(), network_id)
+        if region and not network_res.allowed_in(network, region[0]):
+            raise t_exc.RouterNetworkNotInRegion(
+                router_id=router_id, region=region[0], network_id=network_id,
+                hints=', '.join(network['availability_zone_hints']))
+
+    # -- floating IPs: a copy in the external network's region -----------
+    def create_floatingip(self, context, floatingip):
+        # DOWN until the region's L3 agent has its copy (a report).
+        fip = super().create_floatingip(context, floatingip)
+        jobs.setup_floatingip(fip['id'], fip['project_id'])
+        return fip
+
+    def update_floatingip(self, context, id, floatingip):
+        status = request_source.reported_status(context)
+        if status and request_source.requesting_peer(context):
+            if status not in _FIP_STATUSES:
+                raise n_exc.BadRequest(resource='floatingip', msg=(
+                    'unknown floating IP status %r' % status))
+            self.update_floatingip_status(context, id, status)
+            return self.get_floatingip(context, id)
+        fip = super().update_floatingip(context, id, floatingip)
+        jobs.setup_floatingip(id, fip['project_id'])
+        return fip
+
+    def delete_floatingip(self, context, id):
+        project_id = self.get_floatingip(context.elevated(),
+                                         id)['project_id']
+        super().delete_floatingip(context, id)
+        jobs.setup_floatingip(id, project_id)
+
+    def disassociate_floatingips(self, context, port_id):
+        # The port is being deleted, in a transaction: its floating IPs'
+        # copies follow once it is committed (_port_deleted).
+        fips = self.get_floatingips(context.elevated(),
+                                    filters={'port_id': [port_id]},
+                                    fields=['id', 'project_id'])
+        result = super().disassociate_floatingips(context, port_id)
+        if fips:
+            self._released[port_id] = fips
+        return result
+
+    def _port_deleted(self, resource, event, trigger, payload) -> None:
+        for fip in self._released.pop(payload.resource_id, []):
+            try:
+                jobs.setup_floatingip(fip['id'], fip['project_id'])
+            except Exception:  # a callback: Neutron would only log it
+                LOG.exception('floating IP %s: its copy does not follow the '
+                              'delete of port %s (run floatingip_setup for '
+                              'it)', fip['id'], payload.resource_id)
+
+
+def _network_of(core, context, interface_info: dict) -> str | None:
+    if interface_info.get('network_id'):
+        return interface_info['network_id']
+    if interface_info.get('port_id'):
+        return core.get_port(context, interface_info['port_id'])['network_id']
+    if interface_info.get('subnet_id'):
+        return core.get_subnet(context,
+                               interface_info['subnet_id'])['network_id']
+    return None

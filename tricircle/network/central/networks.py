@@ -3,6 +3,8 @@ deletes reach every copy."""
 from __future__ import annotations
 
 from neutron.common import ipv6_utils
+from neutron_lib.api.definitions import availability_zone as az_def
+from neutron_lib.api.definitions import external_net
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_log import log as logging
@@ -11,6 +13,7 @@ from oslo_utils import excutils
 from tricircle.network.central import availability_zones
 from tricircle.network.central import reserved_ports
 from tricircle.network.central import uses
+from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
 from tricircle import resources
 from tricircle.resources import regions
@@ -21,6 +24,15 @@ NETWORK_SPEC = resources.get(resources.NETWORK)
 SUBNET_SPEC = resources.get(resources.SUBNET)
 
 
+def _refuse_if_not_one_region(net_id: str | None, hints) -> None:
+    """An external network lives in one region: its gateway routers and
+    floating IPs are there (see tricircle.resources.router)."""
+    hints = hints if isinstance(hints, list) else []
+    if len(hints) != 1 or len(availability_zones.regions_of(hints)) != 1:
+        raise t_exc.ExternalNetworkNotInOneRegion(
+            network_id=net_id or '(new)', hints=', '.join(hints) or 'none')
+
+
 class CentralNetworks:
     """``ml2``: ML2's own plugin API; ``clients``: regional Neutrons."""
 
@@ -29,6 +41,13 @@ class CentralNetworks:
         self._clients = clients
 
     # -- networks ---------------------------------------------------------
+    def create_network(self, context, network: dict) -> dict:
+        attrs = network['network']
+        if attrs.get(external_net.EXTERNAL) is True:
+            _refuse_if_not_one_region(
+                None, attrs.get(az_def.AZ_HINTS) or [])
+        return self._ml2.create_network(context, network)
+
     def get_network(self, context, net_id: str, fields=None,
                     net_db=None) -> dict:
         uses.refuse_if_deleting(context, resources.NETWORK, net_id)
@@ -48,6 +67,10 @@ class CentralNetworks:
 
     def update_network(self, context, net_id: str, network: dict) -> dict:
         original = self._ml2.get_network(context, net_id)
+        if network['network'].get(external_net.EXTERNAL) is True and \
+                not original.get(external_net.EXTERNAL):
+            _refuse_if_not_one_region(
+                net_id, original.get(az_def.AZ_HINTS) or [])
         updated = self._ml2.update_network(context, net_id, network)
         if NETWORK_SPEC.changed(original, updated):
             uses.sync_copies(resources.NETWORK, net_id,

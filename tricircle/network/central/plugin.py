@@ -19,6 +19,7 @@ from tricircle.db import sqlite_busy
 from tricircle.network.central import availability_zones
 from tricircle.network.central import networks
 from tricircle.network.central import ports
+from tricircle.network.central import security_groups
 from tricircle.network.central import uses
 from tricircle.network import request_source
 from tricircle import resources
@@ -41,6 +42,7 @@ class CentralPlugin(ml2_plugin.Ml2Plugin):
         self.region_client = regions.RegionClients()
         self._networks = networks.CentralNetworks(ml2, self.region_client)
         self._ports = ports.CentralPorts(ml2)
+        security_groups.subscribe()
         LOG.info('Tricircle central plugin started (Tricircle DB: %s)',
                  _safe_url(cfg.CONF.tricircle_db_connection))
 
@@ -56,6 +58,9 @@ class CentralPlugin(ml2_plugin.Ml2Plugin):
         availability_zones.validate(availability_zones_)
 
     # -- networks and subnets ---------------------------------------------
+    def create_network(self, context, network):
+        return self._networks.create_network(context, network)
+
     def get_network(self, context, id, fields=None, net_db=None):
         return self._networks.get_network(context, id, fields, net_db)
 

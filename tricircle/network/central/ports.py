@@ -7,11 +7,15 @@ then keeps the other regions' shadows of the port in line (XJob).
 from __future__ import annotations
 
 from neutron_lib.api.definitions import portbindings
+from neutron_lib import context as n_context
+from neutron_lib.plugins import constants as plugin_constants
+from neutron_lib.plugins import directory
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
 from tricircle.network.central import reserved_ports
 from tricircle.network.central import uses
+from tricircle.network import device_owners
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
 from tricircle import resources
@@ -19,9 +23,12 @@ from tricircle.resources import binding
 from tricircle.resources import jobs
 from tricircle.resources import regions
 from tricircle.resources import reserved
+from tricircle.resources import router as router_res
 from tricircle.resources import shadow
 
 LOG = logging.getLogger(__name__)
+# What a port's shadows in the other regions carry as well.
+SHADOWED = ('security_groups', 'allowed_address_pairs', 'port_security_enabled')
 SPEC = resources.get(resources.PORT)
 
 
@@ -33,6 +40,7 @@ class CentralPorts:
 
     def create_port(self, context, port: dict) -> dict:
         attrs = port['port']
+        device_owners.refuse_proxy_owner(context, attrs)
         if reserved.is_reserved(attrs):
             if not request_source.requesting_peer(context):
                 raise t_exc.ReservedDeviceId(device_id=attrs['device_id'])
@@ -40,7 +48,7 @@ class CentralPorts:
                 return reserved_ports.gateway_port(self._ml2, context, attrs)
         uses.refuse_if_deleting(context, resources.NETWORK,
                                 attrs['network_id'])
-        proposed_id = request_source.proposed_port_id(context)
+        proposed_id = request_source.proposed_id(context)
         if proposed_id:
             # The region creates its copy at the same time, with this id.
             port = {'port': dict(attrs, id=proposed_id)}
@@ -78,6 +86,7 @@ class CentralPorts:
 
     def update_port(self, context, port_id: str, port: dict) -> dict:
         attrs = port['port']
+        device_owners.refuse_proxy_owner(context, attrs)
         original = self._ml2.get_port(context, port_id)
         self._refuse_if_reserved(context, original)
         if reserved.is_reserved(attrs) and \
@@ -103,8 +112,14 @@ class CentralPorts:
                          attrs.get(portbindings.HOST_ID))
                 self._binding_changed(original, updated)
             return updated
-        if SPEC.changed(original, updated):
+        changed = SPEC.changed(original, updated)
+        if changed:
             uses.sync_copies(resources.PORT, port_id, updated['project_id'])
+            if set(changed) & set(SHADOWED) and \
+                    binding.remote_binding(updated):
+                # The other regions' shadows carry them (remote groups).
+                jobs.setup_shadow_ports(updated['network_id'],
+                                        updated['project_id'])
         return updated
 
     @staticmethod
@@ -133,6 +148,10 @@ class CentralPorts:
         holding = regions.holding(resources.PORT, port_id)
         self._ml2.delete_port(context, port_id, l3_port_check=l3_port_check)
         uses.forget(resources.PORT, port_id)
+        if port['device_id'] == reserved.RESERVED_GATEWAY_DEVICE:
+            # A region gives its gateway back (to reserve it anew): the
+            # reservation is found by name.
+            uses.forget(resources.PORT, port['name'])
         if binding.remote_binding(port):
             # Its shadows in other regions go too.
             jobs.setup_shadow_ports(port['network_id'], port['project_id'])
@@ -156,3 +175,32 @@ class CentralPorts:
         if bound or binding.remote_binding(original):
             jobs.setup_shadow_ports(updated['network_id'],
                                     updated['project_id'])
+        if bound:
+            self._routers_follow(updated['network_id'], bound[0])
+            self._floatingips_follow(updated['id'])
+
+    @staticmethod
+    def _floatingips_follow(port_id: str) -> None:
+        """A port bound (or moved) after its floating IP was associated:
+        the floating IP's copy follows (floatingip_setup)."""
+        l3 = directory.get_plugin(plugin_constants.L3)
+        if l3 is None:
+            return
+        for fip in l3.get_floatingips(n_context.get_admin_context(),
+                                      filters={'port_id': [port_id]},
+                                      fields=['id', 'project_id']):
+            jobs.setup_floatingip(fip['id'], fip['project_id'])
+
+    def _routers_follow(self, network_id: str, region: str) -> None:
+        """A port bound in a region without the routers of its network:
+        they get a copy there (router_setup)."""
+        ports = self._ml2.get_ports(
+            n_context.get_admin_context(),
+            filters={'network_id': [network_id],
+                     'device_owner': list(router_res.INTERFACE_OWNERS)},
+            fields=['device_id', 'project_id'])
+        for router_id, project_id in {(p['device_id'], p['project_id'])
+                                      for p in ports}:
+            if region not in regions.holding(resources.ROUTER, router_id):
+                jobs.setup_router(router_id, project_id)
+

@@ -7,6 +7,8 @@ on central.
 """
 from __future__ import annotations
 
+from neutron_lib.api.definitions import external_net
+
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import copies as copies_mod
 from tricircle import resources
@@ -67,7 +69,11 @@ class NetworkCopies:
         # This region's gateways first: until the network is here, other
         # requests of the region wait for this copy instead of taking
         # central addresses the gateways need.
-        gateways = {subnet['id']: self._reserve_gateway(subnet)
+        # An external network lives in this region alone: its subnets
+        # keep central's gateway, the outside's router.
+        external = central_net.get(external_net.EXTERNAL)
+        gateways = {subnet['id']: (subnet['gateway_ip'] if external else
+                                   self._reserve_gateway(subnet))
                     for subnet in missing if subnet.get('gateway_ip')}
         if not self._copies.exists(context, resources.NETWORK,
                                    central_net['id']):
@@ -87,15 +93,12 @@ class NetworkCopies:
 
     def _reserve_gateway(self, central_subnet: dict) -> str:
         """This region's own gateway address, reserved on central."""
-        port = self._central().create(resources.PORT, {
-            'name': reserved.gateway_port_name(self.region_name,
-                                               central_subnet['id']),
-            'network_id': central_subnet['network_id'],
-            'project_id': central_subnet['project_id'],
-            'fixed_ips': [{'subnet_id': central_subnet['id']}],
-            'device_id': reserved.RESERVED_GATEWAY_DEVICE,
-            'device_owner': '',
-            'security_groups': []})
+        port = self._central().create(resources.PORT,
+                                      reserved.gateway_port_body(
+                                          self.region_name,
+                                          central_subnet['network_id'],
+                                          central_subnet['project_id'],
+                                          central_subnet['id']))
         return port['fixed_ips'][0]['ip_address']
 
     def _copy_dhcp_port(self, context, central_subnet: dict) -> None:

@@ -15,6 +15,7 @@ from oslo_log import log as logging
 
 from tricircle.common import config
 from tricircle.db import sqlite_busy
+from tricircle.network import device_owners
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import copies
 from tricircle.network.local import networks
@@ -122,6 +123,15 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
 
     def delete_network(self, context, id):
         with self.copies.deleting_here(id), self.copies.ml2_at_work():
+            if request_source.requesting_peer(context):
+                # Central deletes the network: the shadows of other
+                # regions' ports on it (a router's gateway, say) go too.
+                for port in super().get_ports(context, filters={
+                        'network_id': [id],
+                        'device_owner': [shadow.SHADOW_DEVICE_OWNER]},
+                        fields=['id']):
+                    super().delete_port(context, port['id'],
+                                        l3_port_check=False)
             return super().delete_network(context, id)
 
     # -- subnets ----------------------------------------------------------
@@ -153,6 +163,11 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
 
     def create_security_group_rule(self, context, security_group_rule):
         self._refuse_user_create(context, 'Security group rules')
+        rule_id = request_source.proposed_id(context)
+        if rule_id and request_source.requesting_peer(context):
+            # XJob syncing a rule made on central: the copy has its id.
+            security_group_rule = {'security_group_rule': dict(
+                security_group_rule['security_group_rule'], id=rule_id)}
         return super().create_security_group_rule(context,
                                                   security_group_rule)
 
@@ -190,6 +205,7 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
 
     def create_port(self, context, port):
         attrs = port['port']
+        device_owners.refuse_proxy_owner(context, attrs)
         if request_source.requesting_peer(context) and \
                 shadow.is_shadow(attrs):
             return self._ports.create_shadow(context, attrs)
@@ -200,6 +216,7 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
         return created
 
     def update_port(self, context, id, port):
+        device_owners.refuse_proxy_owner(context, port['port'])
         return self._ports.update_port(context, id, port)
 
     def delete_port(self, context, id, l3_port_check=True):
@@ -221,6 +238,7 @@ class LocalPlugin(ml2_plugin.Ml2Plugin):
         for port_id in port_id_to_status:
             self._ports.report_status(context, port_id)
         return result
+
 
 
 def _nova_region_name() -> str | None:

@@ -18,6 +18,7 @@ from tricircle.network import exceptions as t_exc
 from tricircle.network.local import address_proposal
 from tricircle.network.local import copies as copies_mod
 from tricircle.network.local import ports as ports_mod
+from tricircle.network import request_source
 from tricircle import resources
 from tricircle.resources import binding
 from tricircle.resources import port as port_res
@@ -80,6 +81,10 @@ class PortCreator:
                 self._copies.ensure_all(context, dep_type, dep_ids)
             local = dict(attrs)
             local.update(port_res.regional_body(central_port))
+            # What uses the port is said here (a VM, a router), whatever
+            # central reserved it as.
+            local.update({k: attrs[k] for k in ('device_owner', 'device_id')
+                          if attrs.get(k)})
             for attempt in tenacity.Retrying(
                     retry=tenacity.retry_if_exception_type(
                         ipam_exc.IpAddressAlreadyAllocated),
@@ -106,7 +111,7 @@ class PortCreator:
         proposal, body = proposed
         grant = address_proposal.Grant(proposal, self._central_pool.submit(
             self.central.create, resources.PORT, body,
-            headers={regions.PORT_ID_HEADER: proposal.port_id}))
+            headers={regions.RESOURCE_ID_HEADER: proposal.port_id}))
         local = dict(attrs, id=proposal.port_id,
                      mac_address=proposal.mac_address,
                      fixed_ips=proposal.fixed_ips)
@@ -147,6 +152,8 @@ class PortCreator:
                                           n_const.ATTR_NOT_SPECIFIED)
 
         owner = attrs.get('device_owner') or ''
+        # A port bound at create is not proposed: its agent could wire it
+        # and report it before central has the port.
         if (not cfg.CONF.tricircle.propose_port_addresses or
                 given('fixed_ips') or given(portbindings.HOST_ID) or
                 not (owner == '' or owner.startswith('compute:'))):
@@ -206,6 +213,27 @@ class PortCreator:
             'port_security_enabled') if attrs.get(k) not in (
                 None, n_const.ATTR_NOT_SPECIFIED)}
 
+    def _is_own_gateway(self, central_port: dict, attrs: dict) -> bool:
+        if attrs.get('device_owner') not in n_const.ROUTER_INTERFACE_OWNERS:
+            return False
+        return any(central_port['name'] == reserved.gateway_port_name(
+            self.region_name, ip['subnet_id'])
+            for ip in central_port['fixed_ips'])
+
+    @staticmethod
+    def _is_copied_router_port(context, central_port: dict,
+                               attrs: dict) -> bool:
+        """XJob's copy of a router's external gateway or of a floating
+        IP takes central's port of it (its id, MAC and address)."""
+        owner = attrs.get('device_owner')
+        if not request_source.requesting_peer(context) or \
+                owner != central_port['device_owner']:
+            return False
+        if owner == n_const.DEVICE_OWNER_ROUTER_GW:
+            return central_port['device_id'] == attrs.get('device_id')
+        # Neutron names the floating IP only once its port exists.
+        return owner == n_const.DEVICE_OWNER_FLOATINGIP
+
     def _port_made_before(self, context, attrs: dict,
                           fixed_ips: list) -> dict | None:
         """A central port made beforehand with exactly these addresses
@@ -222,8 +250,13 @@ class PortCreator:
                 continue
             in_use = n_exc.IpAddressInUse(net_id=attrs['network_id'],
                                           ip_address=ip)
+            if self._is_own_gateway(candidate, attrs) or \
+                    self._is_copied_router_port(context, candidate, attrs):
+                # A router's interface on this region's gateway address:
+                # the port central reserved for it.
+                return candidate
             if not reserved.is_user_port(candidate):
-                # A region's gateway, a DHCP address, a router's port.
+                # Another region's gateway, a DHCP address, a router's port.
                 raise in_use
             bound = binding.remote_binding(candidate)
             if bound and bound[0] != self.region_name:

@@ -106,7 +106,13 @@ class PortCopies:
                 updated.get(portbindings.HOST_ID) or
                 original.get(portbindings.VIF_TYPE) !=
                 updated.get(portbindings.VIF_TYPE)):
-            self.report_binding(context, updated)
+            if (updated.get('device_owner') or '').startswith(
+                    n_const.DEVICE_OWNER_NETWORK_PREFIX):
+                # An agent (the L3 agent's router sync) binds it: its
+                # call need not wait for central.
+                self.report_status(context, port_id)
+            else:
+                self.report_binding(context, updated)
         return updated
 
     def report_binding(self, context, port: dict) -> None:
@@ -160,9 +166,43 @@ class PortCopies:
                 refuse_if_reserved(context, port)
             self._ml2.delete_port(context, port_id,
                                   l3_port_check=l3_port_check)
+        if port and port.get(portbindings.HOST_ID) and \
+                port['device_owner'] in n_const.ROUTER_INTERFACE_OWNERS:
+            # A router's interface (on a gateway address central reserved
+            # for this region, or a transit port) is no longer here.
+            self._release_router_port(port)
         if port and not request_source.requesting_peer(context) and \
                 not shadow_res.is_shadow(port) and \
                 not reserved.is_reserved(port):
             # A user's port lives in one region and on central: deleted
             # here, it is deleted there (central then tells the others).
             self._central().delete(resources.PORT, port_id)
+
+    def _release_router_port(self, port: dict) -> None:
+        """Tell central the router port is gone from here.
+
+        A gateway port central reserved for this region is reserved anew,
+        same address, new id: the next router interface on it is then a
+        new port to the agents. (Re-created with the old id seconds after
+        its delete, the OVS agent's late handling of the delete marked
+        the new port dead.)
+        """
+        central = self._central()
+        try:
+            central_port = central.get(resources.PORT, port['id'])
+            if central_port is None:
+                return  # central deleted it first (a transit port)
+            if central_port.get('device_id') != \
+                    reserved.RESERVED_GATEWAY_DEVICE:
+                central.update(resources.PORT, port['id'], binding.report(
+                    self._copies.region_name, {}))
+                return
+            central.delete(resources.PORT, port['id'])
+            ip = central_port['fixed_ips'][0]
+            central.create(resources.PORT, reserved.gateway_port_body(
+                self._copies.region_name, central_port['network_id'],
+                central_port['project_id'], ip['subnet_id'],
+                ip['ip_address']))
+        except n_exc.NeutronException as exc:
+            LOG.error('could not release router port %s on central: %s',
+                      port['id'], exc)

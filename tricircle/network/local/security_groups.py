@@ -41,7 +41,11 @@ class SecurityGroupCopies:
         if not central_sgs:
             return self._ml2._ensure_default_security_group(context,
                                                             project_id)
-        central_sg = central_sgs[0]
+        # Fetched by id, as a peer: central records that this region holds
+        # a copy, so that rule changes there reach it (a list does not).
+        central_sg = self._central().get(resources.SECURITY_GROUP,
+                                         central_sgs[0]['id']) or \
+            central_sgs[0]
         for dep_type, dep_id in sg_res.depends_on(central_sg):
             self._copies.ensure(context, dep_type, dep_id)
         with self._copies.lock(central_sg['id']):

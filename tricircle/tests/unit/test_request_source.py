@@ -66,14 +66,14 @@ PORT_ID = '0b9e7d2a-5b55-4a8e-9d0c-6e9f2a3c1d44'
 
 @pytest.mark.parametrize('headers, is_admin, expected', [
     ({regions.SOURCE_HEADER: 'RegionOne',
-      regions.PORT_ID_HEADER: PORT_ID}, True, PORT_ID),
+      regions.RESOURCE_ID_HEADER: PORT_ID}, True, PORT_ID),
     # only a region's service request may name the id of a new port
-    ({regions.PORT_ID_HEADER: PORT_ID}, True, None),
+    ({regions.RESOURCE_ID_HEADER: PORT_ID}, True, None),
     ({regions.SOURCE_HEADER: 'RegionOne',
-      regions.PORT_ID_HEADER: PORT_ID}, False, None),
+      regions.RESOURCE_ID_HEADER: PORT_ID}, False, None),
     ({regions.SOURCE_HEADER: 'RegionOne',
-      regions.PORT_ID_HEADER: 'not-a-uuid'}, True, None),
+      regions.RESOURCE_ID_HEADER: 'not-a-uuid'}, True, None),
 ])
-def test_proposed_port_id(headers, is_admin, expected):
+def test_proposed_id(headers, is_admin, expected):
     ctx = _served_context(headers, is_admin)
-    assert request_source.proposed_port_id(ctx) == expected
+    assert request_source.proposed_id(ctx) == expected

@@ -102,3 +102,60 @@ def test_every_spec_names_its_collection_and_not_found_error():
         assert 'some-id' in str(error)
     with pytest.raises(t_exc.InvalidInput):
         resources.get('no_such_type')
+
+
+def test_security_group_rules_are_compared_by_id():
+    from tricircle.xjob import security_group_copy as sgc
+    central = {'id': 'g', 'security_group_rules': [
+        {'id': 'r1'}, {'id': 'r2'}, {'id': 'r3'}]}
+    regional = {'id': 'g', 'security_group_rules': [
+        {'id': 'r2'}, {'id': 'r9'}]}
+    missing, stale = sgc.rule_changes(central, regional)
+    assert [r['id'] for r in missing] == ['r1', 'r3']
+    assert stale == ['r9']
+    assert sgc.rule_changes(central, central) == ([], [])
+
+
+def test_a_missing_rule_is_made_with_centrals_id_after_its_remote_group():
+    from tricircle.resources import regions
+    from tricircle.xjob import security_group_copy as sgc
+    calls = []
+
+    class Region:
+        def get(self, resource, res_id, headers=None):
+            calls.append(('copy', resource, res_id, headers))
+
+        def request(self, method, path, body=None, headers=None):
+            calls.append((method, path, body, headers))
+
+    rule = {'id': 'r1', 'security_group_id': 'web', 'direction': 'ingress',
+            'ethertype': 'IPv4', 'protocol': 'tcp', 'port_range_min': 80,
+            'port_range_max': 80, 'remote_group_id': 'client',
+            'project_id': 'p', 'created_at': 'x', 'revision_number': 3}
+    done = sgc.converge_rules(Region(), {'id': 'web',
+                                         'security_group_rules': [rule]},
+                              {'id': 'web', 'security_group_rules': [
+                                  {'id': 'old'}]})
+    assert done == ['rule old deleted', 'rule r1 created']
+    assert calls[0][:2] == ('DELETE', '/v2.0/security-group-rules/old')
+    assert calls[1] == ('copy', 'security_group', 'client', regions.AS_USER)
+    method, path, body, headers = calls[2]
+    assert (method, path) == ('POST', '/v2.0/security-group-rules')
+    assert headers == {regions.RESOURCE_ID_HEADER: 'r1'}
+    # No id in the body (the API refuses one), nothing Neutron sets itself.
+    assert 'id' not in body['security_group_rule']
+    assert 'revision_number' not in body['security_group_rule']
+    assert body['security_group_rule']['remote_group_id'] == 'client'
+
+
+def test_a_router_interface_port_is_copied_free_for_the_routers_copy():
+    from tricircle.resources import port as port_res
+    central = {'id': 'p', 'name': '', 'project_id': 'x', 'network_id': 'n',
+               'mac_address': 'fa:16:3e:00:00:01', 'admin_state_up': True,
+               'description': '', 'device_owner': 'network:router_interface',
+               'device_id': 'r', 'fixed_ips': [{'subnet_id': 's',
+                                               'ip_address': '10.0.0.5'}]}
+    body = port_res.regional_body(central)
+    assert body['device_owner'] == '' and body['device_id'] == ''
+    vm = dict(central, device_owner='compute:nova', device_id='vm')
+    assert port_res.regional_body(vm)['device_id'] == 'vm'

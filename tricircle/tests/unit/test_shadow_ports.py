@@ -96,6 +96,15 @@ class FakeRegion:
         self.ports[port_id] = dict(attrs, id=port_id)
         return self.ports[port_id]
 
+    def get(self, resource, res_id, headers=None):
+        self.calls.append(('copy', res_id))  # the region copies a group
+        return {'id': res_id}
+
+    def update(self, resource, res_id, attrs):
+        self.calls.append(('update', res_id))
+        self.ports[res_id].update(attrs)
+        return self.ports[res_id]
+
     def delete(self, resource, res_id):
         self.calls.append(('delete', res_id))
         return self.ports.pop(res_id, None) is not None
@@ -142,3 +151,27 @@ def test_converge_skips_a_conflicting_address():
     region = FakeRegion([], conflict={'p-21'})
     assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
                                {'p-21': there}) == (0, 0)
+
+
+def test_a_shadow_follows_its_ports_groups_and_pairs_in_place():
+    there = dict(central_port('p-21', 'RegionTwo', 'RegionTwo-h1'),
+                 security_groups=['sg-a'])
+    region = FakeRegion([shadow_of(there)])
+    moved_on = dict(there, security_groups=['sg-a', 'sg-b'],
+                    allowed_address_pairs=[{'ip_address': '10.0.0.99'}])
+    assert shadow.matches(region.ports['p-21'], moved_on)
+    assert shadow.updates(region.ports['p-21'], moved_on) == {
+        'security_groups': ['sg-a', 'sg-b'],
+        'allowed_address_pairs': [{'ip_address': '10.0.0.99',
+                                   'mac_address': there['mac_address']}]}
+    assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
+                               {'p-21': moved_on}) == (0, 0)
+    # The new group is copied into the region before the shadow names it;
+    # the shadow is updated, not made again (no gap in its tunnel).
+    assert region.calls == [('copy', 'sg-a'), ('copy', 'sg-b'),
+                            ('update', 'p-21')]
+    assert shadow.updates(region.ports['p-21'], moved_on) == {}
+    # Port security switched off: the shadow is made again.
+    off = dict(moved_on, port_security_enabled=False, security_groups=[],
+               allowed_address_pairs=[])
+    assert not shadow.matches(region.ports['p-21'], off)

@@ -27,6 +27,15 @@ def _wanted_in(region: str, bound: dict[str, dict]) -> dict[str, dict]:
             if binding.remote_binding(port)[0] != region}
 
 
+def _copy_groups(client, sg_ids, done: set[str]) -> None:
+    """The region copies the port's groups (as for a user) so that the
+    shadow is a member of each: a rule there naming one as its remote
+    group then admits the remote port's addresses."""
+    for sg_id in sorted(set(sg_ids) - done):
+        client.get(resources.SECURITY_GROUP, sg_id, headers=regions.AS_USER)
+        done.add(sg_id)
+
+
 def converge_region(ctx, region: str, pod_id: str, network_id: str,
                     bound: dict[str, dict]) -> tuple[int, int]:
     """Create missing and delete stale shadows in one region."""
@@ -45,10 +54,20 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
             client.delete(resources.PORT, port['id'])
             removed += 1
     created = 0
+    groups_here: set[str] = set()
     for port_id, port in wanted.items():
         if port_id in existing and shadow.matches(existing[port_id], port):
+            changes = shadow.updates(existing[port_id], port)
+            if changes:
+                _copy_groups(client, changes.get('security_groups') or [],
+                             groups_here)
+                client.update(resources.PORT, port_id, changes)
+                LOG.info('shadow of port %s in %s: %s updated', port_id,
+                         region, ', '.join(sorted(changes)))
             continue
         try:
+            _copy_groups(client, port.get('security_groups') or [],
+                         groups_here)
             client.create(resources.PORT, shadow.port_body(port))
         except neutron_client.RemoteNotFound:
             if client.get(resources.NETWORK, network_id) is None:

@@ -21,6 +21,7 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import regions
 from tricircle.xjob import registry
+from tricircle.xjob import security_group_copy
 
 LOG = logging.getLogger(__name__)
 
@@ -40,14 +41,24 @@ def sync_resource(ctx, resource: dict) -> None:
     if central is None:
         if spec.delete_orphans:
             client.delete(spec.name, res_id)
+            regions.forget(resource['pod_id'], spec.name, res_id)
             LOG.info('%s %s: deleted its copy in %s (gone from central)',
                      spec.name, res_id, region)
         return
     changes = spec.diff(central, regional)
     if changes:
+        for dep_type, dep_id in spec.depends_on(central):
+            # What the new values name (a port's new groups) must be in
+            # the region first: it copies them as for a user.
+            client.get(dep_type, dep_id, headers=regions.AS_USER)
         client.update(spec.name, res_id, changes)
         LOG.info('%s %s: updated %s in %s', spec.name, res_id,
                  ', '.join(sorted(changes)), region)
+    if spec.name == resources.SECURITY_GROUP:
+        done = security_group_copy.converge_rules(client, central, regional)
+        if done:
+            LOG.info('%s %s in %s: %s', spec.name, res_id, region,
+                     '; '.join(done))
 
 
 JOB = registry.JobType.of(job_shapes.SYNC_RESOURCE, sync_resource)

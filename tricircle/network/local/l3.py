@@ -1,0 +1,132 @@
+"""L3 service plugin of a regional Neutron server: routers are central's.
+
+A region's router is a copy of a central router, with its id, made and
+kept by XJob (router_setup): it creates the copy with the central id
+(``X-Tricircle-Resource-Id``), adds the interfaces, the transit port and
+the routes. Neutron's own L3 agent then builds it. Users manage routers
+on central; here they read them.
+
+An interface on a tenant subnet takes the region's own gateway address of
+that subnet, which central reserved for this region (the local plugin
+turns that reservation into the interface port).
+
+Floating IPs here are copies too, made by XJob (floatingip_setup) in the
+region of their external network. One associated with a proxy port (a
+VM of another region; see tricircle.resources.floatingip) is served by
+the router the proxy names. The status the L3 agent gives a copy is
+reported to central, whose floating IP shows it.
+"""
+from __future__ import annotations
+
+from concurrent import futures
+
+from neutron.services.l3_router import l3_router_plugin
+from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import directory
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.network import exceptions as t_exc
+from tricircle.network.local import copies as copies_mod
+from tricircle.network import request_source
+from tricircle import resources
+from tricircle.resources import floatingip as fip_res
+from tricircle.resources import regions
+
+LOG = logging.getLogger(__name__)
+
+
+class LocalL3Plugin(l3_router_plugin.L3RouterPlugin):
+    """Neutron's router plugin; writes come from XJob (or an admin)."""
+
+    def _refuse_user_write(self, context) -> None:
+        if request_source.requesting_peer(context) or \
+                copies_mod.requester(context).is_admin:
+            return
+        raise t_exc.RoutersOnCentral(
+            central=cfg.CONF.client.central_neutron_url or 'region %s' %
+            cfg.CONF.client.central_region_name)
+
+    def create_router(self, context, router):
+        self._refuse_user_write(context)
+        router_id = request_source.proposed_id(context)
+        if router_id and request_source.requesting_peer(context):
+            # XJob's copy of a central router: the central id.
+            router = {'router': dict(router['router'], id=router_id)}
+        return super().create_router(context, router)
+
+    def update_router(self, context, id, router):
+        self._refuse_user_write(context)
+        return super().update_router(context, id, router)
+
+    def delete_router(self, context, id):
+        self._refuse_user_write(context)
+        return super().delete_router(context, id)
+
+    def add_router_interface(self, context, router_id, interface_info=None):
+        self._refuse_user_write(context)
+        return super().add_router_interface(context, router_id,
+                                            interface_info)
+
+    def remove_router_interface(self, context, router_id, interface_info):
+        self._refuse_user_write(context)
+        return super().remove_router_interface(context, router_id,
+                                               interface_info)
+
+    # -- floating IPs -------------------------------------------------------
+    def _with_proxy_router(self, context, fip: dict) -> dict:
+        """A proxy port names the router that serves its floating IP."""
+        port_id = fip.get('port_id')
+        if not port_id or not request_source.requesting_peer(context):
+            return fip
+        port = directory.get_plugin().get_port(context, port_id)
+        if fip_res.is_proxy(port):
+            return dict(fip, router_id=port['device_id'])
+        return fip
+
+    def create_floatingip(self, context, floatingip):
+        self._refuse_user_write(context)
+        return super().create_floatingip(context, {'floatingip': (
+            self._with_proxy_router(context, floatingip['floatingip']))})
+
+    def update_floatingip(self, context, id, floatingip):
+        self._refuse_user_write(context)
+        return super().update_floatingip(context, id, {'floatingip': (
+            self._with_proxy_router(context, floatingip['floatingip']))})
+
+    def delete_floatingip(self, context, id):
+        self._refuse_user_write(context)
+        return super().delete_floatingip(context, id)
+
+    def update_floatingip_status(self, context, floatingip_id, status):
+        result = super().update_floatingip_status(context, floatingip_id,
+                                                  status)
+        try:
+            fip = self.get_floatingip(context, floatingip_id)
+        except n_exc.NotFound:
+            return result
+        # The agent's RPC call (a transaction, not committed yet) does not
+        # wait for central.
+        if getattr(self, '_reporter', None) is None:
+            self._reporter = futures.ThreadPoolExecutor(
+                1, thread_name_prefix='tricircle-fip-status')
+        self._reporter.submit(self._report_status, fip, status)
+        return result
+
+    @staticmethod
+    def _report_status(fip: dict, status: str) -> None:
+        """Central's floating IP of the same address takes the status."""
+        try:
+            central = directory.get_plugin().central
+            for top in central.list(
+                    resources.FLOATINGIP,
+                    floating_network_id=fip['floating_network_id'],
+                    floating_ip_address=fip['floating_ip_address']):
+                if top['status'] != status:
+                    central.update(resources.FLOATINGIP, top['id'], {},
+                                   headers={regions.STATUS_HEADER: status})
+                    LOG.info('floating IP %s (%s): %s reported to central',
+                             top['id'], fip['floating_ip_address'], status)
+        except Exception:  # a worker thread: log, never die silently
+            LOG.exception('status of floating IP %s not reported',
+                          fip['id'])

@@ -1,0 +1,218 @@
+"""floatingip_setup: a central floating IP's copy, exact.
+
+The copy lives in the region of the floating IP's external network (see
+tricircle.resources.floatingip), with central's address; its id there is
+the region's own (Neutron takes no id for a floating IP), kept in a
+routing. The run:
+
+1. finds the port the copy is to be associated with: the VM's own port
+   when the VM is bound in that region; otherwise the floating IP's proxy
+   port, made on central (network, subnet with the CIDR of the VM's
+   subnet, port with the VM's address, named after the floating IP) and
+   copied into the region;
+2. creates or updates the copy there (a router copy without the gateway
+   yet makes Neutron refuse: the job is retried until router_setup has
+   set it);
+3. deletes the copies in regions that should hold none, and proxies no
+   longer used (the copy first, which Neutron would otherwise keep on
+   the port).
+
+Idempotent. A VM port not bound anywhere yet leaves the copy
+unassociated; the port's binding, reported to central, runs the job
+again.
+"""
+from __future__ import annotations
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.db import api as db_api
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import floatingip as fip_res
+from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
+from tricircle.xjob import registry
+
+LOG = logging.getLogger(__name__)
+
+
+def _region_of_network(central, network_id: str) -> str | None:
+    network = central.get(resources.NETWORK, network_id)
+    hinted = regions.of_hints(
+        (network or {}).get('availability_zone_hints') or [])
+    return hinted[0] if len(hinted) == 1 else None
+
+
+class _NotYet(neutron_client.RemoteNotFound):
+    """What the copy needs is not there yet: retried."""
+
+
+def _proxy_network(central, fip_id: str) -> dict | None:
+    nets = central.list(resources.NETWORK, name=fip_res.proxy_name(fip_id))
+    return nets[0] if nets else None
+
+
+def _remove_proxy(central, fip_id: str, client=None) -> bool:
+    """Delete the floating IP's proxy; ``client``: the region holding its
+    copy, whose port goes first (the network's delete there needs it
+    gone, and central's own port delete reaches the region later)."""
+    net = _proxy_network(central, fip_id)
+    if net is None:
+        return False
+    for port in central.list(resources.PORT, network_id=net['id']):
+        if client is not None:
+            client.delete(resources.PORT, port['id'])
+        central.delete(resources.PORT, port['id'])
+    central.delete(resources.NETWORK, net['id'])
+    LOG.info('floating IP %s: proxy network %s deleted', fip_id, net['id'])
+    return True
+
+
+def _ensure_proxy(central, client, fip: dict, vm_port: dict,
+                  region: str) -> dict:
+    """The proxy port of the floating IP in ``region``: on a subnet with
+    the CIDR of the VM's, at the VM's address (made again if the
+    floating IP moved to another address)."""
+    address = fip['fixed_ip_address']
+    subnet_id = next((ip['subnet_id'] for ip in vm_port['fixed_ips']
+                      if ip['ip_address'] == address), None)
+    if subnet_id is None:  # the port changed address meanwhile
+        raise _NotYet(server=region, status=404, reason='port %s has no '
+                      'address %s any more' % (vm_port['id'], address))
+    cidr = central.get(resources.SUBNET, subnet_id)['cidr']
+    project = cfg.CONF.xjob.service_project_id
+    net = _proxy_network(central, fip['id'])
+    if net is not None:
+        subnets = central.list(resources.SUBNET, network_id=net['id'])
+        ports = central.list(resources.PORT, network_id=net['id'])
+        if (len(subnets) == 1 and subnets[0]['cidr'] == cidr and
+                len(ports) == 1 and
+                ports[0]['fixed_ips'][0]['ip_address'] == address and
+                ports[0]['device_id'] == fip['router_id']):
+            return ports[0]
+        _remove_proxy(central, fip['id'], client)
+    net = central.create(resources.NETWORK, fip_res.proxy_network_body(
+        fip['id'], region, project))
+    subnet = central.create(resources.SUBNET, fip_res.proxy_subnet_body(
+        fip['id'], net['id'], cidr, project))
+    port = central.create(resources.PORT, fip_res.proxy_port_body(
+        fip['id'], fip['router_id'], net['id'], subnet['id'], address,
+        project))
+    LOG.info('floating IP %s: proxy port %s for %s in %s', fip['id'],
+             port['id'], address, region)
+    return port
+
+
+def _associated_port(central, client, fip: dict,
+                     region: str) -> tuple[str | None, bool]:
+    """(id of the port the copy in ``region`` is associated with, whether
+    it is a proxy)."""
+    if not fip.get('port_id'):
+        return None, False
+    vm_port = central.get(resources.PORT, fip['port_id'])
+    bound = binding.remote_binding(vm_port) if vm_port else None
+    if bound is None:
+        # The copy stays unassociated; the port's binding report runs
+        # this job again (central's ports: _floatingips_follow).
+        LOG.info('floating IP %s: port %s is bound in no region yet',
+                 fip['id'], fip['port_id'])
+        return None, False
+    if fip_res.is_proxy(vm_port):
+        LOG.error('floating IP %s: port %s is a proxy port, not a VM\'s',
+                  fip['id'], vm_port['id'])
+        return None, False
+    if bound[0] == region:
+        return vm_port['id'], False
+    port = _ensure_proxy(central, client, fip, vm_port, region)
+    return port['id'], True
+
+
+def _find_copy(client, pod_id: str, fip: dict) -> dict | None:
+    routing = db_api.list_routings({'top_id': fip['id'], 'pod_id': pod_id,
+                                    'resource_type': resources.FLOATINGIP})
+    if routing and routing[0]['bottom_id']:
+        copy = client.get(resources.FLOATINGIP, routing[0]['bottom_id'])
+        if copy is not None:
+            return copy
+    found = client.list(resources.FLOATINGIP,
+                        floating_network_id=fip['floating_network_id'],
+                        floating_ip_address=fip['floating_ip_address'])
+    return found[0] if found else None
+
+
+def _converge(ctx, central, region: str, pod_id: str,
+              fip: dict) -> list[str]:
+    client = ctx.region_client(region)
+    port_id, is_proxy = _associated_port(central, client, fip, region)
+    if port_id is not None:
+        # Copied here as for a user (the VM's port is here already).
+        if client.get(resources.PORT, port_id,
+                      headers=regions.AS_USER) is None:
+            raise _NotYet(server=region, status=404,
+                          reason='port %s is not copied there' % port_id)
+    changes = []
+    target = ('none' if port_id is None else '%s (%s %s)' % (
+        port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
+    copy = _find_copy(client, pod_id, fip)
+    if copy is None:
+        client.get(resources.NETWORK, fip['floating_network_id'],
+                   headers=regions.AS_USER)
+        copy = client.create(resources.FLOATINGIP,
+                             fip_res.regional_body(fip, port_id))
+        changes.append('copy %s created, associated with %s' % (
+            copy['id'], target))
+    elif fip_res.association_differs(copy, port_id,
+                                     fip.get('fixed_ip_address')):
+        client.update(resources.FLOATINGIP, copy['id'], {
+            'port_id': port_id, 'fixed_ip_address':
+            fip['fixed_ip_address'] if port_id else None})
+        changes.append('copy %s associated with %s' % (copy['id'], target))
+    db_api.ensure_routing(top_id=fip['id'], bottom_id=copy['id'],
+                          pod_id=pod_id, project_id=fip['project_id'],
+                          resource_type=resources.FLOATINGIP)
+    if not is_proxy and _remove_proxy(central, fip['id'], client):
+        changes.append('proxy removed')
+    return changes
+
+
+def _remove(ctx, region: str, pod_id: str, fip_id: str) -> list[str]:
+    client = ctx.region_client(region)
+    changes = []
+    for routing in db_api.list_routings({
+            'top_id': fip_id, 'pod_id': pod_id,
+            'resource_type': resources.FLOATINGIP}):
+        if routing['bottom_id'] and client.delete(resources.FLOATINGIP,
+                                                  routing['bottom_id']):
+            changes.append('copy %s deleted' % routing['bottom_id'])
+    regions.forget(pod_id, resources.FLOATINGIP, fip_id)
+    return changes
+
+
+def floatingip_setup(ctx, resource: dict) -> None:
+    fip_id = resource['floatingip_id']
+    central = ctx.central_client()
+    fip = central.get(resources.FLOATINGIP, fip_id)
+    held = regions.holding(resources.FLOATINGIP, fip_id)
+    region = fip and _region_of_network(central, fip['floating_network_id'])
+    for other, pod_id in sorted(held.items()):
+        if other != region:
+            LOG.info('floating IP %s in %s: %s', fip_id, other, '; '.join(
+                _remove(ctx, other, pod_id, fip_id)) or 'no copy')
+    if fip is None or region is None:
+        proxy_region = sorted(held)[0] if held else None
+        _remove_proxy(central, fip_id, proxy_region and
+                      ctx.region_client(proxy_region))
+        return
+    pod = db_api.get_pod_by_region(region)
+    if pod is None:
+        raise neutron_client.RemoteNotFound(
+            server=region, status=404, reason='region %s is no pod' % region)
+    changes = _converge(ctx, central, region, pod['pod_id'], fip)
+    if changes:
+        LOG.info('floating IP %s (%s) in %s: %s', fip_id,
+                 fip['floating_ip_address'], region, '; '.join(changes))
+
+
+JOB = registry.JobType.of(job_shapes.FLOATINGIP_SETUP, floatingip_setup)

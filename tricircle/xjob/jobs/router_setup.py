@@ -1,0 +1,239 @@
+"""router_setup: a central router's copies in the regions, exact.
+
+From central's view of the router (its subnets, and the regions holding
+their networks) tricircle.resources.router plans each region's copy.
+This job makes it so:
+
+1. central: the router's transit network, subnet and one transit port per
+   region when it spans regions (tricircle.resources.transit), while the
+   regions make their copies, subnet interfaces and gateway, which need
+   no transit;
+2. every region at once (tricircle.xjob.router_copy): the copy with the
+   central id, its interfaces, its transit interface and routes; a region
+   no longer wanted loses its copy;
+3. central again, once every region is done: transit ports (and network)
+   no region uses any more are deleted.
+
+A region that fails (down) fails the job, which is retried with backoff;
+the other regions' parts are done meanwhile. Idempotent: one run
+satisfies any number of requests (XJob coalesces them per router).
+"""
+from __future__ import annotations
+
+from concurrent import futures
+import time
+
+from neutron_lib.api.definitions import portbindings
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
+from tricircle.resources import router as router_res
+from tricircle.resources import transit
+from tricircle.xjob import registry
+from tricircle.xjob import router_copy
+
+LOG = logging.getLogger(__name__)
+
+
+def _subnets(central, router: dict) -> list[router_res.Subnet]:
+    """The router's subnets on central, with the regions of each, and
+    the interface port of those it joined by a port of its own."""
+    ports = central.list(resources.PORT, device_id=router['id'])
+    # subnet id -> the addresses of the router's interfaces on it
+    interfaces: dict[str, dict[str, str]] = {}
+    for port in ports:
+        if port['device_owner'] in router_res.INTERFACE_OWNERS:
+            for ip in port['fixed_ips']:
+                interfaces.setdefault(ip['subnet_id'], {})[
+                    ip['ip_address']] = port['id']
+    subnets = []
+    for subnet in (central.list(resources.SUBNET, id=sorted(interfaces))
+                   if interfaces else []):
+        held = frozenset(regions.holding(resources.NETWORK,
+                                         subnet['network_id']))
+        # A port is one region's: a network stretched over several keeps
+        # one interface per region on that region's gateway address.
+        by_port = (subnet.get('gateway_ip') not in interfaces[subnet['id']]
+                   and len(held) <= 1)
+        subnets.append(router_res.Subnet(
+            id=subnet['id'], cidr=subnet['cidr'],
+            ip_version=subnet['ip_version'],
+            network_id=subnet['network_id'], regions=held,
+            port_id=sorted(interfaces[subnet['id']].values())[0]
+            if by_port else None))
+    return subnets
+
+
+def _gateway(central, router: dict) -> router_res.Gateway | None:
+    """The router's external gateway and the region of its network."""
+    network_id = router_res.external_gateway_network(router)
+    if network_id is None:
+        return None
+    network = central.get(resources.NETWORK, network_id)
+    hinted = regions.of_hints(network.get('availability_zone_hints') or []
+                              if network else [])
+    if len(hinted) != 1:
+        # Central refuses such external networks; one made before that
+        # (or whose pod is gone) has no region to take the gateway.
+        LOG.error('router %s: external network %s is in no single region '
+                  '(hints %s): no copy takes the gateway', router['id'],
+                  network_id, hinted)
+        return None
+    return router_res.Gateway.of(router, hinted[0])
+
+
+def _transit_network(central, router_id: str) -> dict | None:
+    nets = central.list(resources.NETWORK,
+                        name=transit.network_name(router_id))
+    return nets[0] if nets else None
+
+
+def _ensure_transit(central, router: dict, subnets, wanted: set[str]
+                    ) -> tuple[dict, dict[str, dict]]:
+    """The transit network and region -> transit port (all, stale ones
+    too), made where missing."""
+    project = cfg.CONF.xjob.service_project_id
+    net = _transit_network(central, router['id'])
+    if net is None:
+        net = central.create(resources.NETWORK,
+                             transit.network_body(router['id'], project))
+        LOG.info('router %s: transit network %s created', router['id'],
+                 net['id'])
+    if not central.list(resources.SUBNET, network_id=net['id']):
+        cidr = transit.choose_cidr(cfg.CONF.xjob.transit_cidr,
+                                   cfg.CONF.xjob.transit_prefixlen,
+                                   [s.cidr for s in subnets])
+        central.create(resources.SUBNET, transit.subnet_body(
+            router['id'], net['id'], cidr, project))
+    ports = _transit_ports(central, router['id'], net['id'])
+    for region in sorted(wanted - set(ports)):
+        ports[region] = central.create(resources.PORT, transit.port_body(
+            router['id'], region, net['id'], project))
+    return net, ports
+
+
+def _transit_ports(central, router_id: str, network_id: str
+                   ) -> dict[str, dict]:
+    ports = {}
+    for port in central.list(resources.PORT, network_id=network_id):
+        region = transit.region_of_port(router_id, port['name'])
+        if region:
+            ports[region] = port
+    return ports
+
+
+def _tidy_transit(central, router_id: str, wanted: set[str]) -> None:
+    """Delete the transit ports of regions not wanted, and the network
+    once no region is."""
+    net = _transit_network(central, router_id)
+    if net is None:
+        return
+    for region, port in _transit_ports(central, router_id,
+                                       net['id']).items():
+        if region not in wanted or not router_res.needs_transit(wanted):
+            central.delete(resources.PORT, port['id'])
+    if not router_res.needs_transit(wanted):
+        central.delete(resources.NETWORK, net['id'])
+        LOG.info('router %s: transit network %s deleted', router_id,
+                 net['id'])
+
+
+def _timed(func):
+    """``func(region)`` -> (its changes, seconds it took)."""
+    def timed(region: str):
+        start = time.monotonic()
+        return func(region), time.monotonic() - start
+    return timed
+
+
+def _log_changes(router_id: str, outcome: regions.Outcome) -> None:
+    for region, result in outcome.results.items():
+        if result and result[0]:
+            LOG.info('router %s in %s (%.1f s): %s', router_id, region,
+                     result[1], '; '.join(result[0]))
+
+
+def _transit_beside_copies(ctx, central, router: dict, subnets,
+                           gateway: router_res.Gateway | None,
+                           wanted: set[str]) -> dict[str, dict]:
+    """Make the transit on central while the regions make their copies,
+    subnet interfaces and gateway (which need no transit); the transit
+    ports."""
+    first = router_res.plan(router, subnets, {}, gateway)
+    with futures.ThreadPoolExecutor(1) as pool:
+        transit_ports = pool.submit(_ensure_transit, central, router,
+                                    subnets, wanted)
+        early = regions.in_parallel(
+            wanted, _timed(lambda region: router_copy.prepare(
+                ctx.region_client(region), region, router, first[region])),
+            'router %s' % router['id'])
+        ports = transit_ports.result()[1]
+    _log_changes(router['id'], early)
+    # A region that failed here fails again (and is reported) below.
+    return ports
+
+
+def _announce_transit(ctx, central, region: str, router_id: str,
+                      port: dict) -> None:
+    """Tell central where the region's transit port will be bound, as
+    the region itself will once its L3 agent has plugged it: central
+    then has the other regions make its shadow now, while the agents
+    work, instead of after (that report comes seconds later)."""
+    if binding.remote_binding(port):
+        return  # reported already
+    try:
+        found = router_copy.transit_host(ctx.region_client(region),
+                                         router_id)
+        if found is None:
+            return
+        host, tunnel_ip = found
+        central.update(resources.PORT, port['id'], binding.report(
+            region, {portbindings.HOST_ID: host}, tunnel_ip),
+            headers={regions.SOURCE_HEADER: region})
+    except neutron_client.RemoteNeutronError as exc:
+        # Only a head start is lost: the region's report comes anyway.
+        LOG.warning('router %s: transit port %s of %s not announced: %s',
+                    router_id, port['id'], region, exc)
+        return
+    LOG.info('router %s: transit port %s of %s announced on host %s (%s)',
+             router_id, port['id'], region, host, tunnel_ip)
+
+
+def router_setup(ctx, resource: dict) -> None:
+    router_id = resource['router_id']
+    central = ctx.central_client()
+    router = central.get(resources.ROUTER, router_id)
+    held = regions.holding(resources.ROUTER, router_id)
+    plans: dict[str, router_res.RegionalRouter] = {}
+    ports: dict[str, dict] = {}
+    if router is not None:
+        # Hints may name availability zones: the plan wants regions.
+        router = dict(router, availability_zone_hints=regions.of_hints(
+            router_res.hinted_regions(router)))
+        subnets = _subnets(central, router)
+        gateway = _gateway(central, router)
+        wanted = router_res.regions_of(router, subnets, gateway)
+        if router_res.needs_transit(wanted):
+            ports = _transit_beside_copies(ctx, central, router, subnets,
+                                           gateway, wanted)
+        plans = router_res.plan(router, subnets, {
+            region: port['fixed_ips'][0]['ip_address']
+            for region, port in ports.items() if region in wanted}, gateway)
+    outcome = regions.in_parallel(
+        set(plans) | set(held), _timed(lambda region: router_copy.converge(
+            ctx.region_client(region), region, router_id, router,
+            plans.get(region), ports.get(region) if region in plans
+            else None, transit_ready=lambda: _announce_transit(
+                ctx, central, region, router_id, ports[region]))),
+        'router %s' % router_id)
+    _log_changes(router_id, outcome)
+    outcome.raise_first()  # retried with backoff; the rest is done
+    _tidy_transit(central, router_id, set(plans))
+
+
+JOB = registry.JobType.of(job_shapes.ROUTER_SETUP, router_setup)

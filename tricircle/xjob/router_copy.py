@@ -1,0 +1,212 @@
+"""One region's copy of a central router, brought in line with its plan.
+
+The steps run in an order Neutron accepts: the subnets and the transit
+port are copied into the region first (asked as a user would, so the
+region copies what it lacks from central), then the router with the
+central id, the missing interfaces, the external gateway (in the
+gateway's region only, on central's addresses), the routes (whose next
+hops need the interfaces), and last the interfaces no longer wanted
+(which no route uses any more). A region that should hold no copy loses it, interfaces
+first.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from tricircle.db import api as db_api
+from tricircle import resources
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
+from tricircle.resources import router as router_res
+from tricircle.resources import shadow
+
+SPEC = resources.get(resources.ROUTER)
+
+
+def _action(client: neutron_client.NeutronClient, router_id: str,
+            action: str, body: dict) -> None:
+    client.request('PUT', '/v2.0/routers/%s/%s' % (router_id, action),
+                   body=body)
+
+
+def _interfaces(client, router_id: str) -> list[dict]:
+    return [p for p in client.list(resources.PORT, device_id=router_id)
+            if p['device_owner'] in router_res.INTERFACE_OWNERS]
+
+
+def _pod_id(region: str) -> str:
+    pod = db_api.get_pod_by_region(region)
+    if pod is None:
+        raise neutron_client.RemoteNotFound(
+            server=region, status=404, reason='region %s is no pod' % region)
+    return pod['pod_id']
+
+
+def remove(client, region: str, router_id: str) -> list[str]:
+    """The region keeps no copy of the router."""
+    changes = []
+    copy = client.get(resources.ROUTER, router_id)
+    if copy is not None:
+        if copy.get('routes'):  # their next hops hold the interfaces
+            client.update(resources.ROUTER, router_id, {'routes': []})
+        for port in _interfaces(client, router_id):
+            _action(client, router_id, 'remove_router_interface',
+                    {'port_id': port['id']})
+        client.delete(resources.ROUTER, router_id)
+        changes.append('copy deleted')
+    regions.forget(_pod_id(region), resources.ROUTER, router_id)
+    return changes
+
+
+def _copy_subnets(client, region: str,
+                  plan: router_res.RegionalRouter) -> None:
+    # Copies the region lacks are made as for a user of the router.
+    for subnet_id in sorted(plan.subnet_ids):
+        if client.get(resources.SUBNET, subnet_id,
+                      headers=regions.AS_USER) is None:
+            raise neutron_client.RemoteNotFound(
+                server=region, status=404,
+                reason='subnet %s is not copied there' % subnet_id)
+
+
+def _ensure_copy(client, region: str, router: dict,
+                 changes: list[str]) -> dict:
+    router_id = router['id']
+    copy = client.get(resources.ROUTER, router_id)
+    if copy is None:
+        # The API takes no id in a POST: the header carries it.
+        body = {k: v for k, v in SPEC.regional_body(router).items()
+                if k != 'id'}
+        copy = client.create(resources.ROUTER, body,
+                             headers={regions.RESOURCE_ID_HEADER: router_id})
+        changes.append('copy created')
+    else:
+        diff = SPEC.diff(router, copy)
+        if diff:
+            client.update(resources.ROUTER, router_id, diff)
+            changes.append('updated %s' % ', '.join(sorted(diff)))
+    db_api.ensure_routing(top_id=router_id, bottom_id=router_id,
+                          pod_id=_pod_id(region),
+                          project_id=router['project_id'],
+                          resource_type=resources.ROUTER)
+    return copy
+
+
+def _add_subnet_interfaces(client, router_id: str, interfaces: list[dict],
+                           plan: router_res.RegionalRouter,
+                           changes: list[str]) -> None:
+    have = {ip['subnet_id'] for port in interfaces
+            for ip in port['fixed_ips']}
+    for subnet_id in sorted(plan.subnet_ids - have):
+        port_id = plan.interface_ports.get(subnet_id)
+        if port_id is None:
+            _action(client, router_id, 'add_router_interface',
+                    {'subnet_id': subnet_id})
+            changes.append('interface on subnet %s added' % subnet_id)
+            continue
+        # The router's own port on central (not on the gateway address),
+        # copied here as for a user.
+        client.get(resources.PORT, port_id, headers=regions.AS_USER)
+        _action(client, router_id, 'add_router_interface',
+                {'port_id': port_id})
+        changes.append('interface port %s on subnet %s added' % (
+            port_id, subnet_id))
+
+
+def _ensure_gateway(client, region: str, router_id: str, copy: dict,
+                    plan: router_res.RegionalRouter,
+                    changes: list[str]) -> None:
+    have = copy.get('external_gateway_info')
+    if plan.gateway is None:
+        if have:
+            client.update(resources.ROUTER, router_id,
+                          {'external_gateway_info': {}})
+            changes.append('gateway removed')
+        return
+    if plan.gateway.matches(have):
+        return
+    # The external network is copied here as for a user of the router.
+    if client.get(resources.NETWORK, plan.gateway.network_id,
+                  headers=regions.AS_USER) is None:
+        raise neutron_client.RemoteNotFound(
+            server=region, status=404, reason='external network %s is not '
+            'copied there' % plan.gateway.network_id)
+    client.update(resources.ROUTER, router_id,
+                  {'external_gateway_info': plan.gateway.info()})
+    changes.append('gateway set on %s (%s)' % (
+        plan.gateway.network_id,
+        ', '.join(ip for _s, ip in plan.gateway.fixed_ips)))
+
+
+def prepare(client, region: str, router: dict,
+            plan: router_res.RegionalRouter) -> list[str]:
+    """What needs no transit: the copy, its subnet interfaces and its
+    gateway (run while central makes the transit network)."""
+    changes: list[str] = []
+    _copy_subnets(client, region, plan)
+    copy = _ensure_copy(client, region, router, changes)
+    _add_subnet_interfaces(client, router['id'],
+                           _interfaces(client, router['id']), plan, changes)
+    _ensure_gateway(client, region, router['id'], copy, plan, changes)
+    return changes
+
+
+def transit_host(client, router_id: str) -> tuple[str, str] | None:
+    """(host, tunnel IP) of the L3 agent the region scheduled the copy
+    to: where its transit port will be bound. None if not scheduled yet
+    or the host's L2 agent reports no tunnel endpoint."""
+    agents = client.request('GET', '/v2.0/routers/%s/l3-agents'
+                            % router_id).get('agents') or []
+    hosts = sorted(a['host'] for a in agents if a.get('alive', True))
+    if len(hosts) != 1:
+        return None  # unscheduled, or HA: the binding report will say
+    for agent in client.request('GET', '/v2.0/agents', params={
+            'host': hosts[0]}).get('agents') or []:
+        tunnel_ip = (agent.get('configurations') or {}).get(
+            shadow.TUNNEL_IP)
+        if tunnel_ip and agent.get('binary') != shadow.SHADOW_AGENT_BINARY:
+            return hosts[0], tunnel_ip
+    return None
+
+
+def converge(client, region: str, router_id: str, router: dict | None,
+             plan: router_res.RegionalRouter | None,
+             transit_port: dict | None,
+             transit_ready: Callable[[], None] | None = None) -> list[str]:
+    """Bring the region's copy in line; what changed, for the log.
+
+    ``transit_ready()`` is called once the transit interface exists,
+    before the routes are set.
+    """
+    if router is None or plan is None:
+        return remove(client, region, router_id)
+    changes: list[str] = []
+    _copy_subnets(client, region, plan)
+    if transit_port is not None:
+        client.get(resources.PORT, transit_port['id'],
+                   headers=regions.AS_USER)
+    copy = _ensure_copy(client, region, router, changes)
+    interfaces = _interfaces(client, router_id)
+    _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
+    transit_id = transit_port['id'] if transit_port else None
+    if transit_id and transit_id not in {p['id'] for p in interfaces}:
+        _action(client, router_id, 'add_router_interface',
+                {'port_id': transit_id})
+        changes.append('transit interface added')
+    if transit_id and transit_ready is not None:
+        transit_ready()
+    _ensure_gateway(client, region, router_id, copy, plan, changes)
+
+    if not router_res.same_routes(copy.get('routes') or [], plan.routes):
+        client.update(resources.ROUTER, router_id, {'routes': plan.routes})
+        changes.append('routes set to %s' % ', '.join(
+            '%(destination)s via %(nexthop)s' % r for r in plan.routes)
+            if plan.routes else 'routes cleared')
+
+    for port in interfaces:
+        subnets = {ip['subnet_id'] for ip in port['fixed_ips']}
+        if port['id'] != transit_id and not subnets & plan.subnet_ids:
+            _action(client, router_id, 'remove_router_interface',
+                    {'port_id': port['id']})
+            changes.append('interface %s removed' % port['id'])
+    return changes
