@@ -21,6 +21,8 @@ from tricircle.sandbox import neutron_conf
 
 OVS_AGENT = 'ovs-agent'
 L3_AGENT = 'l3-agent'
+# What neutron-openvswitch-agent logs once its stale-flow cleanup ran.
+OVS_AGENT_CLEANED = 'cleanup stale flows. Elapsed'
 # Their agent_type in "openstack network agent list".
 OVS_TYPE = 'Open vSwitch agent'
 L3_TYPE = 'L3 agent'

@@ -6,6 +6,7 @@ A typical first session:
   tricircle-sandbox demo               # VMs in two regions that ping
   tricircle-sandbox status             # processes, endpoints, log files
   tricircle-sandbox vm create vm1 --region RegionOne --network net1
+  tricircle-sandbox outside ping 203.0.113.1   # the internet, on extnet
   tricircle-sandbox down               # stop it all (the logs are kept)
 
 Every subcommand but tempest works on the sandbox in --state-dir (default
@@ -20,6 +21,7 @@ import traceback
 
 from tricircle.sandbox import down as sb_down
 from tricircle.sandbox import host_steps
+from tricircle.sandbox import outside_cli
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import tempest as sb_tempest
@@ -38,6 +40,13 @@ def hint(command: str, state_dir: str) -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    try:  # before anything: a mistake starts nothing
+        sb_up.external_regions(
+            args.external_region, sb_state.region_names(
+                1 if args.plain else args.regions), args.agents)
+    except sb_up.SandboxError as exc:
+        print('ERROR: %s' % exc, file=sys.stderr)
+        return 2
     if args.reuse and _healthy(args.state_dir):
         state = sb_state.SandboxState.load(args.state_dir)
         print('a sandbox is already up in %s (%s): reusing it; "%s" stops '
@@ -48,10 +57,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     sb_up.check_state_dir_free(args.state_dir,
                                lambda cmd: hint(cmd, args.state_dir))
     db = args.db or ('postgresql' if args.agents == host_steps.AGENTS_OVS
-                     and not args.plain else 'sqlite')
+                     else 'sqlite')
     up = sb_up.Up(args.state_dir, regions=args.regions, db=db,
                   plain=args.plain, keystone=args.keystone,
-                  agents=args.agents)
+                  agents=args.agents, external=args.external_region)
     try:
         up.run()
     except sb_up.AlreadyUp:
@@ -112,6 +121,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print('agents (openstack network agent list, per region):')
         for line in agent_status.table(state):
             print(line)
+    if state.external_regions:
+        for line in _outside_status(state):
+            print(line)
     if state.central:
         print('central Neutron: %s' % state.central['neutron'])
     for region, urls in state.regions.items():
@@ -130,6 +142,17 @@ def cmd_status(args: argparse.Namespace) -> int:
               'rest' % hint('down', args.state_dir))
         return 1
     return 0
+
+
+def _outside_status(state: sb_state.SandboxState) -> list[str]:
+    from tricircle.sandbox import hosts, outside, outside_world
+    world = outside_world.OutsideWorld(state)
+    lines = ['outside: namespace %s on %s of %s' % (
+        world.ns, outside.EXTNET, ', '.join(
+            hosts.l3_host(r) for r in state.external_regions))]
+    if not world.exists():
+        return lines + ['  MISSING (no such namespace)']
+    return lines + ['  %s' % a for a in world.addresses()]
 
 
 def _short(path: str) -> str:
@@ -191,10 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
                         '(default: postgresql with ovs, sqlite with lite)')
     p.add_argument('--plain', action='store_true',
                    help='one plain ML2 Neutron region, no Tricircle code '
-                        '(the baseline for benchmarks)')
+                        '(the baseline for benchmarks), with the same '
+                        'agents (--agents)')
     p.add_argument('--keystone', action='store_true',
                    help='put every API behind a real Keystone (default: '
                         'no authentication)')
+    p.add_argument('--external-region', action='append', metavar='REGION',
+                   help='a region whose L3 host (its first host) reaches '
+                        'the outside world on the physical network '
+                        'extnet; repeat it for more (default: RegionOne; '
+                        'ovs agents only; "tricircle-sandbox help '
+                        'outside" says more)')
     p.add_argument('--reuse', action='store_true',
                    help='if a healthy sandbox is already up in DIR, use it '
                         'and exit 0 ("make sandbox" does this)')
@@ -219,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help='show the traceback of an error')
     vm_cli.add_commands(sub, lambda subparsers, name, func, help_text: _add(
         name, func, help_text, subparsers))
+    outside_cli.add_commands(sub, lambda subparsers, name, func, help_text:
+                             _add(name, func, help_text, subparsers))
     p = sub.add_parser('help', help='show the help of a command',
                        description='Show the help of a command, e.g. '
                        '"tricircle-sandbox help vm create".')

@@ -2,7 +2,11 @@
 
 A VM in each of two regions on one network of the central Neutron; a
 ping between them; where each port lives (central, the VM's region, and
-a shadow port in the other region); what the Admin API shows. It leaves
+a shadow port in the other region); what the Admin API shows; then (with
+Neutron's real agents) a router on central joining that network to a
+network of the second region only, and a ping across it; and (with an
+outside world) the router's gateway and a floating IP, pinged from
+outside (tricircle.sandbox.demo_north_south). It leaves
 everything up, prints commands to try next and ends with a last ping
 across the regions. A second run first removes what the previous one
 made (only VMs and networks with the demo's names).
@@ -14,6 +18,7 @@ import shutil
 import sys
 import time
 
+from tricircle.sandbox import demo_north_south
 from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import up as sb_up
@@ -22,6 +27,12 @@ from tricircle.sandbox import vm as sb_vm
 NETWORK = 'demo-net'
 CIDR = '10.99.0.0/24'
 VMS = ('demo-vm1', 'demo-vm2')
+# The router step: a network of the second region only, and its VM.
+ROUTED_NETWORK = 'demo-net2'
+ROUTED_CIDR = '10.98.0.0/24'
+ROUTED_VM = 'demo-vm3'
+ROUTER = 'demo-router'
+ROUTED_DEADLINE = 60.0  # XJob copies the router, the L3 agents build it
 # On the demo's network: what a second run may delete.
 MARK = 'made by tricircle-sandbox demo'
 PING_DEADLINE = 20.0  # the first ping waits for the shadow ports
@@ -50,6 +61,8 @@ def _short(uuid: str) -> str:
 
 
 class Demo:
+    error = DemoError
+
     def __init__(self, state: sb_state.SandboxState) -> None:
         self.state = state
         self.regions = list(state.regions)[:2]
@@ -80,6 +93,12 @@ class Demo:
         self.ping(vms[1], vms[0], step='   ', deadline=PING_DEADLINE)
         self.show_ports(vms)
         self.show_admin_api(net, vms, pods)
+        if self.state.agents == 'ovs':  # routers need the real L3 agents
+            router, vm3 = self.route_across_regions(net, vms[0])
+            if self.state.external_regions:
+                demo_north_south.show(
+                    self, router, vm3, MARK,
+                    '%s --os-cloud central' % _command('openstack'))
         self.show_next(vms)
         took = time.monotonic() - self._t0
         print('demo done in %.0fs; one last ping across the regions:' % took)
@@ -90,20 +109,35 @@ class Demo:
         """The previous demo's network, and the sandbox VMs on it (the
         demo's own and any that "Try next" made there)."""
         import openstack.exceptions as os_exc
-        old_nets = [n.id for n in self.central.network.networks(
-            name=NETWORK) if n.description == MARK]
+        public = demo_north_south.remove_previous(self.central, MARK)
+        old_nets = [n.id for name in (NETWORK, ROUTED_NETWORK)
+                    for n in self.central.network.networks(name=name)
+                    if n.description == MARK] + public
+        old_routers = [r for r in self.central.network.routers(name=ROUTER)
+                       if r.description == MARK]
         vms = sb_vm.load(self.state)
         old_vms = [v.name for v in vms.values()
-                   if v.name in VMS or v.network_id in old_nets]
-        if not old_vms and not old_nets:
+                   if v.name in VMS + (ROUTED_VM,) or
+                   v.network_id in old_nets]
+        if not old_vms and not old_nets and not old_routers:
             return
         print('0. Removing what the previous demo made: %s' % ', '.join(
-            old_vms + ['network %s' % _short(n) for n in old_nets]))
+            old_vms + ['router %s' % _short(r.id) for r in old_routers] +
+            ['network %s' % _short(n) for n in old_nets]))
         for name in old_vms:
             sb_vm.delete(self.state, name)
+        demo_north_south.remove_ping_group(self.central, MARK)
+        for router in old_routers:
+            for port in self.central.network.ports(device_id=router.id):
+                # Its interfaces; its gateway goes with it.
+                if port.device_owner.startswith('network:router_interface'):
+                    self.central.network.remove_interface_from_router(
+                        router, port_id=port.id)
+            self.central.network.delete_router(router)
         for net_id in old_nets:
-            # A region's port delete reaches central a moment later.
-            deadline = time.monotonic() + 15
+            # A region's port delete reaches central a moment later, and
+            # XJob removes the router's copies (interfaces) meanwhile.
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     self.central.network.delete_network(net_id)
@@ -167,16 +201,20 @@ class Demo:
 
     def ping(self, src: sb_vm.VM, dst: sb_vm.VM, step: str,
              deadline: float) -> None:
+        self.ping_address(src, dst.ip, '%s (%s, %s)' % (
+            dst.name, dst.region, dst.ip), step, deadline)
+
+    def ping_address(self, src: sb_vm.VM, ip: str, label: str, step: str,
+                     deadline: float) -> None:
         started = time.monotonic()
-        ok = sb_vm.ping(self.state, src.name, dst.ip, deadline=deadline)
+        ok = sb_vm.ping(self.state, src.name, ip, deadline=deadline)
         if not ok:
-            raise DemoError('%s (%s) cannot ping %s (%s, %s) after %.0fs; '
-                            'the agent logs are in %s' % (
-                                src.name, src.region, dst.name, dst.region,
-                                dst.ip, deadline, self.state.logs_dir))
-        print('%s%s (%s) -> %s (%s, %s): ping passed (%.1fs)' % (
-            step, src.name, src.region, dst.name, dst.region, dst.ip,
-            time.monotonic() - started))
+            raise DemoError('%s (%s) cannot ping %s after %.0fs; the agent '
+                            'logs are in %s' % (src.name, src.region, label,
+                                                deadline,
+                                                self.state.logs_dir))
+        print('%s%s (%s) -> %s: ping passed (%.1fs)' % (
+            step, src.name, src.region, label, time.monotonic() - started))
 
     def show_ports(self, vms: list[sb_vm.VM]) -> None:
         print('6. Where each port lives:')
@@ -239,6 +277,49 @@ class Demo:
         if not jobs:
             print('     (none yet)')
 
+    def route_across_regions(self, net, vm1: sb_vm.VM) -> None:
+        osc = '%s --os-cloud central' % _command('openstack')
+        region = self.regions[1]
+        print('8. A router across regions: %s exists only in %s, and one '
+              'router on central' % (ROUTED_NETWORK, region))
+        print('   takes both networks:')
+        for line in (
+                'network create --availability-zone-hint %s %s' % (
+                    region, ROUTED_NETWORK),
+                'subnet create --network %s --subnet-range %s %s-subnet'
+                % (ROUTED_NETWORK, ROUTED_CIDR, ROUTED_NETWORK),
+                'router create %s' % ROUTER,
+                'router add subnet %s %s-subnet' % (ROUTER, NETWORK),
+                'router add subnet %s %s-subnet' % (ROUTER,
+                                                     ROUTED_NETWORK)):
+            print('   $ %s %s' % (osc, line))
+        net2 = self.central.network.create_network(
+            name=ROUTED_NETWORK, description=MARK,
+            availability_zone_hints=[region])
+        sub2 = self.central.network.create_subnet(
+            network_id=net2.id, cidr=ROUTED_CIDR, ip_version=4,
+            name=ROUTED_NETWORK + '-subnet')
+        router = self.central.network.create_router(name=ROUTER,
+                                                    description=MARK)
+        sub1 = next(self.central.network.subnets(network_id=net.id))
+        for subnet in (sub1, sub2):
+            self.central.network.add_interface_to_router(
+                router, subnet_id=subnet.id)
+        print('   $ %s vm create %s --region %s --network %s' % (
+            self.sandbox, ROUTED_VM, region, ROUTED_NETWORK))
+        vm3 = sb_vm.create(self.state, ROUTED_VM, region, net2.id)
+        self.ping(vm1, vm3, step='   ', deadline=ROUTED_DEADLINE)
+        print('   Each region holds a copy of %s (same id %s), on its own '
+              'gateway address;' % (ROUTER, _short(router.id)))
+        print('   the copies meet on the router\'s transit network '
+              '(100.64.0.0/10), one route per subnet a region lacks:')
+        for name, conn in self.conns.items():
+            routes = conn.network.get_router(router.id).routes
+            print('     %-10s routes: %s' % (name, ', '.join(
+                '%(destination)s via %(nexthop)s' % r for r in routes) or
+                'none (it holds both networks)'))
+        return router, vm3
+
     def show_next(self, vms: list[sb_vm.VM]) -> None:
         osc = _command('openstack')
         clouds = os.path.join(self.state.state_dir, sb_state.CLOUDS_FILE)
@@ -251,9 +332,11 @@ class Demo:
                 % (osc, self.regions[0], NETWORK),
                 '%s --os-cloud central multiregion networking job list'
                 % osc,
-                '%s vm create demo-vm3 --region %s --network %s' % (
+                '%s vm create demo-vm4 --region %s --network %s' % (
                     self.sandbox, self.regions[1], NETWORK),
-                '%s vm ping %s demo-vm3' % (self.sandbox, vms[0].name),
+                '%s vm ping %s demo-vm4' % (self.sandbox, vms[0].name),
+                '%s --os-cloud %s router show %s   # its copy there'
+                % (osc, self.regions[1], ROUTER),
                 '%s status    # processes and their log files'
                 % self.sandbox,
                 '%s down      # stops it all, keeps the logs'

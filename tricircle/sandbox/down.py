@@ -58,7 +58,8 @@ def down(state_dir: str, out: Out = print, purge: bool = False) -> None:
                 list(pool.map(lambda item: processes.stop(item[1]), todo))
         if state.postgres:
             _stop_postgres(state, 'postgres' in alive, out)
-        if not state.plain:
+        if not state.plain or state.agents == 'ovs':
+            # (a plain sandbox has hosts when Neutron's agents run)
             _destroy_fabric(state, out)
     logs = os.path.join(state_dir, sb_state.LOGS_DIR)
     if not purge and _has_files(logs):
@@ -89,6 +90,8 @@ def _destroy_fabric(state: sb_state.SandboxState, out: Out) -> None:
     from tricircle.sandbox import hosts
     from tricircle.sandbox.dataplane import fabric
     fab = fabric.Fabric(hosts.fabric_tag(state))
+    if fab.remove_outside():
+        out('removed the outside namespace %s' % fab.outside_ns())
     left = fab.list_namespaces()
     fab.destroy()
     if left:

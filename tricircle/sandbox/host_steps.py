@@ -31,12 +31,12 @@ class HostSteps:
     ``out``)."""
 
     def host_steps(self) -> list:
-        if self.state.plain:
-            return []
         if self.state.agents == AGENTS_OVS:
-            return [self.start_ovs_hosts, self.start_neutron_agents,
-                    self.wait_for_agents]
-        return [self.start_host_agents]
+            return [self.start_ovs_hosts, self.start_outside,
+                    self.start_neutron_agents,
+                    self.wait_for_agents, self.settle_ovs_agents]
+        # A plain region has no Tricircle, so no light host agent.
+        return [] if self.state.plain else [self.start_host_agents]
 
     # -- the broker -----------------------------------------------------
     def start_broker(self) -> None:
@@ -102,6 +102,17 @@ class HostSteps:
                 self.bridge_mappings[host] = mappings
         self.state.save()
 
+    def start_outside(self) -> None:
+        """The outside world on extnet, when a region is external."""
+        if not self.state.external_regions:
+            return
+        from tricircle.sandbox import outside_world
+        world = outside_world.OutsideWorld(self.state)
+        for name, pid in world.setup(self.logs).items():
+            self.state.pids[name] = pid
+            self.state.logs[name] = os.path.join(self.logs, name + '.log')
+        self.state.save()
+
     def start_neutron_agents(self) -> None:
         """The relay to the broker, then every host's agents."""
         from tricircle.sandbox import nsrelay
@@ -119,7 +130,7 @@ class HostSteps:
         self.state.markers['rabbit-relay'] = fab.host_ns('')
         processes.wait_log(relay_log, 'relay started',
                            self.state.pids['rabbit-relay'], 15)
-        first = {sb_hosts.host_names(r)[0] for r in self.region_names}
+        first = {sb_hosts.l3_host(r) for r in self.region_names}
         for host, (region, tunnel_ip) in all_hosts.items():
             ovs_host = self.ovs_host(host)
             state_path = os.path.join(self.data, 'hosts', host, 'agent')
@@ -153,7 +164,8 @@ class HostSteps:
         for region in self.region_names:
             hosts = sb_hosts.host_names(region)
             expected[region] = {(sb_agents.OVS_TYPE, h) for h in hosts}
-            expected[region].add((sb_agents.L3_TYPE, hosts[0]))
+            expected[region].add((sb_agents.L3_TYPE,
+                                  sb_hosts.l3_host(region)))
         end = time.monotonic() + AGENTS_TIMEOUT
         started = time.monotonic()
         while True:
@@ -175,6 +187,38 @@ class HostSteps:
             time.sleep(0.5)
         self.out('        every agent alive after %.1fs'
                  % (time.monotonic() - started))
+
+    def settle_ovs_agents(self) -> None:
+        """Let every OVS agent run its stale-flow cleanup before any VM.
+
+        The agent deletes, once, the flows of br-int whose cookie it does
+        not hold: in the first loop with changes after one that saw a VIF
+        port. In Neutron 29 the OVS firewall adds the remote-group flows
+        of a port it refreshes under a temporary cookie and never
+        rewrites them (they are already in its state), so a member change
+        of the first VM's group just then loses those flows for good:
+        pings to that VM from the new member keep failing. Two placeholder ports, one after the other, get that
+        cleanup done now (removing the first would not: the agent drops a
+        removed port from the set it checks before it checks it).
+        """
+        hosts = list(sb_hosts.all_hosts(self.state))
+        started = time.monotonic()
+
+        def _one(host):
+            ovs_host = self.ovs_host(host)
+            name = '%s-%s' % (sb_agents.OVS_AGENT, host)
+            log, pid = self.state.log_of(name), self.state.pids[name]
+            processes.wait_log(log, ovs_host.add_placeholder_port(0), pid,
+                               AGENTS_TIMEOUT)
+            ovs_host.add_placeholder_port(1)
+            processes.wait_log(log, sb_agents.OVS_AGENT_CLEANED, pid,
+                               AGENTS_TIMEOUT)
+            for index in (0, 1):
+                ovs_host.remove_placeholder_port(index)
+        with concurrent.futures.ThreadPoolExecutor(len(hosts)) as pool:
+            list(pool.map(_one, hosts))
+        self.out('        stale-flow cleanup of every OVS agent done after '
+                 '%.1fs' % (time.monotonic() - started))
 
     def start_host_agents(self) -> None:
         """The hosts on one underlay, and one host agent per region."""

@@ -10,17 +10,32 @@ import hashlib
 import os
 
 from tricircle.sandbox import neutron_conf
+from tricircle.sandbox import outside
 from tricircle.sandbox import state as sb_state
 
 HOSTS_PER_REGION = 2
 UNDERLAY_PREFIX = '172.30'
 UNDERLAY_PREFIXLEN = 16
+# Every host's physnets; the L3 host of an external region has extnet too.
 PHYSNETS = sorted({r.split(':')[0]
-                   for r in neutron_conf.VLAN_RANGES.split(',')})
+                   for r in neutron_conf.VLAN_RANGES.split(',')}
+                  - {outside.EXTNET})
 
 
 def host_names(region: str) -> list[str]:
     return ['%s-h%d' % (region, i + 1) for i in range(HOSTS_PER_REGION)]
+
+
+def l3_host(region: str) -> str:
+    """The region's host that runs neutron-l3-agent: its first."""
+    return host_names(region)[0]
+
+
+def physnets_of(state: sb_state.SandboxState, host: str) -> list[str]:
+    """The physnets in the host's bridge_mappings."""
+    external = {l3_host(r) for r in state.external_regions}
+    return sorted(PHYSNETS + [outside.EXTNET]) if host in external \
+        else list(PHYSNETS)
 
 
 def hosts_of(state: sb_state.SandboxState, region: str) -> dict[str, str]:
@@ -50,7 +65,7 @@ def ovs_host(state: sb_state.SandboxState, host: str):
     from tricircle.sandbox.dataplane import ovs
     return ovs.OvsHost(fabric.Fabric(fabric_tag(state)), host,
                        os.path.join(state.state_dir, 'data', 'hosts', host),
-                       PHYSNETS)
+                       physnets_of(state, host))
 
 
 def neutron_connection(state: sb_state.SandboxState, cloud: str):

@@ -14,8 +14,10 @@ PLAIN = 'plain'
 
 # Segment ranges: identical in central and every region, as Tricircle
 # requires (a region re-creates a network with the central segment id).
-# physnet3 is small on purpose: tests exhaust it.
-VLAN_RANGES = 'physnet1:100:199,physnet2:200:299,physnet3:300:303'
+# physnet3 is small on purpose: tests exhaust it. extnet (the outside
+# world's, tricircle.sandbox.outside) has no range: provider VLAN
+# networks on it name their segment, no tenant VLAN comes from it.
+VLAN_RANGES = 'physnet1:100:199,physnet2:200:299,physnet3:300:303,extnet'
 VNI_RANGES = '1000:1999'
 
 _SHARED = {
@@ -163,6 +165,7 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
             '%s:%s' % kv for kv in (region_urls or {}).items())}
     elif role == LOCAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_local'
+        sections['DEFAULT']['service_plugins'] = 'tricircle_local_l3'
         sections['tricircle'] = {'local_region_name': name}
         # Ports bind to the sandbox hosts (and shadow hosts) through the
         # agents the host agents report.

@@ -52,6 +52,9 @@ class SandboxState:
     # process name -> what its command line holds instead of the state
     # dir (epmd, the relay: their arguments cannot name it)
     markers: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Regions whose L3 host has extnet, the outside world's physnet
+    # (tricircle.sandbox.outside); [] without one (older states, lite).
+    external_regions: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def path(self) -> str:

@@ -207,8 +207,12 @@ class TempestRun:
             return json.loads(resp.read())
 
     def create_public_network(self) -> None:
-        net = self._neutron('POST', '/v2.0/networks', {'network': {
-            'name': 'public', 'router:external': True}})['network']
+        body = {'name': 'public', 'router:external': True}
+        if not self.plain:
+            # Tricircle keeps an external network in one region.
+            body['availability_zone_hints'] = [next(iter(self.state.regions))]
+        net = self._neutron('POST', '/v2.0/networks',
+                            {'network': body})['network']
         self._neutron('POST', '/v2.0/subnets', {'subnet': {
             'name': 'public-subnet', 'network_id': net['id'],
             'ip_version': 4, 'cidr': PUBLIC_CIDR, 'enable_dhcp': False}})

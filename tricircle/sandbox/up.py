@@ -69,9 +69,34 @@ def check_state_dir_free(state_dir: str, hint: Callable[[str], str]
                     % (where, hint('down')))
 
 
+def external_regions(requested: list[str] | None, regions: list[str],
+                     agents: str) -> list[str]:
+    """The regions whose L3 host gets the outside world's physnet:
+    ``requested`` (``--external-region``, repeats dropped) checked
+    against the sandbox's ``regions``; RegionOne when not given. Only
+    Neutron's own agents have an L3 agent: none with lite."""
+    from tricircle.sandbox import outside
+    if agents != host_steps.AGENTS_OVS:
+        if requested:
+            raise SandboxError('--external-region needs --agents ovs (the '
+                               'L3 agent)')
+        return []
+    wanted = list(dict.fromkeys(requested or
+                                [outside.DEFAULT_EXTERNAL_REGION]))
+    unknown = [r for r in wanted if r not in regions]
+    if unknown:
+        raise SandboxError('--external-region %s: not a region of this '
+                           'sandbox (%s)' % (unknown[0], ', '.join(regions)))
+    return wanted
+
+
 def _bin(name: str) -> str:
     """A console script installed beside this interpreter."""
     return os.path.join(os.path.dirname(sys.executable), name)
+
+
+# Owner of Tricircle's own resources on central when there is no Keystone.
+SERVICE_PROJECT = 'tricircle-service'
 
 
 class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
@@ -79,7 +104,8 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
 
     def __init__(self, state_dir: str, regions: int = 2, db: str = 'sqlite',
                  plain: bool = False, keystone: bool = False,
-                 out=print, agents: str = host_steps.AGENTS_LITE) -> None:
+                 out=print, agents: str = host_steps.AGENTS_LITE,
+                 external: list[str] | None = None) -> None:
         if agents == host_steps.AGENTS_OVS and db == 'sqlite':
             # The agents write too (state reports): SQLite locks.
             raise SandboxError('--agents ovs needs --db postgresql: the '
@@ -89,6 +115,8 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
             state_dir=os.path.abspath(state_dir), db=db, plain=plain,
             agents=agents)
         self.region_names = sb_state.region_names(1 if plain else regions)
+        self.state.external_regions = external_regions(
+            external, self.region_names, agents)
         self.out = out
         self.etc = os.path.join(self.state.state_dir, 'etc')
         self.logs = os.path.join(self.state.state_dir, 'logs')
@@ -124,8 +152,7 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
 
     @property
     def _ovs(self) -> bool:
-        return not self.state.plain and \
-            self.state.agents == host_steps.AGENTS_OVS
+        return self.state.agents == host_steps.AGENTS_OVS
 
     def run(self) -> sb_state.SandboxState:
         os.makedirs(self.state.state_dir, exist_ok=True)
@@ -300,6 +327,9 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                     % (self.db_urls['tricircle'], central_url,
                        sb_state.CENTRAL_REGION,
                        ','.join('%s:%s' % kv for kv in region_urls.items())))
+            if self.keystone is None:
+                # Without Keystone no token names the service project.
+                f.write('service_project_id = %s\n' % SERVICE_PROJECT)
         # No HTTP port: ready when it logs that it started.
         self.servers['tricircle-xjob'] = (
             [_bin('tricircle-xjob'), '--config-file', conf], None,

@@ -93,7 +93,9 @@ def create(state: sb_state.SandboxState, name: str, region: str,
     elif host not in region_hosts:
         raise VMError('host %s is not a host of %s (hosts: %s)' % (
             host, region, ', '.join(region_hosts)))
-    network_id = _central_network(state, network, ip)
+    # A plain sandbox has no central: its one region owns the networks.
+    network_id = _central_network(state, region if state.plain
+                                  else 'central', network, ip)
     conn = sb_hosts.neutron_connection(state, region)
     with neutron_errors(region):
         # The region creates it with the central id, or says why not
@@ -160,7 +162,7 @@ def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int) -> None:
             # Wired: the guest's announcements now reach its neighbours.
             fab.announce(vm.name, vm.ip)
             return
-        time.sleep(0.2)
+        time.sleep(0.05)  # Nova hears of it at once (vif-plugged event)
     raise VMError('port %s is %s %.0f s after plugging: the OVS agent of '
                   '%s did not wire it (its log: logs/ovs-agent-%s.log)' % (
                       port.id, status, ACTIVE_TIMEOUT, vm.host, vm.host))
@@ -182,12 +184,12 @@ def neutron_errors(where: str) -> Iterator[None]:
                       '"tricircle-sandbox status" tells)' % where) from exc
 
 
-def _central_network(state: sb_state.SandboxState, network: str,
-                     ip: str | None) -> str:
-    """The id of ``network`` (name or id) on central, once it is known
-    to have a subnet that ``ip`` (if given) belongs to."""
+def _central_network(state: sb_state.SandboxState, cloud: str,
+                     network: str, ip: str | None) -> str:
+    """The id of ``network`` (name or id) on central (``cloud``), once it
+    is known to have a subnet that ``ip`` (if given) belongs to."""
     import openstack.exceptions as os_exc
-    central = sb_hosts.neutron_connection(state, 'central')
+    central = sb_hosts.neutron_connection(state, cloud)
     with neutron_errors('central'):
         try:
             net = central.network.find_network(network, ignore_missing=True)
@@ -260,6 +262,20 @@ def ping(state: sb_state.SandboxState, name: str, target: str,
         raise VMError('no VM named %s (%s)' % (name, _known(vms)))
     return fabric(state).ping(name, address_of(vms, target),
                               deadline=deadline)
+
+
+def exec_argv(state: sb_state.SandboxState, name: str,
+              command: list[str]) -> list[str]:
+    """The argv that runs ``command`` inside VM ``name``'s namespace (and
+    nowhere else)."""
+    vms = load(state)
+    if name not in vms:
+        raise VMError('no VM named %s (%s)' % (name, _known(vms)))
+    if not command:
+        raise VMError('no command to run in %s (vm exec %s -- COMMAND ...)'
+                      % (name, name))
+    ns = fabric(state).vm_ns(name)
+    return ['ip', 'netns', 'exec', ns, *command]
 
 
 def address_of(vms: dict[str, VM], target: str) -> str:

@@ -1,6 +1,7 @@
-"""``tricircle-sandbox vm create|delete|list|ping``."""
+"""``tricircle-sandbox vm create|delete|list|ping|exec``."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -17,16 +18,22 @@ def _state(args) -> sb_state.SandboxState:
     return state
 
 
-def _run(func):
-    def wrapper(args) -> int:
-        try:
-            return func(args)
-        except sb_vm.VMError as exc:
-            if getattr(args, 'debug', False):
-                raise  # main() lets it through with its traceback
-            print('ERROR: %s' % exc, file=sys.stderr)
-            return 2
-    return wrapper
+def one_error_line(*errors: type[Exception]):
+    """A command whose ``errors`` print one ERROR line and exit 2."""
+    def decorate(func):
+        def wrapper(args) -> int:
+            try:
+                return func(args)
+            except errors as exc:
+                if getattr(args, 'debug', False):
+                    raise  # main() lets it through with its traceback
+                print('ERROR: %s' % exc, file=sys.stderr)
+                return 2
+        return wrapper
+    return decorate
+
+
+_run = one_error_line(sb_vm.VMError)
 
 
 @_run
@@ -67,6 +74,18 @@ def cmd_ping(args) -> int:
     return 0 if ok else 1
 
 
+@_run
+def cmd_exec(args) -> int:
+    command = list(args.command)
+    if command[:1] == ['--']:
+        command = command[1:]
+    argv = sb_vm.exec_argv(_state(args), args.name, command)
+    sys.stdout.flush()
+    # The command's own exit code, output and signals: it replaces us.
+    os.execvp(argv[0], argv)
+    return 127  # not reached
+
+
 def add_commands(sub, add) -> None:
     """Register ``vm ...`` under the sandbox parser; ``add(sub, name,
     func, help)`` adds a subcommand with ``--state-dir``."""
@@ -101,3 +120,9 @@ def add_commands(sub, add) -> None:
                    help='an IP address or the name of another VM')
     p.add_argument('--deadline', type=float, default=5.0, metavar='SECONDS',
                    help='keep trying this long (default: %(default)s)')
+    p = add(vm_sub, 'exec', cmd_exec, 'run a command inside a VM; exit '
+            'with its exit code')
+    p.add_argument('name', help='the VM')
+    p.add_argument('command', nargs=argparse.REMAINDER, metavar='COMMAND',
+                   help='after "--": the command and its arguments, e.g. '
+                        '"vm exec a -- python3 -m http.server 8080"')

@@ -5,6 +5,7 @@ Topology (all names from :mod:`.names`)::
   underlay ns:  bridge B ─┬─ u(host1) ══ U(host1)  host1 ns: VTEP address
                           └─ u(host2) ══ U(host2)  host2 ns
                 segment S(physnet,vid) ─ q ══ p ─ v(physnet,vid) bridge
+                trunk S(physnet) ─ O ══ o   outside ns (extnet only)
   host ns:      bridge b(vni) ─ x(vni) vxlan (local = U's address)
                 bridge b/v ─ t(vm) ══ eth0   VM ns
 
@@ -170,13 +171,49 @@ class Fabric(linux_networks.LinuxNetworks):
             ipcmd.ip(ns, 'link', 'del', self.physnet_leg(host, physnet),
                      check=False)
 
+    def ensure_physnet_trunk(self, physnet: str) -> str:
+        """The physnet's trunk bridge in the underlay (every OVS host's
+        leg into the physnet joins it); returns its name."""
+        self.ensure_underlay()
+        trunk = self._link(names.SEGMENT_BRIDGE, physnet, 'trunk')
+        self._ensure_bridge(self.underlay, trunk)
+        return trunk
+
+    def outside_ns(self) -> str:
+        return names.outside_ns(self.tag)
+
+    def outside_leg(self, physnet: str) -> str:
+        return self._link(names.OUTSIDE_LEG, 'outside', physnet)
+
+    def ensure_outside_leg(self, physnet: str) -> str:
+        """The outside namespace (made here, lo up) and its veth into the
+        physnet's trunk bridge, as a host's leg; returns the outside end."""
+        trunk = self.ensure_physnet_trunk(physnet)
+        ns = self.outside_ns()
+        self._ensure_ns(ns)
+        leg = self.outside_leg(physnet)
+        ul_end = self._link(names.OUTSIDE_UL_END, 'outside', physnet)
+        self._ensure_veth(ns, leg, self.underlay, ul_end)
+        ipcmd.ip(ns, 'link', 'set', leg, 'up')
+        ipcmd.ip(self.underlay, 'link', 'set', ul_end, 'master', trunk,
+                 'up')
+        return leg
+
+    def remove_outside(self) -> bool:
+        """Delete the outside namespace (its links go with it)."""
+        ns = self.outside_ns()
+        if ns not in ipcmd.namespaces():
+            return False
+        for name in ipcmd.links(ns):
+            if name.startswith(self.prefix):
+                ipcmd.ip(ns, 'link', 'del', name, check=False)
+        return ipcmd.delete_namespace(ns)
+
     def ensure_physnet_leg(self, host: str, physnet: str) -> str:
         """A host's leg into the physnet's trunk bridge in the underlay,
         for OVS hosts (which tag VLANs themselves); returns the leg."""
         self._require_host(host)
-        self.ensure_underlay()
-        trunk = self._link(names.SEGMENT_BRIDGE, physnet, 'trunk')
-        self._ensure_bridge(self.underlay, trunk)
+        trunk = self.ensure_physnet_trunk(physnet)
         host_end = self.physnet_leg(host, physnet)
         ul_end = self._link(names.SEGMENT_UL_END, host, physnet, 'trunk')
         self._ensure_veth(self.host_ns(host), host_end, self.underlay,

@@ -60,7 +60,8 @@ def bridge_json(ns: str, *args: str) -> list[dict[str, Any]]:
 
 
 def netns_exec(ns: str, argv: Sequence[str], check: bool = True,
-               timeout: float = 30) -> subprocess.CompletedProcess:
+               timeout: float = 30, stdin: str | None = None
+               ) -> subprocess.CompletedProcess:
     """Run ``argv`` inside namespace ``ns``; never without one.
 
     ``ip netns exec`` fails by itself if ``ns`` does not exist, so a
@@ -70,7 +71,7 @@ def netns_exec(ns: str, argv: Sequence[str], check: bool = True,
         raise TypeError('argv must be a list of arguments, not a string')
     _need_ns(ns, ' '.join(argv))
     return run('ip', 'netns', 'exec', ns, *argv, check=check,
-               timeout=timeout)
+               timeout=timeout, stdin=stdin)
 
 
 def netns_spawn(ns: str, argv: Sequence[str]) -> int:

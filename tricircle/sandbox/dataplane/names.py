@@ -10,6 +10,7 @@ Namespaces (no length limit that matters here):
   ``tcsb<tag>-ul``          the underlay (bridges joining all hosts)
   ``tcsb<tag>-h-<host>``    a compute host
   ``tcsb<tag>-vm-<vm>``     a VM
+  ``tcsb<tag>-outside``     the outside world (``tricircle.sandbox.outside``)
   (characters outside ``[A-Za-z0-9_.-]`` in host/VM names become ``_``)
 
 Links (the kernel allows at most 15 characters, IFNAMSIZ - 1):
@@ -20,6 +21,11 @@ Links (the kernel allows at most 15 characters, IFNAMSIZ - 1):
   The 24-bit hash makes a clash between two links of one kind in one
   sandbox about n^2 / 2^25 likely (n = 100 links: 0.03 %).
   Changing this scheme would orphan the links of running sandboxes.
+
+In the outside namespace (an Open vSwitch of its own, as on the hosts):
+  ``tcsb<tag>-out``         its bridge (the untagged address)
+  ``tcsb<tag>-o<vid>``      its internal port on VLAN vid
+and its nftables table ``tcsb<tag>_outside``.
 """
 from __future__ import annotations
 
@@ -43,9 +49,12 @@ SEGMENT_HOST_END = 'p'    # host's leg into a segment, host end
 SEGMENT_UL_END = 'q'      # the same leg, underlay end
 VLAN_BRIDGE = 'v'         # a host's bridge of a VLAN/flat network
 VM_TAP = 't'              # a VM's veth, host end (the VM end is eth0)
+PLACEHOLDER = 'w'         # a host's placeholder port on br-int, at up
+OUTSIDE_LEG = 'o'         # the outside's leg into a physnet, outside end
+OUTSIDE_UL_END = 'O'      # the same leg, underlay end (on the trunk)
 KINDS = (UNDERLAY_BRIDGE, UNDERLAY_HOST_END, HOST_UPLINK, VXLAN_BRIDGE,
          VXLAN_DEVICE, SEGMENT_BRIDGE, SEGMENT_HOST_END, SEGMENT_UL_END,
-         VLAN_BRIDGE, VM_TAP)
+         VLAN_BRIDGE, VM_TAP, PLACEHOLDER, OUTSIDE_LEG, OUTSIDE_UL_END)
 
 
 def check_tag(tag: str) -> str:
@@ -75,6 +84,25 @@ def host_ns(tag: str, host: str) -> str:
 
 def vm_ns(tag: str, vm: str) -> str:
     return '%s-vm-%s' % (prefix(tag), _SAFE.sub('_', vm))
+
+
+def outside_ns(tag: str) -> str:
+    return prefix(tag) + '-outside'
+
+
+def outside_bridge(tag: str) -> str:
+    return prefix(tag) + '-out'
+
+
+def outside_vlan_port(tag: str, vid: int) -> str:
+    name = '%s-o%d' % (prefix(tag), vid)
+    assert len(name) <= IFNAMSIZ, name
+    return name
+
+
+def nft_table(tag: str, what: str) -> str:
+    """An nftables table name (letters, digits, '_'): tcsb<tag>_what."""
+    return '%s_%s' % (prefix(tag), what)
 
 
 def link(tag: str, kind: str, *key: object) -> str:

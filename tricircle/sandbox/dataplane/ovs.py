@@ -9,6 +9,8 @@ dir and the database named with the fabric prefix. Topology::
               the userspace datapath routes tunnels only via an OVS port
             <prefix>-vN (netdev, one per physnet) ─ p leg ══ physnet
               bridge in the underlay: VLAN-tagged frames, tagged by OVS
+            <prefix>-ex: the same for extnet, on L3 hosts of external
+              regions only (its trunk also holds the outside's leg)
             <prefix>-int, <prefix>-tun: made by neutron-openvswitch-agent
             tap ══ eth0 of a VM: on <prefix>-int, with Nova's external_ids
 
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 
+from tricircle.sandbox import outside
 from tricircle.sandbox import processes
 from tricircle.sandbox.dataplane import fabric as dp_fabric
 from tricircle.sandbox.dataplane import ipcmd
@@ -27,6 +31,7 @@ from tricircle.sandbox.dataplane import names
 SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 DB_SOCK = 'db.sock'     # OVS tools find it under OVS_RUNDIR by default
 READY_TIMEOUT = 15.0
+PLACEHOLDER_MAC = 'fe:16:3e:00:00:01'  # locally administered, no VM's
 
 
 def bridge_names(tag: str, physnets: list[str]) -> dict[str, str]:
@@ -38,8 +43,13 @@ def bridge_names(tag: str, physnets: list[str]) -> dict[str, str]:
     prefix = names.prefix(tag)
     found = {'int': prefix + '-int', 'tun': prefix + '-tun',
              'phy': prefix + '-phy'}
-    for i, physnet in enumerate(sorted(physnets)):
+    numbered = sorted(p for p in physnets if p != outside.EXTNET)
+    for i, physnet in enumerate(numbered):
         found[physnet] = '%s-v%d' % (prefix, i + 1)
+    if outside.EXTNET in physnets:
+        # Only the L3 hosts of external regions have it: a name of its
+        # own keeps the other bridges' numbers the same on every host.
+        found[outside.EXTNET] = prefix + '-ex'
     return found
 
 
@@ -156,6 +166,28 @@ class OvsHost:
                    'external_ids:attached-mac=%s' % mac,
                    'external_ids:vm-uuid=%s' % device_id)
 
+    def placeholder_port(self, index: int) -> str:
+        return names.link(self.fabric.tag, names.PLACEHOLDER, self.host,
+                          index)
+
+    def add_placeholder_port(self, index: int) -> str:
+        """An internal port on br-int whose ``iface-id`` (returned) no
+        Neutron port has: the OVS agent takes it for a VIF port and parks
+        it on its dead VLAN."""
+        name = self.placeholder_port(index)
+        iface_id = str(uuid.uuid4())
+        self.vsctl('--may-exist', 'add-port', self.bridges['int'], name,
+                   '--', 'set', 'Interface', name, 'type=internal',
+                   'external_ids:iface-id=%s' % iface_id,
+                   'external_ids:iface-status=active',
+                   # The agent counts a port as a VIF by this key.
+                   'external_ids:attached-mac=%s' % PLACEHOLDER_MAC)
+        return iface_id
+
+    def remove_placeholder_port(self, index: int) -> None:
+        self.vsctl('--if-exists', 'del-port', self.bridges['int'],
+                   self.placeholder_port(index))
+
     def unplug(self, tap: str) -> None:
         self.vsctl('--if-exists', 'del-port', self.bridges['int'], tap,
                    check=False)
@@ -181,6 +213,24 @@ class OvsHost:
                 found |= {f.split('=', 1)[1].lower() for f in fields
                           if f.startswith('dl_dst=')}
         return found
+
+    def arp_answers(self) -> set[str]:
+        """IPs the tunnel bridge's ARP responder answers for (table 21,
+        ARP_RESPONDER, from L2 population)."""
+        found = set()
+        for line in self.flows('tun', 21):
+            for field in line.replace(' ', ',').split(','):
+                if field.startswith('arp_tpa='):
+                    found.add(field.split('=', 1)[1])
+        return found
+
+    def forget_learned(self, mac: str) -> None:
+        """Delete the tunnel bridge's flows to ``mac`` that it learned
+        from traffic (table 20, priority 1; they live 300 s): after this
+        only L2 population's flows lead there."""
+        ipcmd.run('ovs-ofctl', 'del-flows', 'unix:' + os.path.join(
+            self.run_dir, '%s.mgmt' % self.bridges['tun']),
+            'table=20,dl_dst=%s' % mac)
 
     def tunnel_ports(self) -> dict[str, str]:
         """VXLAN port name -> remote IP on the tunnel bridge."""
