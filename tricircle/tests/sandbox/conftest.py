@@ -5,11 +5,13 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from typing import Iterator
 
 import pytest
 
 from tricircle.sandbox import state as sb_state
+from tricircle.sandbox import vm as sb_vm
 
 SANDBOX_BIN = os.path.join(os.path.dirname(sys.executable),
                            'tricircle-sandbox')
@@ -82,9 +84,10 @@ def connect(state: sb_state.SandboxState, cloud: str,
 def sandbox(tmp_path_factory) -> sb_state.SandboxState:
     """central + RegionOne + RegionTwo + Admin API, the hosts wired by
     Neutron's own OVS and L3 agents (the default ``--agents ovs``), on
-    PostgreSQL."""
-    with running_sandbox(tmp_path_factory, 'sandbox',
-                         '--regions', '2') as state:
+    PostgreSQL; both regions lead to the outside (north-south tests)."""
+    with running_sandbox(tmp_path_factory, 'sandbox', '--regions', '2',
+                         '--external-region', 'RegionOne',
+                         '--external-region', 'RegionTwo') as state:
         yield state
 
 
@@ -108,3 +111,50 @@ def pg_sandbox(tmp_path_factory) -> sb_state.SandboxState:
                          '--agents', 'lite',
                          '--db', 'postgresql') as state:
         yield state
+
+
+# -- VMs on the sandbox (tests with real agents) ---------------------------
+CONVERGE = 10.0  # seconds a ping may take to pass after a change
+
+
+@pytest.fixture
+def vms(sandbox):
+    """Create VMs through the real CLI; delete them all afterwards."""
+    made: list[str] = []
+
+    def create(name: str, region: str, network_id: str,
+               ip: str | None = None) -> sb_vm.VM:
+        args = ['vm', 'create', name, '--region', region, '--network',
+                network_id, '--state-dir', sandbox.state_dir]
+        if ip:
+            args += ['--ip', ip]
+        sandbox_cmd(*args)
+        made.append(name)
+        return sb_vm.load(sandbox)[name]
+
+    yield create
+    for name in made:
+        sandbox_cmd('vm', 'delete', name, '--state-dir', sandbox.state_dir,
+                    check=False)
+
+
+def ping(sandbox, name: str, ip: str, deadline: float = CONVERGE) -> bool:
+    proc = sandbox_cmd('vm', 'ping', name, ip, '--deadline', str(deadline),
+                       '--state-dir', sandbox.state_dir, check=False)
+    return proc.returncode == 0
+
+
+def stretched_network(central, name: str, cidr: str, **provider):
+    net = central.network.create_network(name=name, **provider)
+    central.network.create_subnet(network_id=net.id, cidr=cidr,
+                                  ip_version=4, name=name + '-subnet')
+    return net
+
+
+def wait_for(predicate, timeout: float = CONVERGE) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError('not true after %.0fs' % timeout)
+        time.sleep(0.1)
+    return time.monotonic() - start

@@ -22,6 +22,7 @@ from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import vm as sb_vm
+from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 
 pytestmark = pytest.mark.skipif(
@@ -68,12 +69,6 @@ def pair(sandbox, net):
         for name in made:
             sandbox_cmd('vm', 'delete', name, '--state-dir',
                         sandbox.state_dir, check=False)
-
-
-def ping(sandbox, name: str, target: str, deadline: float = 10) -> bool:
-    return sandbox_cmd('vm', 'ping', name, target, '--deadline',
-                       str(deadline), '--state-dir', sandbox.state_dir,
-                       check=False).returncode == 0
 
 
 def test_vm_create_takes_a_network_name(sandbox, net, pair):

@@ -89,29 +89,37 @@ def test_local_plugin_is_loaded(central, regions):
 
 def test_up_and_down_leave_nothing_behind(tmp_path):
     """Real agents: down leaves no process (children included: privsep
-    daemons, Erlang helpers), namespace, mount or OVS database."""
+    daemons, Erlang helpers, the outside's OVS), namespace, mount or OVS
+    database."""
     import psutil
     state_dir = str(tmp_path / 'small')
     sandbox_cmd('up', '--regions', '1', '--state-dir', state_dir)
-    state = sb_state.SandboxState.load(state_dir)
-    assert state.agents == 'ovs'
-    pids = set(state.pids.values())
-    for pid in list(pids):
-        pids |= {c.pid for c in psutil.Process(pid).children(recursive=True)}
-    assert all(processes.is_running(p) for p in pids)
-    prefix = 'tcsb' + sb_hosts.fabric_tag(state)
-    netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
-                           text=True).stdout
-    assert netns.count(prefix + '-h-') == 2, netns
-    ovs_dbs = [os.path.join(root, f) for root, _d, files in
-               os.walk(state_dir) for f in files if f.endswith('.db')]
-    assert len(ovs_dbs) == 2 and all(
-        os.path.basename(db).startswith(prefix) for db in ovs_dbs), ovs_dbs
-    status = sandbox_cmd('status', '--state-dir', state_dir)
-    assert status.returncode == 0
-    assert 'Open vSwitch agent' in status.stdout
-    assert 'L3 agent' in status.stdout
-    sandbox_cmd('down', '--state-dir', state_dir)
+    try:
+        state = sb_state.SandboxState.load(state_dir)
+        assert state.agents == 'ovs'
+        pids = set(state.pids.values())
+        for pid in list(pids):
+            pids |= {c.pid for c in
+                     psutil.Process(pid).children(recursive=True)}
+        assert all(processes.is_running(p) for p in pids)
+        prefix = 'tcsb' + sb_hosts.fabric_tag(state)
+        netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                               text=True).stdout
+        assert netns.count(prefix + '-h-') == 2, netns
+        assert prefix + '-outside' in netns, netns  # RegionOne's extnet
+        ovs_dbs = [os.path.join(root, f) for root, _d, files in
+                   os.walk(state_dir) for f in files if f.endswith('.db')]
+        # One per host, and the outside's (its VLAN port).
+        assert len(ovs_dbs) == 3 and all(
+            os.path.basename(db).startswith(prefix)
+            for db in ovs_dbs), ovs_dbs
+        status = sandbox_cmd('status', '--state-dir', state_dir)
+        assert status.returncode == 0
+        assert 'Open vSwitch agent' in status.stdout
+        assert 'L3 agent' in status.stdout
+    finally:
+        # Whatever failed above, nothing of it outlives the test.
+        sandbox_cmd('down', '--state-dir', state_dir, check=False)
     assert not [p for p in pids if processes.is_running(p)]
     assert not os.path.exists(state_dir)
     assert prefix not in subprocess.run(['ip', 'netns', 'list'],

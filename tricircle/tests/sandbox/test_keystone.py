@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -249,6 +250,52 @@ def test_alt_demo_cannot_use_demo_network(ks_sandbox, demo_net):
     resp = alt.network.post('/ports', json={'port': {
         'network_id': demo_net['net'].id}}, raise_exc=False)
     assert resp.status_code == 404
+
+
+def test_member_router_across_regions_hides_the_transit(ks_sandbox):
+    """demo's router spans RegionOne and RegionTwo: each region gets a
+    copy with routes over a transit network that belongs to the service
+    project, which demo sees nowhere."""
+    demo = _connect(ks_sandbox, 'demo')
+    router = demo.network.create_router(name='demo-r')
+    for i, region in enumerate(('RegionOne', 'RegionTwo'), start=1):
+        net = demo.network.create_network(
+            name='demo-l3-%d' % i, availability_zone_hints=[region])
+        subnet = demo.network.create_subnet(
+            network_id=net.id, ip_version=4, cidr='10.43.%d.0/24' % i)
+        # A port made in the region: the region holds the network.
+        _connect(ks_sandbox, 'demo', region).network.create_port(
+            network_id=net.id)
+        demo.network.add_interface_to_router(router, subnet_id=subnet.id)
+    admin = _connect(ks_sandbox, 'central')
+    transit_name = 'tricircle-transit-%s' % router.id
+    members = {r: _connect(ks_sandbox, 'demo', r)
+               for r in ('RegionOne', 'RegionTwo')}
+
+    def routed(conn) -> bool:
+        copy = conn.network.find_router(router.id)
+        return bool(copy and copy.routes)
+    deadline = time.monotonic() + 60
+    while not all(routed(conn) for conn in members.values()):
+        assert time.monotonic() < deadline, 'no routes after 60 s'
+        time.sleep(0.5)
+    transit = [n for n in admin.network.networks() if n.name == transit_name]
+    assert transit and transit[0].project_id != demo.current_project_id
+    for region in ('CentralRegion', 'RegionOne', 'RegionTwo'):
+        member = _connect(ks_sandbox, 'demo', region)
+        assert transit_name not in {n.name for n in member.network.networks()}
+        assert not [p for p in member.network.ports(device_id=router.id)
+                    if p.network_id == transit[0].id], region
+    r1 = members['RegionOne'].network.get_router(router.id)
+    assert [r['destination'] for r in r1.routes] == ['10.43.2.0/24']
+
+
+def test_members_manage_routers_on_central_not_in_a_region(ks_sandbox):
+    demo_r1 = _connect(ks_sandbox, 'demo', 'RegionOne')
+    resp = demo_r1.network.post('/routers', json={'router': {
+        'name': 'here'}}, raise_exc=False)
+    assert resp.status_code == 403
+    assert 'central' in resp.json()['NeutronError']['message']
 
 
 def test_demo_command_works_with_keystone(ks_sandbox):

@@ -1,0 +1,212 @@
+"""Security groups made on central, enforced by the regions' OVS firewall.
+
+Group ``web`` admits TCP 8080 from group ``client``; W (web) is in
+RegionOne, W2 (web) and C1 (client) and X (no client) in RegionTwo, all
+on one stretched network. The packets say who may connect: the rule's
+remote group admits C1 in both regions (in RegionOne through C1's shadow,
+which carries its groups), not X; adding X to ``client`` on central
+opens the path; deleting the rule on central closes it in both regions.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tricircle.tests.sandbox.conftest import SANDBOX_BIN
+from tricircle.tests.sandbox.conftest import ping
+from tricircle.tests.sandbox.conftest import sandbox_cmd
+from tricircle.tests.sandbox.conftest import stretched_network
+from tricircle.tests.sandbox.conftest import wait_for
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
+                   capture_output=True).returncode != 0,
+    reason='needs root, ip netns and ping (make setup installs ping)')
+
+PORT = 8080
+SYNC = 30.0  # seconds a change on central may take to reach the packets
+SERVER = '''
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", %d))
+s.listen(16)
+while True:
+    conn, _ = s.accept()
+    conn.sendall(b"web\\n")
+    conn.close()
+''' % PORT
+CLIENT = '''
+import socket, sys
+try:
+    with socket.create_connection((sys.argv[1], %d), timeout=1) as c:
+        sys.exit(0 if c.recv(4) == b"web\\n" else 3)
+except OSError:
+    sys.exit(1)
+''' % PORT
+
+
+def vm_exec(sandbox, name: str, *command: str) -> int:
+    """``tricircle-sandbox vm exec``: the command's exit code."""
+    return subprocess.run(
+        [SANDBOX_BIN, 'vm', 'exec', '--state-dir', sandbox.state_dir, name,
+         '--', *command], capture_output=True, timeout=30).returncode
+
+
+def connects(sandbox, client: str, server_ip: str) -> bool:
+    return vm_exec(sandbox, client, sys.executable, '-c', CLIENT,
+                   server_ip) == 0
+
+
+def refused_for(sandbox, client: str, server_ip: str,
+                seconds: float = 3.0) -> bool:
+    """No connection in a row of attempts over ``seconds``."""
+    try:
+        wait_for(lambda: connects(sandbox, client, server_ip), seconds)
+    except AssertionError:
+        return True
+    return False
+
+
+@pytest.fixture
+def servers(sandbox):
+    """Start the TCP server in VMs; stop them all afterwards."""
+    procs = []
+
+    def start(name: str) -> None:
+        procs.append(subprocess.Popen(
+            [SANDBOX_BIN, 'vm', 'exec', '--state-dir', sandbox.state_dir,
+             name, '--', sys.executable, '-c', SERVER],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_remote_group_rules_hold_across_regions(sandbox, central, regions,
+                                                vms, servers):
+    web = central.network.create_security_group(name='sg-web')
+    client = central.network.create_security_group(name='sg-client')
+    default = next(central.network.security_groups(
+        name='default', project_id=web.project_id))
+    rule = central.network.create_security_group_rule(
+        security_group_id=web.id, direction='ingress', ethertype='IPv4',
+        protocol='tcp', port_range_min=PORT, port_range_max=PORT,
+        remote_group_id=client.id)
+    net = stretched_network(central, 'sgnet', '10.77.0.0/24')
+    w = vms('sg-w', 'RegionOne', net.id)
+    w2 = vms('sg-w2', 'RegionTwo', net.id)
+    c1 = vms('sg-c1', 'RegionTwo', net.id)
+    x = vms('sg-x', 'RegionTwo', net.id)
+    for vm, groups in ((w, [web.id]), (w2, [web.id]), (c1, [client.id]),
+                       (x, [default.id])):
+        central.network.update_port(vm.port_id, security_group_ids=groups)
+    servers(w.name)
+    servers(w2.name)
+
+    # C1 (client) reaches both web VMs: W in the other region, W2 in its
+    # own. X (not a client) reaches neither.
+    wait_for(lambda: connects(sandbox, c1.name, w.ip), SYNC)
+    wait_for(lambda: connects(sandbox, c1.name, w2.ip), SYNC)
+    assert refused_for(sandbox, x.name, w.ip)
+    assert refused_for(sandbox, x.name, w2.ip)
+    # Only TCP 8080 is open: web's group admits no ping.
+    assert not ping(sandbox, c1.name, w.ip, deadline=2)
+
+    # X joins client on central: its own region and its shadow in
+    # RegionOne learn it, and both web VMs admit it.
+    central.network.update_port(x.port_id,
+                                security_group_ids=[default.id, client.id])
+    wait_for(lambda: connects(sandbox, x.name, w.ip), SYNC)
+    wait_for(lambda: connects(sandbox, x.name, w2.ip), SYNC)
+    shadow_x = regions['RegionOne'].network.get_port(x.port_id)
+    assert sorted(shadow_x.security_group_ids) == sorted([default.id,
+                                                          client.id])
+
+    # An ICMP rule made on central opens ping in both regions; deleted,
+    # it closes it again.
+    icmp = central.network.create_security_group_rule(
+        security_group_id=web.id, direction='ingress', ethertype='IPv4',
+        protocol='icmp', remote_ip_prefix='0.0.0.0/0')
+    assert ping(sandbox, x.name, w.ip, deadline=SYNC)
+    assert ping(sandbox, x.name, w2.ip, deadline=SYNC)
+    central.network.delete_security_group_rule(icmp)
+    wait_for(lambda: not ping(sandbox, x.name, w.ip, deadline=1) and
+             not ping(sandbox, x.name, w2.ip, deadline=1), SYNC)
+
+    # The TCP rule deleted on central: closed in both regions, for every
+    # client; the copies in both regions lost the rule.
+    central.network.delete_security_group_rule(rule)
+    wait_for(lambda: not connects(sandbox, c1.name, w.ip) and
+             not connects(sandbox, c1.name, w2.ip), SYNC)
+    assert refused_for(sandbox, x.name, w.ip)
+    for region in ('RegionOne', 'RegionTwo'):
+        copy = regions[region].network.get_security_group(web.id)
+        assert rule.id not in {r['id'] for r in copy.security_group_rules}
+
+
+def test_vm_exec_returns_the_commands_exit_code(sandbox, central, vms):
+    net = stretched_network(central, 'execnet', '10.78.0.0/24')
+    vm = vms('exec-a', 'RegionOne', net.id)
+    assert vm_exec(sandbox, vm.name, 'sh', '-c', 'exit 7') == 7
+    # It runs inside the VM: the VM's address is on its eth0.
+    out = subprocess.run(
+        [SANDBOX_BIN, 'vm', 'exec', '--state-dir', sandbox.state_dir,
+         vm.name, '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'],
+        capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and vm.ip in out.stdout
+    missing = sandbox_cmd('vm', 'exec', '--state-dir', sandbox.state_dir,
+                          'no-such-vm', '--', 'true', check=False)
+    assert missing.returncode == 2
+    assert 'no VM named no-such-vm' in missing.stderr
+
+
+def pings_from(sandbox, vm: str, source: str, target: str,
+               deadline: float) -> bool:
+    """A ping from ``source`` (an address of the VM) passes in time."""
+    try:
+        wait_for(lambda: vm_exec(sandbox, vm, 'ping', '-c', '1', '-W', '1',
+                                 '-I', source, target) == 0, deadline)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_address_pairs_and_port_security_as_in_plain_neutron(
+        sandbox, central, regions, vms):
+    """Across regions as in one: P sends from an address of its pairs and
+    is let in (its shadow carries the pairs into the remote group), not
+    from an address outside them; N without port security reaches no one
+    who filters, and anyone reaches it."""
+    net = stretched_network(central, 'sgaap', '10.79.0.0/24')
+    p = vms('aap-p', 'RegionOne', net.id)
+    q = vms('aap-q', 'RegionTwo', net.id)
+    central.network.update_port(
+        p.port_id, allowed_address_pairs=[{'ip_address': '10.79.0.200'}])
+    for address in ('10.79.0.200', '10.79.0.201'):
+        assert vm_exec(sandbox, p.name, 'ip', 'addr', 'add',
+                       address + '/24', 'dev', 'eth0') == 0
+    # Q's default group admits its members' addresses, pairs included:
+    # P's shadow in RegionTwo carries them.
+    assert pings_from(sandbox, p.name, '10.79.0.200', q.ip, SYNC)
+    shadow_p = regions['RegionTwo'].network.get_port(p.port_id)
+    assert {'10.79.0.200'} == {pair['ip_address'] for pair in
+                               shadow_p.allowed_address_pairs}
+    # Outside its pairs, P's own host drops what it sends.
+    assert not pings_from(sandbox, p.name, '10.79.0.201', q.ip, 3)
+
+    n = vms('aap-n', 'RegionOne', net.id)
+    central.network.update_port(n.port_id, security_group_ids=[],
+                                port_security_enabled=False)
+    # Its shadow in RegionTwo follows (made again, in no group).
+    wait_for(lambda: [s.is_port_security_enabled for s in regions[
+        'RegionTwo'].network.ports(id=n.port_id)] == [False], SYNC)
+    # Q filters: N, in no group, is not let in once RegionTwo's agent has
+    # dropped N's address from the group (the API answers before it does);
+    # N filters nothing.
+    wait_for(lambda: not ping(sandbox, n.name, q.ip, deadline=1), SYNC)
+    assert not ping(sandbox, n.name, q.ip, deadline=3)
+    assert ping(sandbox, q.name, n.ip, deadline=SYNC)
