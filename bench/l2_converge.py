@@ -17,25 +17,18 @@ p95 <= 2 s (return -> ping).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import tempfile
 import time
 
 from tricircle.sandbox import demo
 from tricircle.sandbox import hosts as sb_hosts
-from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import vm as sb_vm
 
-BIN = os.path.join(os.path.dirname(sys.executable), 'tricircle-sandbox')
+import _sandbox  # bench/, beside this script
+from _sandbox import percentile
+
 GIVE_UP = 30.0
-
-
-def _percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 *
-                                                   (len(ordered) - 1))))]
 
 
 def _diagnose(state, fab, a, b, vni: int) -> None:
@@ -61,42 +54,27 @@ def _diagnose(state, fab, a, b, vni: int) -> None:
 def measure(regions: int, runs: int, agents: str
             ) -> tuple[list[float], list[float]]:
     """(create -> ping, return -> ping) samples, in seconds."""
-    with tempfile.TemporaryDirectory(prefix='tricircle-bench-') as tmp:
-        state_dir = os.path.join(tmp, 'state')
-        subprocess.run([BIN, 'up', '--regions', str(regions), '--agents',
-                        agents, '--state-dir', state_dir], check=True,
-                       stdout=subprocess.DEVNULL)
-        try:
-            state = sb_state.SandboxState.load(state_dir)
-            central = demo.connect(state, 'central')
-            net = central.network.create_network(name='bench-l2')
-            central.network.create_subnet(network_id=net.id, ip_version=4,
-                                          cidr='10.90.0.0/24')
-            a = sb_vm.create(state, 'bench-a', 'RegionOne', net.id)
-            fab = sb_vm.fabric(state)
-            total, after = [], []
-            for i in range(runs):
-                start = time.monotonic()
-                b = sb_vm.create(state, 'bench-b%d' % i, 'RegionTwo', net.id)
-                returned = time.monotonic()
-                if not fab.ping(a.name, b.ip, deadline=GIVE_UP, wait=0.1):
-                    _diagnose(state, fab, a, b, net.provider_segmentation_id)
-                    raise SystemExit('no ping after %.0fs (run %d)'
-                                     % (GIVE_UP, i))
-                total.append(time.monotonic() - start)
-                after.append(time.monotonic() - returned)
-                sb_vm.delete(state, b.name)
-            return total, after
-        except BaseException:
-            # Keep the logs of a failed run for whoever reads the error.
-            logs = os.path.join(state_dir, 'logs')
-            kept = tempfile.mkdtemp(prefix='tricircle-bench-logs-')
-            subprocess.run(['cp', '-r', logs, kept])
-            print('logs kept in %s' % kept, file=sys.stderr)
-            raise
-        finally:
-            subprocess.run([BIN, 'down', '--state-dir', state_dir],
-                           stdout=subprocess.DEVNULL)
+    with _sandbox.sandbox('--regions', str(regions), '--agents',
+                          agents) as state:
+        central = demo.connect(state, 'central')
+        net = central.network.create_network(name='bench-l2')
+        central.network.create_subnet(network_id=net.id, ip_version=4,
+                                      cidr='10.90.0.0/24')
+        a = sb_vm.create(state, 'bench-a', 'RegionOne', net.id)
+        fab = sb_vm.fabric(state)
+        total, after = [], []
+        for i in range(runs):
+            start = time.monotonic()
+            b = sb_vm.create(state, 'bench-b%d' % i, 'RegionTwo', net.id)
+            returned = time.monotonic()
+            if not fab.ping(a.name, b.ip, deadline=GIVE_UP, wait=0.1):
+                _diagnose(state, fab, a, b, net.provider_segmentation_id)
+                raise SystemExit('no ping after %.0fs (run %d)'
+                                 % (GIVE_UP, i))
+            total.append(time.monotonic() - start)
+            after.append(time.monotonic() - returned)
+            sb_vm.delete(state, b.name)
+        return total, after
 
 
 def main() -> int:
@@ -114,9 +92,9 @@ def main() -> int:
             print('%-4s %d regions, %d runs: create -> ping p50 %.2f s  '
                   'p95 %.2f s  max %.2f s;  return -> ping p50 %.2f s  '
                   'p95 %.2f s' % (
-                      agents, regions, len(total), _percentile(total, 50),
-                      _percentile(total, 95), max(total),
-                      _percentile(after, 50), _percentile(after, 95)))
+                      agents, regions, len(total), percentile(total, 50),
+                      percentile(total, 95), max(total),
+                      percentile(after, 50), percentile(after, 95)))
     return 0
 
 

@@ -91,8 +91,11 @@ def main() -> int:
     work = tempfile.mkdtemp(prefix='tricircle-bench-')
     plain_dir, tc_dir = work + '/plain', work + '/tricircle'
     try:
-        plain_sb = _up(plain_dir, '--plain', '--db', args.db)
-        tc = _up(tc_dir, '--regions', '2', '--db', args.db)
+        # The control plane alone: the light host agent on both sides.
+        plain_sb = _up(plain_dir, '--plain', '--agents', 'lite', '--db',
+                       args.db)
+        tc = _up(tc_dir, '--regions', '2', '--agents', 'lite', '--db',
+                 args.db)
         plain_conn = demo.connect(plain_sb, 'RegionOne')
         plain = _Target(plain_conn, _network(plain_conn),
                         {'plain': plain_sb.pids['neutron-RegionOne']})

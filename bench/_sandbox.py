@@ -1,0 +1,42 @@
+"""What the convergence benchmarks share: a sandbox for one measurement,
+and percentiles."""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from typing import Iterator
+
+from tricircle.sandbox import state as sb_state
+
+BIN = os.path.join(os.path.dirname(sys.executable), 'tricircle-sandbox')
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 *
+                                                   (len(ordered) - 1))))]
+
+
+@contextlib.contextmanager
+def sandbox(*up_args: str) -> Iterator[sb_state.SandboxState]:
+    """``tricircle-sandbox up *up_args`` in a temporary directory, down
+    again afterwards; the logs of a failed run are kept (and named) for
+    whoever reads the error."""
+    with tempfile.TemporaryDirectory(prefix='tricircle-bench-') as tmp:
+        state_dir = os.path.join(tmp, 'state')
+        subprocess.run([BIN, 'up', *up_args, '--state-dir', state_dir],
+                       check=True, stdout=subprocess.DEVNULL)
+        try:
+            yield sb_state.SandboxState.load(state_dir)
+        except BaseException:
+            kept = tempfile.mkdtemp(prefix='tricircle-bench-logs-')
+            subprocess.run(['cp', '-r', os.path.join(state_dir, 'logs'),
+                            kept])
+            print('logs kept in %s' % kept, file=sys.stderr)
+            raise
+        finally:
+            subprocess.run([BIN, 'down', '--state-dir', state_dir],
+                           stdout=subprocess.DEVNULL)

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""North-south convergence: gateway and floating IP -> first packet.
+
+Brings up two sandboxes in turn, both with Neutron's real OVS and L3
+agents and the sandbox's outside world on ``extnet``: a plain
+single-region Neutron (``up --plain``) and Tricircle with two regions.
+In each, an external network (flat, extnet, 203.0.113.0/24; Tricircle:
+in RegionOne) and VM B on net2 behind a router with net2's subnet
+(Tricircle: net2 only in RegionTwo, so B's traffic crosses the transit to
+RegionOne's copy, which holds the gateway). N times each:
+
+- gateway: ``router set --external-gateway``, then B pings the outside
+  (one probe every 100 ms) until one passes; the gateway is removed and
+  the ping must fail again;
+- floating IP: ``floating ip create --port B`` (create and associate in
+  one call), then the outside pings the floating IP until one passes;
+  the floating IP is deleted and the ping must fail again.
+
+Prints p50, p95 and max of each, and the ratio Tricircle / plain.
+Target: ratio <= 1.5.
+
+    .venv/bin/python bench/ns_converge.py [--runs 10]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from tricircle.sandbox import demo
+from tricircle.sandbox import outside
+from tricircle.sandbox import outside_world
+from tricircle.sandbox import vm as sb_vm
+
+import _sandbox  # bench/, beside this script
+from _sandbox import percentile
+
+GIVE_UP = 60.0
+
+
+def _until(predicate, what: str, run: int) -> None:
+    end = time.monotonic() + GIVE_UP
+    while not predicate():
+        if time.monotonic() > end:
+            raise SystemExit('%s after %.0fs (run %d)' % (what, GIVE_UP,
+                                                          run))
+
+
+def measure(plain: bool, runs: int, name: str) -> dict[str, list[float]]:
+    """Samples of each operation (each printed once measured)."""
+    up = ['--plain'] if plain else ['--regions', '2']
+    with _sandbox.sandbox(*up) as state:
+        conn = demo.connect(state, 'RegionOne' if plain else 'central')
+        two = 'RegionOne' if plain else 'RegionTwo'
+        hints = {} if plain else {'availability_zone_hints': ['RegionOne']}
+        public = conn.network.create_network(
+            name='bench-public', is_router_external=True,
+            provider_network_type='flat',
+            provider_physical_network=outside.EXTNET, **hints)
+        conn.network.create_subnet(
+            network_id=public.id, ip_version=4, cidr='203.0.113.0/24',
+            gateway_ip=outside.PRIMARY.ip, enable_dhcp=False,
+            allocation_pools=[{'start': '203.0.113.10',
+                               'end': '203.0.113.99'}])
+        net2 = conn.network.create_network(
+            name='bench-ns-2', port_security_enabled=False,
+            **({} if plain else {'availability_zone_hints': [two]}))
+        sub2 = conn.network.create_subnet(network_id=net2.id, ip_version=4,
+                                          cidr='10.92.2.0/24')
+        b = sb_vm.create(state, 'bench-b', two, net2.id,
+                         host='%s-h2' % two)
+        router = conn.network.create_router(name='bench-ns')
+        conn.network.add_interface_to_router(router, subnet_id=sub2.id)
+        fab = sb_vm.fabric(state)
+        world = outside_world.OutsideWorld(state)
+        out_ip = outside.PRIMARY.ip
+        samples: dict[str, list[float]] = {'gateway': [], 'floating IP': []}
+
+        for i in range(runs):
+            start = time.monotonic()
+            conn.network.update_router(
+                router, external_gateway_info={'network_id': public.id})
+            if not fab.ping(b.name, out_ip, deadline=GIVE_UP, wait=0.1):
+                raise SystemExit('no way out after %.0fs (run %d)'
+                                 % (GIVE_UP, i))
+            samples['gateway'].append(time.monotonic() - start)
+            conn.network.update_router(router, external_gateway_info={})
+            _until(lambda: not fab.ping(b.name, out_ip, deadline=0.3,
+                                        wait=0.1),
+                   'still a way out', i)
+
+        print(_line(name, 'gateway', samples['gateway']), flush=True)
+        conn.network.update_router(
+            router, external_gateway_info={'network_id': public.id})
+        _until(lambda: fab.ping(b.name, out_ip, deadline=1, wait=0.1),
+               'no way out', -1)
+        for i in range(runs):
+            start = time.monotonic()
+            fip = conn.network.create_ip(floating_network_id=public.id,
+                                         port_id=b.port_id)
+            if world.ping(fip.floating_ip_address, timeout=GIVE_UP,
+                          wait=0.1) is None:
+                print('floating IP %s not reached after %.0fs (run %d): '
+                      'not counted' % (fip.floating_ip_address, GIVE_UP, i),
+                      flush=True)
+                conn.network.delete_ip(fip)
+                continue
+            samples['floating IP'].append(time.monotonic() - start)
+            conn.network.delete_ip(fip)
+            _until(lambda: world.ping(fip.floating_ip_address, timeout=0.3,
+                                      wait=0.1) is None,
+                   'floating IP still answers', i)
+        print(_line(name, 'floating IP', samples['floating IP']),
+              flush=True)
+        return samples
+
+
+def _line(name: str, what: str, samples: list[float]) -> str:
+    if not samples:
+        return '%-9s %-11s no run passed' % (name, what)
+    return '%-9s %-11s %d runs: -> first packet p50 %.2f s  p95 %.2f s  ' \
+        'max %.2f s' % (name, what, len(samples), percentile(samples, 50),
+                        percentile(samples, 95), max(samples))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=10)
+    args = parser.parse_args()
+    plain = measure(True, args.runs, 'plain')
+    tricircle = measure(False, args.runs, 'tricircle')
+    for what, samples in tricircle.items():
+        if not samples or not plain[what]:
+            continue
+        print('  ratio tricircle / plain (%s): p50 %.2f  p95 %.2f' % (
+            what, percentile(samples, 50) / percentile(plain[what], 50),
+            percentile(samples, 95) / percentile(plain[what], 95)),
+            flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
