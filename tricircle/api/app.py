@@ -19,6 +19,7 @@ from tricircle.api import auth
 from tricircle.api import policy
 from tricircle.api.controllers import jobs
 from tricircle.api.controllers import pods
+from tricircle.api.controllers import resources
 from tricircle.api.controllers import root
 from tricircle.api.controllers import routings
 from tricircle.common import config
@@ -67,6 +68,8 @@ class AdminAPI:
                       POST='create')
         self._connect('/v1.0/routings/{routing_id}', routings_ctl,
                       GET='show', PUT='update', DELETE='delete')
+        self._connect('/v1.0/resources/{resource_type}/{resource_id}',
+                      resources.ResourcesController(), GET='show')
         jobs_ctl = jobs.JobsController()
         self._connect('/v1.0/jobs', jobs_ctl, GET='index', POST='create')
         # Fixed paths before '{job_id}': Routes matches in order.

@@ -13,6 +13,7 @@ from typing import Any
 from tricircle.api import schemas as s
 from tricircle.api.controllers import root
 from tricircle.db import models
+from tricircle import resources
 
 SECURITY_SCHEME = 'keystone'
 
@@ -53,6 +54,8 @@ JOB_SUBPATHS = ('detail', 'schemas')
 PATH_PARAMS = {
     'pod_id': s.text(models.Pod, 'pod_id', s.NO_CONTROL),
     'routing_id': s.INT64,
+    'resource_type': {'type': 'string', 'enum': sorted(resources.SPECS)},
+    'resource_id': s.text(models.SyncState, 'resource_id', s.NO_CONTROL),
     'job_id': s.text(models.AsyncJob, 'id', s.NO_CONTROL,
                      **{'not': {'enum': list(JOB_SUBPATHS)}}),
 }
@@ -117,6 +120,12 @@ def operations() -> dict[tuple[str, str], dict[str, Any]]:
         ('/v1.0/routings/{routing_id}', 'DELETE'): dict(
             summary='Delete a routing', rule='routings:delete',
             ok=(204, None), errors=(404,)),
+        ('/v1.0/resources/{resource_type}/{resource_id}', 'GET'): dict(
+            summary="Show each region's sync state of a central resource "
+                    '(no region listed: no region holds a copy)',
+            rule='resources:show',
+            ok=(200, s.wrapped('resource', s.ref('Resource'))),
+            errors=(404,)),
         ('/v1.0/jobs', 'GET'): dict(
             summary='List live jobs then logged successes, newest first',
             rule='jobs:list', query=job_filters(), ok=(200, jobs),

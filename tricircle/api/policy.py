@@ -31,6 +31,10 @@ _ACTIONS = {
         ('show', 'GET', '/v1.0/routings/{id}', 'Show a routing.'),
         ('list', 'GET', '/v1.0/routings', 'List routings.'),
     ],
+    'resources': [
+        ('show', 'GET', '/v1.0/resources/{resource_type}/{resource_id}',
+         "Show each region's sync state of a resource."),
+    ],
     'jobs': [
         ('create', 'POST', '/v1.0/jobs', 'Create an asynchronous job.'),
         ('list', 'GET', '/v1.0/jobs', 'List jobs.'),

@@ -8,12 +8,15 @@ enforce VARCHAR lengths).
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import sqlalchemy as sa
 
 from tricircle import resources
 from tricircle.db import models
+from tricircle.db import pod_health
+from tricircle.db import sync_states
 from tricircle.resources import jobs as job_shapes
 from tricircle.xjob import registry
 
@@ -26,6 +29,15 @@ NON_BLANK = '^[^%s]*[^\\s%s][^%s]*$' % (_CONTROL, _CONTROL, _CONTROL)
 # A job's resource value: also without the key separator.
 _JOB_CHARS = '%s%s' % (_CONTROL, job_shapes.SEPARATOR)
 JOB_VALUE = '^[^%s]*[^\\s%s][^%s]*$' % (_JOB_CHARS, _JOB_CHARS, _JOB_CHARS)
+_CONTROL_RE = re.compile('[%s]' % _CONTROL.encode().decode(
+    'unicode_escape'))
+
+
+def no_control(value: str) -> bool:
+    """``value`` matches NO_CONTROL."""
+    return _CONTROL_RE.search(value) is None
+
+
 PATTERN_TEXT = {
     NO_CONTROL: 'a string without control characters',
     NON_BLANK: 'a non-blank string without control characters',
@@ -146,8 +158,12 @@ def components() -> dict[str, Any]:
         'PodCreate': obj(POD_FIELDS, ('region_name',)),
         'Pod': obj({'pod_id': STRING, 'region_name': STRING,
                     'az_name': STRING, 'pod_az_name': NULLABLE_STRING,
-                    'dc_name': NULLABLE_STRING},
-                   ('pod_id', 'region_name', 'az_name')),
+                    'dc_name': NULLABLE_STRING,
+                    'health': {'type': 'string',
+                               'enum': list(pod_health.STATES)},
+                    'last_seen': TIMESTAMP},
+                   ('pod_id', 'region_name', 'az_name', 'health',
+                    'last_seen')),
         'RoutingCreate': obj(ROUTING_FIELDS, tuple(ROUTING_FIELDS)),
         'RoutingUpdate': obj(ROUTING_FIELDS, minProperties=1),
         'Routing': obj({'id': INT64, 'top_id': STRING,
@@ -156,6 +172,20 @@ def components() -> dict[str, Any]:
                         'resource_type': STRING, 'created_at': TIMESTAMP,
                         'updated_at': TIMESTAMP},
                        ('id', 'top_id', 'pod_id', 'resource_type')),
+        'SyncState': obj({
+            'region_name': STRING, 'pod_id': STRING,
+            'state': {'type': 'string',
+                      'enum': list(sync_states.STATES)},
+            'revision_number': dict(INT64, nullable=True),
+            'target_revision': dict(INT64, nullable=True),
+            'last_error': NULLABLE_STRING, 'updated_at': TIMESTAMP},
+            ('region_name', 'pod_id', 'state', 'revision_number',
+             'target_revision')),
+        'Resource': obj({
+            'resource_type': STRING, 'id': STRING,
+            'in_sync': {'type': 'boolean'},
+            'regions': {'type': 'array', 'items': ref('SyncState')}},
+            ('resource_type', 'id', 'in_sync', 'regions')),
         'JobCreate': job_create(),
         'Job': obj({
             'id': STRING, 'project_id': NULLABLE_STRING, 'type': STRING,

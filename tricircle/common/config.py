@@ -53,6 +53,14 @@ xjob_opts = [
                       'doubles with every failure.'),
     cfg.FloatOpt('retry_max_interval', default=300.0, min=0,
                  help='Longest wait between two retries of a failed job.'),
+    cfg.FloatOpt('pod_probe_interval', default=10.0, min=0,
+                 help='Seconds between two looks at every pod\'s Neutron '
+                      '(pod health: up or down, last seen); a pod that '
+                      'comes back makes the failed jobs due at once. 0 '
+                      'turns the probe off.'),
+    cfg.FloatOpt('pod_probe_timeout', default=3.0, min=0.1,
+                 help='Seconds a pod\'s Neutron has to answer a probe '
+                      'before the pod counts as down.'),
     cfg.ListOpt('job_modules', default=[],
                 help='Extra Python modules defining job types (each with a '
                      'JOB attribute), beside those of the '

@@ -122,6 +122,17 @@ class DuplicateRouting(n_exc.Conflict):
                '%(pod_id)s already exists.')
 
 
+# -- sync states ----------------------------------------------------------
+class ResourceTypeNotSynced(n_exc.NotFound):
+    message = ('Resource type %(resource_type)s has no regional copies; '
+               'known types: %(known)s.')
+
+
+class ResourceIdNotFound(n_exc.NotFound):
+    message = ('%(resource_type)s %(resource_id)s could not be found: no '
+               'resource has such an id.')
+
+
 # -- deleting resources ---------------------------------------------------
 class ResourceIsInDeleting(n_exc.Conflict):
     message = '%(resource_type)s %(resource_id)s is being deleted.'

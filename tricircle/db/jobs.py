@@ -214,3 +214,12 @@ def redo(job_id: str) -> dict[str, Any]:
         session.execute(sa.update(Job).where(Job.id == job_id).values(
             next_run_at=timeutils.utcnow()))
     return get(job_id)
+
+
+def retry_failed_now() -> int:
+    """Make every FAILed job due at once (a region came back: what failed
+    on it need not wait out its backoff); returns how many."""
+    stmt = (sa.update(Job).where(Job.status == FAIL)
+            .values(next_run_at=timeutils.utcnow()))
+    with core.session_scope() as session:
+        return session.execute(stmt).rowcount

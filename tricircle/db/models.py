@@ -155,3 +155,46 @@ class DeletingResource(Base):
                                                primary_key=True)
     deleted_at: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime, default=utcnow)
+
+
+class SyncState(Base):
+    """How far one region's copy of a central resource has come.
+
+    ``target_revision``: the central ``revision_number`` the copy must
+    reach (the newest change central has queued for it);
+    ``revision_number``: the central revision the copy was last brought
+    to. ``state`` is one of tricircle.db.sync_states.STATES.
+    """
+    __tablename__ = 'sync_states'
+
+    resource_type: Mapped[str] = mapped_column(sa.String(64),
+                                               primary_key=True)
+    resource_id: Mapped[str] = mapped_column(sa.String(127),
+                                             primary_key=True)
+    # A pod that goes takes its states with it.
+    pod_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey('pods.pod_id', ondelete='CASCADE'),
+        primary_key=True, index=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    revision_number: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    target_revision: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow)
+    updated_at: Mapped[Optional[datetime.datetime]] = mapped_column(
+        sa.DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PodHealth(Base):
+    """What XJob's last probe of a pod's Neutron found."""
+    __tablename__ = 'pod_health'
+
+    pod_id: Mapped[str] = mapped_column(
+        sa.String(36), sa.ForeignKey('pods.pod_id', ondelete='CASCADE'),
+        primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    # The last probe that got an answer, and the last probe at all.
+    last_seen: Mapped[Optional[datetime.datetime]] = mapped_column(
+        sa.DateTime)
+    checked_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.Text)

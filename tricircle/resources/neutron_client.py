@@ -118,16 +118,34 @@ class NeutronClient:
             raise RemoteUnavailable(server=self.name, status='no answer',
                                     reason=str(exc.args[0]))
 
+    def _target(self) -> dict[str, Any]:
+        """Where requests go: the endpoint given, or the catalog's."""
+        if self._endpoint:
+            return {'endpoint_override': self._endpoint}
+        return {'endpoint_filter': {
+            'service_type': 'network', 'interface': 'public',
+            'region_name': self._region_name}}
+
+    def probe(self, timeout: float) -> None:
+        """One quick look (Neutron's version document), no retries;
+        RemoteUnavailable unless the server answers within ``timeout``."""
+        try:
+            resp = self._session.request(
+                '/', 'GET', raise_exc=False, timeout=timeout,
+                headers=self._headers, connect_retries=0, **self._target())
+        except ksa_exc.ClientException as exc:
+            raise RemoteUnavailable(server=self.name, status='no answer',
+                                    reason=str(exc)) from None
+        if resp.status_code >= 500:
+            raise RemoteUnavailable(server=self.name,
+                                    status=resp.status_code,
+                                    reason=resp.text[:200])
+
     def _request_once(self, method, path, body, params, headers=None):
         kwargs: dict[str, Any] = {'raise_exc': False,
                                   'headers': {**self._headers,
-                                              **(headers or {})}}
-        if self._endpoint:
-            kwargs['endpoint_override'] = self._endpoint
-        else:
-            kwargs['endpoint_filter'] = {
-                'service_type': 'network', 'interface': 'public',
-                'region_name': self._region_name}
+                                              **(headers or {})},
+                                  **self._target()}
         if body is not None:
             kwargs['json'] = body
         if params:

@@ -18,6 +18,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
+from tricircle.db import sync_states
 from tricircle.resources import neutron_client
 
 LOG = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def forget(pod_id: str, resource_type: str, res_id: str) -> None:
     """The region of ``pod_id`` holds no copy (any more)."""
     db_api.delete_routings({'top_id': res_id, 'pod_id': pod_id,
                             'resource_type': resource_type})
+    sync_states.forget(resource_type, res_id, pod_id)
 
 
 def of_hints(hints: list[str]) -> list[str]:

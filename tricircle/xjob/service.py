@@ -9,6 +9,7 @@ from oslo_log import log as logging
 
 from tricircle.common import wakeup
 from tricircle.xjob import engine as xjob_engine
+from tricircle.xjob import probe
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
@@ -27,16 +28,31 @@ class XJobService:
     def start(self) -> None:
         self._listener = wakeup.start_listener(self.conf, self._wake,
                                                self.engine.name)
+        if self.conf.xjob.pod_probe_interval:
+            thread = threading.Thread(target=self._probe_loop,
+                                      name='xjob-probe', daemon=True)
+            thread.start()
+            self._threads.append(thread)
         for i in range(self.conf.xjob.workers):
             thread = threading.Thread(target=self._work, args=('/%d' % i,),
                                       name='xjob-worker-%d' % i, daemon=True)
             thread.start()
             self._threads.append(thread)
         LOG.info('tricircle-xjob %s started: %d workers, job types %s, %s',
-                 self.engine.name, len(self._threads),
+                 self.engine.name, self.conf.xjob.workers,
                  ', '.join(t.name for t in registry.all_types()),
                  'woken by messages' if self._listener else
                  'polling every %.2fs' % self.conf.xjob.poll_interval)
+
+    def _probe_loop(self) -> None:
+        pods = probe.PodProbe(self.engine, self.conf,
+                              on_return=self._wake.set)
+        while not self._stop.is_set():
+            try:
+                pods.run_once()
+            except Exception:  # the DB may be briefly unavailable
+                LOG.exception('pod probe failed; retrying')
+            self._stop.wait(self.conf.xjob.pod_probe_interval)
 
     def _work(self, worker: str) -> None:
         while not self._stop.is_set():

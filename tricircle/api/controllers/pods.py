@@ -14,6 +14,7 @@ from tricircle.api import validation
 from tricircle.api.controllers import base
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
+from tricircle.db import pod_health
 
 FIELDS = tuple(schemas.POD_FIELDS)
 LOG = logging.getLogger(__name__)
@@ -30,13 +31,22 @@ def _validate(pod: dict[str, Any]) -> dict[str, str]:
     return {key: pod.get(key, '') for key in FIELDS}
 
 
+def _view(pod: dict[str, Any], health: dict[str, Any] | None
+          ) -> dict[str, Any]:
+    """A pod with its health as XJob's probe last saw it."""
+    return base.timestamps(dict(pod, **pod_health.view(health)),
+                           'last_seen')
+
+
 class PodsController:
 
     def index(self, req: webob.Request,
               context: o_context.RequestContext) -> base.Result:
         policy.authorize(context, 'pods:list')
         filters = validation.query(req, openapi.pod_filters())
-        return 200, {'pods': db_api.list_pods(filters)}
+        health = pod_health.all_health()
+        return 200, {'pods': [_view(p, health.get(p['pod_id']))
+                              for p in db_api.list_pods(filters)]}
 
     def create(self, req: webob.Request,
                context: o_context.RequestContext) -> base.Result:
@@ -47,12 +57,14 @@ class PodsController:
         LOG.info('pod %s created: region %s, az %r (request %s, user %s)',
                  pod['pod_id'], pod['region_name'], pod['az_name'],
                  context.request_id, context.user_id)
-        return 201, {'pod': pod}
+        return 201, {'pod': _view(pod, None)}
 
     def show(self, req: webob.Request, context: o_context.RequestContext,
              pod_id: str) -> base.Result:
         policy.authorize(context, 'pods:show')
-        return 200, {'pod': db_api.get_pod(pod_id)}
+        pod = db_api.get_pod(pod_id)
+        return 200, {'pod': _view(pod, pod_health.all_health().get(
+            pod_id))}
 
     def delete(self, req: webob.Request, context: o_context.RequestContext,
                pod_id: str) -> base.Result:

@@ -5,7 +5,8 @@ from osc_lib.command import command
 
 from tricircle.cli import v1
 
-COLUMNS = ('pod_id', 'region_name', 'az_name', 'pod_az_name', 'dc_name')
+COLUMNS = ('pod_id', 'region_name', 'az_name', 'pod_az_name', 'dc_name',
+           'health', 'last_seen')
 
 
 def _client(cmd):

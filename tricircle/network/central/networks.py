@@ -57,7 +57,7 @@ class CentralNetworks:
                                     net_db=net_db)
         if request_source.requesting_peer(context):
             uses.record(context, resources.NETWORK, net_id,
-                        net.get('project_id'))
+                        net.get('project_id'), net.get('revision_number'))
             if net.get('availability_zone_hints'):
                 # Regions compare hints with their own name.
                 net['availability_zone_hints'] = (
@@ -74,7 +74,8 @@ class CentralNetworks:
         updated = self._ml2.update_network(context, net_id, network)
         if NETWORK_SPEC.changed(original, updated):
             uses.sync_copies(resources.NETWORK, net_id,
-                             updated['project_id'])
+                             updated['project_id'],
+                             updated.get('revision_number'))
         return updated
 
     def delete_network(self, context, net_id: str) -> None:
@@ -100,8 +101,11 @@ class CentralNetworks:
             raise n_exc.NetworkInUse(net_id=net_id)
 
     def _delete_copies(self, resource_type: str, res_id: str) -> None:
+        holding = regions.holding(resource_type, res_id)
+        for pod_id in holding.values():
+            uses.mark_deleting(resource_type, res_id, pod_id)
         regions.in_parallel(
-            regions.holding(resource_type, res_id),
+            holding,
             lambda region: self._clients(region).delete(resource_type,
                                                         res_id),
             'delete %s %s' % (resource_type, res_id)).raise_first()
@@ -124,7 +128,8 @@ class CentralNetworks:
         subnet = self._ml2.get_subnet(context, subnet_id, fields=fields)
         if request_source.requesting_peer(context):
             uses.record(context, resources.SUBNET, subnet_id,
-                        subnet.get('project_id'))
+                        subnet.get('project_id'),
+                        subnet.get('revision_number'))
         return subnet
 
     def get_subnets(self, context, *args, **kwargs) -> list[dict]:
@@ -140,7 +145,8 @@ class CentralNetworks:
                 continue
             if 'id' in subnet:
                 uses.record(context, resources.SUBNET, subnet['id'],
-                            subnet.get('project_id'))
+                            subnet.get('project_id'),
+                            subnet.get('revision_number'))
             listed.append(subnet)
         return listed
 
@@ -153,7 +159,8 @@ class CentralNetworks:
             reserved_ports.reserve_dhcp_port(self._ml2, context, updated)
         if SUBNET_SPEC.changed(original, updated):
             uses.sync_copies(resources.SUBNET, subnet_id,
-                             updated['project_id'])
+                             updated['project_id'],
+                             updated.get('revision_number'))
         return updated
 
     def delete_subnet(self, context, subnet_id: str) -> None:

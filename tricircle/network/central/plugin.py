@@ -110,7 +110,7 @@ class CentralPlugin(ml2_plugin.Ml2Plugin):
                                         project_id=project_id)
         if request_source.requesting_peer(context):
             uses.record(context, resources.SECURITY_GROUP, id,
-                        sg.get('project_id'))
+                        sg.get('project_id'), sg.get('revision_number'))
         return sg
 
 

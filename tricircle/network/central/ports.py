@@ -55,7 +55,7 @@ class CentralPorts:
         with request_source.plugin_own_reads(context):
             created = self._ml2.create_port(context, port)
         uses.record(context, resources.PORT, created['id'],
-                    created['project_id'])
+                    created['project_id'], created.get('revision_number'))
         return created
 
     def get_port(self, context, port_id: str, fields=None) -> dict:
@@ -67,7 +67,7 @@ class CentralPorts:
             if request_source.claims(context):
                 self._refuse_if_elsewhere(port_id, region)
             uses.record(context, resources.PORT, port_id,
-                        port.get('project_id'))
+                        port.get('project_id'), port.get('revision_number'))
         return port
 
     @staticmethod
@@ -114,7 +114,8 @@ class CentralPorts:
             return updated
         changed = SPEC.changed(original, updated)
         if changed:
-            uses.sync_copies(resources.PORT, port_id, updated['project_id'])
+            uses.sync_copies(resources.PORT, port_id, updated['project_id'],
+                             updated.get('revision_number'))
             if set(changed) & set(SHADOWED) and \
                     binding.remote_binding(updated):
                 # The other regions' shadows carry them (remote groups).
@@ -158,6 +159,7 @@ class CentralPorts:
         for region, pod_id in holding.items():
             if region != caller:
                 # Durable: a region that is down now gets it later.
+                uses.mark_deleting(resources.PORT, port_id, pod_id)
                 jobs.sync(pod_id, resources.PORT, port_id,
                           port['project_id'])
 

@@ -16,10 +16,12 @@ from tricircle.network.central import uses
 from tricircle import resources
 
 
-def _sync(payload, sg_id: str | None, project_id: str | None) -> None:
+def _sync(payload, sg_id: str | None, project_id: str | None,
+          revision: int | None = None, deleted: bool = False) -> None:
     if sg_id:
         uses.sync_copies(resources.SECURITY_GROUP, sg_id,
-                         project_id or payload.context.project_id)
+                         project_id or payload.context.project_id,
+                         revision, deleted)
 
 
 def _rule_created(resource, event, trigger, payload) -> None:
@@ -33,7 +35,8 @@ def _rule_deleted(resource, event, trigger, payload) -> None:
 
 def _group_changed(resource, event, trigger, payload) -> None:
     group = payload.latest_state or {}
-    _sync(payload, payload.resource_id, group.get('project_id'))
+    _sync(payload, payload.resource_id, group.get('project_id'),
+          group.get('revision_number'), event == events.AFTER_DELETE)
 
 
 def subscribe() -> None:

@@ -13,6 +13,7 @@ from neutron_lib import context as n_context
 from neutron_lib import exceptions as n_exc
 
 from tricircle.db import api as db_api
+from tricircle.db import sync_states
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
 from tricircle import resources
@@ -21,8 +22,9 @@ from tricircle.resources import regions
 
 
 def record(context, resource_type: str, res_id: str,
-           project_id: str | None) -> None:
-    """Remember that the asking region now holds a copy."""
+           project_id: str | None, revision: int | None = None) -> None:
+    """Remember that the asking region now holds a copy, made from
+    central's ``revision`` if this is its first."""
     region = request_source.requesting_peer(context)
     if not region:
         return
@@ -32,6 +34,7 @@ def record(context, resource_type: str, res_id: str,
     db_api.ensure_routing(top_id=res_id, bottom_id=res_id,
                           pod_id=pod['pod_id'], project_id=project_id,
                           resource_type=resource_type)
+    sync_states.mark_copied(resource_type, res_id, pod['pod_id'], revision)
 
 
 def refuse_if_hidden(context, resource_type: str, res_id: str,
@@ -54,17 +57,30 @@ def refuse_if_hidden(context, resource_type: str, res_id: str,
         raise resources.get(resource_type).not_found(res_id)
 
 
-def sync_copies(resource_type: str, res_id: str,
-                project_id: str | None) -> None:
-    """One sync job per region holding a copy (durable; retried)."""
+def sync_copies(resource_type: str, res_id: str, project_id: str | None,
+                revision: int | None = None, deleted: bool = False) -> None:
+    """One sync job per region holding a copy (durable; retried); each
+    copy is pending (to reach central's ``revision``), or deleting."""
     for pod_id in regions.holding(resource_type, res_id).values():
+        if deleted:
+            sync_states.mark_deleting(resource_type, res_id, pod_id)
+        else:
+            sync_states.mark_pending(resource_type, res_id, pod_id,
+                                     revision)
         jobs.sync(pod_id, resource_type, res_id, project_id)
+
+
+def mark_deleting(resource_type: str, res_id: str, pod_id: str) -> None:
+    """The region's copy is to be deleted (its state says so until it
+    is gone)."""
+    sync_states.mark_deleting(resource_type, res_id, pod_id)
 
 
 def forget(resource_type: str, res_id: str) -> None:
     """No region holds a copy any more."""
     db_api.delete_routings({'top_id': res_id,
                             'resource_type': resource_type})
+    sync_states.forget(resource_type, res_id)
 
 
 def is_deleting(resource_type: str, res_id: str) -> bool:

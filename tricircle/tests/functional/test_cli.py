@@ -15,7 +15,8 @@ from tricircle.tests.unit.test_api_server import _wait_until_up
 
 
 @pytest.fixture(scope='module')
-def api_url(tmp_path_factory):
+def api_server(tmp_path_factory):
+    """(URL, DB URL) of a real tricircle-api process."""
     tmp = tmp_path_factory.mktemp('cli')
     url_db = 'sqlite:///%s' % (tmp / 'tricircle.sqlite')
     migration.upgrade(url_db)
@@ -33,10 +34,15 @@ def api_url(tmp_path_factory):
     url = 'http://127.0.0.1:%d' % port
     try:
         _wait_until_up(url + '/', proc, log)
-        yield url
+        yield url, url_db
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope='module')
+def api_url(api_server):
+    return api_server[0]
 
 
 def osc(url: str, *args: str, check: bool = True
@@ -121,3 +127,48 @@ def test_refusals_exit_non_zero_with_the_api_message(api_url):
                        '--project-id', 'p1', '--resource', 'oops',
                        check=False)
     assert bad_resource.returncode != 0 and 'KEY=VALUE' in bad_resource.stderr
+
+
+@pytest.fixture
+def states_db(api_server):
+    """The API server's DB, for writing sync states as the plugins do."""
+    from oslo_config import cfg
+    from tricircle.common import config
+    from tricircle.db import core
+    config.register_db_opts(cfg.CONF)
+    cfg.CONF.set_override('tricircle_db_connection', api_server[1])
+    core.reset()
+    yield
+    core.reset()
+    cfg.CONF.clear_override('tricircle_db_connection')
+
+
+def test_resource_show_and_wait(api_url, states_db):
+    from tricircle.db import sync_states
+    one = osc_json(api_url, 'pod', 'create', '--region-name', 'SyncOne',
+                   '--availability-zone', 'az-s1')['pod_id']
+    two = osc_json(api_url, 'pod', 'create', '--region-name', 'SyncTwo',
+                   '--availability-zone', 'az-s2')['pod_id']
+    # Nothing holds it: nothing to wait for; the table has its headers.
+    assert osc_json(api_url, 'resource', 'show', 'network', 'n9') == []
+    assert 'region_name' in osc(api_url, 'resource', 'show', 'network',
+                                'n9').stdout
+    osc(api_url, 'resource', 'wait', 'network', 'n9', '--timeout', '0')
+    sync_states.mark_copied('network', 'n9', one, 3)
+    sync_states.mark_copied('network', 'n9', two, 3)
+    sync_states.mark_pending('network', 'n9', two, 4)
+    sync_states.mark_failed('network', 'n9', two, 'ConnectFailure: down')
+    rows = osc_json(api_url, 'resource', 'show', 'network', 'n9')
+    assert [(r['region_name'], r['state'], r['revision_number'],
+             r['target_revision']) for r in rows] == [
+        ('SyncOne', 'in_sync', 3, 3), ('SyncTwo', 'failed', 3, 4)]
+    late = osc(api_url, 'resource', 'wait', 'network', 'n9', '--timeout',
+               '1', check=False)
+    assert late.returncode != 0
+    assert 'SyncTwo: failed (at revision 3 of 4): ConnectFailure: down' \
+        in late.stderr and 'SyncOne' not in late.stderr
+    sync_states.mark_in_sync('network', 'n9', two, 4)
+    done = osc_json(api_url, 'resource', 'wait', 'network', 'n9')
+    assert {r['state'] for r in done} == {'in_sync'}
+    bad = osc(api_url, 'resource', 'show', 'trunk', 'x', check=False)
+    assert bad.returncode != 0 and 'has no regional copies' in bad.stderr

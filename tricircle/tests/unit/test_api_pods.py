@@ -79,7 +79,9 @@ def test_pod_crud(api_app):
     one = create(api_app, region_name='RegionOne', az_name='az1',
                  pod_az_name='az1-pod', dc_name='dc1')
     assert set(one) == {'pod_id', 'region_name', 'pod_az_name', 'dc_name',
-                        'az_name'}
+                        'az_name', 'health', 'last_seen'}
+    # XJob has not probed it yet.
+    assert (one['health'], one['last_seen']) == ('unknown', None)
     assert one['dc_name'] == 'dc1' and one['pod_az_name'] == 'az1-pod'
     two = create(api_app, region_name='RegionTwo', az_name='az2')
     assert two['dc_name'] == '' and two['pod_az_name'] == ''

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from oslo_log import log as logging
 
+from tricircle.db import sync_states
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import regions
@@ -27,23 +28,38 @@ LOG = logging.getLogger(__name__)
 
 
 def sync_resource(ctx, resource: dict) -> None:
+    """Run ``_sync`` and record the copy's sync state either way."""
+    try:
+        _sync(ctx, resource)
+    except Exception as exc:  # recorded for operators, then retried
+        sync_states.mark_failed(resource['resource_type'],
+                                resource['resource_id'],
+                                resource['pod_id'],
+                                '%s: %s' % (type(exc).__name__, exc))
+        raise
+
+
+def _sync(ctx, resource: dict) -> None:
     spec = resources.get(resource['resource_type'])
     res_id = resource['resource_id']
-    region = ctx.region_of_pod(resource['pod_id'])
+    pod_id = resource['pod_id']
+    region = ctx.region_of_pod(pod_id)
     client = ctx.region_client(region)
     central = ctx.central_client().get(spec.name, res_id)
     regional = client.get(spec.name, res_id)
     if regional is None:
-        regions.forget(resource['pod_id'], spec.name, res_id)
+        regions.forget(pod_id, spec.name, res_id)
         LOG.info('%s %s: no copy in %s; its routing is removed', spec.name,
                  res_id, region)
         return
     if central is None:
         if spec.delete_orphans:
             client.delete(spec.name, res_id)
-            regions.forget(resource['pod_id'], spec.name, res_id)
+            regions.forget(pod_id, spec.name, res_id)
             LOG.info('%s %s: deleted its copy in %s (gone from central)',
                      spec.name, res_id, region)
+        else:  # another job removes it (a router's: router_setup)
+            sync_states.forget(spec.name, res_id, pod_id)
         return
     changes = spec.diff(central, regional)
     if changes:
@@ -59,6 +75,8 @@ def sync_resource(ctx, resource: dict) -> None:
         if done:
             LOG.info('%s %s in %s: %s', spec.name, res_id, region,
                      '; '.join(done))
+    sync_states.mark_in_sync(spec.name, res_id, pod_id,
+                             central.get('revision_number'))
 
 
 JOB = registry.JobType.of(job_shapes.SYNC_RESOURCE, sync_resource)

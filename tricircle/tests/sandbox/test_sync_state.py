@@ -1,0 +1,127 @@
+"""Per-region sync state on the real sandbox, through the real CLI:
+``resource show`` and the ``resource wait`` barrier, with a region hung
+(SIGSTOP) while central changes what it holds."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
+OSC = os.path.join(os.path.dirname(sys.executable), 'openstack')
+
+
+def admin_cli(sandbox, *args: str, check: bool = True
+              ) -> subprocess.CompletedProcess:
+    """``openstack multiregion networking ARGS``."""
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=os.path.join(
+        sandbox.state_dir, 'clouds.yaml'))
+    proc = subprocess.run([OSC, '--os-cloud', 'central', 'multiregion',
+                           'networking', *args], env=env,
+                          capture_output=True, text=True, timeout=180)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def resource(sandbox, *args: str, check: bool = True
+             ) -> subprocess.CompletedProcess:
+    return admin_cli(sandbox, 'resource', *args, check=check)
+
+
+def health(sandbox, region: str) -> str:
+    pods = json.loads(admin_cli(sandbox, 'pod', 'list', '-f',
+                                'json').stdout)
+    return next(p['health'] for p in pods if p['region_name'] == region)
+
+
+def eventually(predicate, timeout: float) -> float:
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, 'not within %.0f s' % (
+            timeout)
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+def states(sandbox, res_type: str, res_id: str) -> dict[str, dict]:
+    rows = json.loads(resource(sandbox, 'show', res_type, res_id, '-f',
+                               'json').stdout)
+    return {r['region_name']: r for r in rows}
+
+
+@contextlib.contextmanager
+def hung(pid: int):
+    """SIGSTOP a server and its workers; SIGCONT whatever happens."""
+    procs = [psutil.Process(pid)]
+    procs += procs[0].children(recursive=True)
+    for proc in procs:
+        proc.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGCONT)
+
+
+def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
+    net = central.network.create_network(name='sync-%s' % uuid.uuid4().hex[:6])
+    try:
+        for conn in regions.values():  # each region copies it on first use
+            assert conn.network.get_network(net.id).id == net.id
+        shown = states(sandbox, 'network', net.id)
+        assert set(shown) == {'RegionOne', 'RegionTwo'}
+        for row in shown.values():
+            assert (row['state'], row['revision_number']) == (
+                'in_sync', net.revision_number), row
+
+        net = central.network.update_network(net, name=net.name + '-a')
+        resource(sandbox, 'wait', 'network', net.id, '--timeout', '30')
+        for region, conn in regions.items():
+            assert conn.network.get_network(net.id).name == net.name, region
+        assert {r['revision_number'] for r in states(
+            sandbox, 'network', net.id).values()} == {net.revision_number}
+
+        with hung(sandbox.pids['neutron-RegionTwo']):
+            start = time.monotonic()
+            net = central.network.update_network(net, name=net.name + '-b')
+            took = time.monotonic() - start
+            print('network update on central with RegionTwo hung: %.2f s'
+                  % took)
+            assert took < 2.0
+            late = resource(sandbox, 'wait', 'network', net.id, '--timeout',
+                            '3', check=False)
+            assert late.returncode != 0
+            assert 'RegionTwo: pending (at revision' in late.stderr, \
+                late.stderr
+            assert 'RegionOne' not in late.stderr
+            shown = states(sandbox, 'network', net.id)
+            assert shown['RegionOne']['state'] == 'in_sync'
+            assert shown['RegionOne']['revision_number'] == \
+                net.revision_number
+            assert shown['RegionTwo']['state'] == 'pending'
+            assert shown['RegionTwo']['target_revision'] == \
+                net.revision_number
+            # XJob's probe finds it (every 2 s here, 1 s to answer).
+            eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
+            assert health(sandbox, 'RegionOne') == 'up'
+        start = time.monotonic()
+        resource(sandbox, 'wait', 'network', net.id, '--timeout', '60')
+        print('RegionTwo in sync %.2f s after SIGCONT'
+              % (time.monotonic() - start))
+        assert regions['RegionTwo'].network.get_network(net.id).name == \
+            net.name
+        eventually(lambda: health(sandbox, 'RegionTwo') == 'up', 15)
+    finally:
+        central.network.delete_network(net.id, ignore_missing=True)
+    # The copies went with it, and so did their states.
+    assert states(sandbox, 'network', net.id) == {}
