@@ -184,8 +184,10 @@ def components() -> dict[str, Any]:
         'Resource': obj({
             'resource_type': STRING, 'id': STRING,
             'in_sync': {'type': 'boolean'},
+            'outstanding_jobs': {'type': 'integer', 'minimum': 0},
             'regions': {'type': 'array', 'items': ref('SyncState')}},
-            ('resource_type', 'id', 'in_sync', 'regions')),
+            ('resource_type', 'id', 'in_sync', 'outstanding_jobs',
+             'regions')),
         'JobCreate': job_create(),
         'Job': obj({
             'id': STRING, 'project_id': NULLABLE_STRING, 'type': STRING,

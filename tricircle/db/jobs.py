@@ -223,3 +223,18 @@ def retry_failed_now() -> int:
             .values(next_run_at=timeutils.utcnow()))
     with core.session_scope() as session:
         return session.execute(stmt).rowcount
+
+
+def count_live(job_type: str, resource_id: str | None = None,
+               resource_suffix: str | None = None) -> int:
+    """Live (NEW, RUNNING or FAIL) requests of a type, for one resource
+    id or the ids ending with ``resource_suffix``."""
+    stmt = sa.select(sa.func.count()).select_from(Job).where(
+        Job.type == job_type)
+    if resource_id is not None:
+        stmt = stmt.where(Job.resource_id == resource_id)
+    if resource_suffix is not None:
+        stmt = stmt.where(Job.resource_id.endswith(resource_suffix,
+                                                   autoescape=True))
+    with core.session_scope() as session:
+        return session.scalar(stmt)

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from tricircle.common import exceptions as t_exc
 from tricircle.common import wakeup
 from tricircle.db import jobs as db_jobs
+from tricircle.resources import network
+from tricircle.resources import router
 
 SEPARATOR = '#'
 
@@ -54,6 +56,22 @@ FLOATINGIP_SETUP = JobShape(
     'associated with the VM\'s port there or with a proxy of it when the '
     'VM is in another region; remove copies and proxies no longer '
     'wanted.')
+
+
+# Besides sync_resource: the job that brings a type's copies in line.
+_OWN_JOBS = {network.RESOURCE_NAME: SHADOW_PORT_SETUP,
+             router.RESOURCE_NAME: ROUTER_SETUP}
+
+
+def outstanding(resource_type: str, res_id: str) -> int:
+    """Live jobs still to change the regions' copies of a resource: its
+    sync_resource jobs (any region) and its own setup job."""
+    count = db_jobs.count_live(SYNC_RESOURCE.name, resource_suffix=(
+        SEPARATOR + resource_type + SEPARATOR + res_id))
+    own = _OWN_JOBS.get(resource_type)
+    if own is not None:
+        count += db_jobs.count_live(own.name, resource_id=res_id)
+    return count
 
 
 def resource_id(shape: Shape, resource: dict[str, str]) -> str:

@@ -19,6 +19,7 @@ from tricircle.db import api as db_api
 from tricircle.db import models
 from tricircle.db import sync_states
 from tricircle import resources
+from tricircle.resources import jobs as job_shapes
 
 ID_LENGTH = schemas.column_length(models.SyncState, 'resource_id')
 
@@ -50,7 +51,11 @@ class ResourcesController:
         rows = [_region_view(r, regions) for r in sync_states.list_states(
             resource_type, resource_id)]
         rows.sort(key=lambda r: r['region_name'])
+        # A job not run yet may still make a copy in a region that holds
+        # none (a router's first interface there): not in sync either.
+        jobs = job_shapes.outstanding(resource_type, resource_id)
         return 200, {'resource': {
             'resource_type': resource_type, 'id': resource_id,
-            'in_sync': all(r['state'] == sync_states.IN_SYNC for r in rows),
-            'regions': rows}}
+            'in_sync': not jobs and all(
+                r['state'] == sync_states.IN_SYNC for r in rows),
+            'outstanding_jobs': jobs, 'regions': rows}}

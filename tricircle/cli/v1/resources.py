@@ -43,6 +43,10 @@ def lagging(resource: dict) -> list[str]:
         if region.get('last_error'):
             reason += ': ' + region['last_error']
         reasons.append(reason)
+    if resource.get('outstanding_jobs'):
+        reasons.append('%d job(s) still to run for it (openstack '
+                       'multiregion networking job list)'
+                       % resource['outstanding_jobs'])
     return reasons
 
 

@@ -27,8 +27,8 @@ from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
 
-from tricircle.db import api as db_api
 from tricircle.network.central import availability_zones
+from tricircle.network.central import uses
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
 from tricircle import resources as t_resources
@@ -78,6 +78,8 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
     # -- changes reach the regions through XJob ---------------------------
     def _setup(self, context, router_id: str) -> None:
         router = super().get_router(context.elevated(), router_id)
+        uses.mark_copies(t_resources.ROUTER, router_id,
+                         router.get('revision_number'))
         jobs.setup_router(router_id, router['project_id'])
 
     def create_router(self, context, router):
@@ -130,8 +132,7 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
     def delete_router(self, context, id):
         project_id = super().get_router(context.elevated(), id)['project_id']
         super().delete_router(context, id)
-        if db_api.list_routings({'top_id': id,
-                                 'resource_type': t_resources.ROUTER}):
+        if uses.mark_copies(t_resources.ROUTER, id, deleted=True):
             jobs.setup_router(id, project_id)
 
     def _refuse_if_not_local(self, context, router_id: str,

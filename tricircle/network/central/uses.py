@@ -57,16 +57,26 @@ def refuse_if_hidden(context, resource_type: str, res_id: str,
         raise resources.get(resource_type).not_found(res_id)
 
 
-def sync_copies(resource_type: str, res_id: str, project_id: str | None,
-                revision: int | None = None, deleted: bool = False) -> None:
-    """One sync job per region holding a copy (durable; retried); each
-    copy is pending (to reach central's ``revision``), or deleting."""
-    for pod_id in regions.holding(resource_type, res_id).values():
+def mark_copies(resource_type: str, res_id: str,
+                revision: int | None = None,
+                deleted: bool = False) -> list[str]:
+    """Each region's copy is pending (to reach central's ``revision``) or
+    deleting; the pod ids of those regions."""
+    pod_ids = list(regions.holding(resource_type, res_id).values())
+    for pod_id in pod_ids:
         if deleted:
             sync_states.mark_deleting(resource_type, res_id, pod_id)
         else:
             sync_states.mark_pending(resource_type, res_id, pod_id,
                                      revision)
+    return pod_ids
+
+
+def sync_copies(resource_type: str, res_id: str, project_id: str | None,
+                revision: int | None = None, deleted: bool = False) -> None:
+    """One sync job per region holding a copy (durable; retried), marked
+    pending or deleting first."""
+    for pod_id in mark_copies(resource_type, res_id, revision, deleted):
         jobs.sync(pod_id, resource_type, res_id, project_id)
 
 

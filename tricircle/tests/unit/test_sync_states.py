@@ -102,7 +102,28 @@ def test_show_lists_each_region_by_name(api_app, api_pods):
 def test_show_of_a_resource_no_region_holds(api_app, api_pods):
     body = call(api_app, 'GET', '/v1.0/resources/port/p1').json['resource']
     assert body == {'resource_type': 'port', 'id': 'p1', 'in_sync': True,
-                    'regions': []}
+                    'outstanding_jobs': 0, 'regions': []}
+
+
+def test_a_job_still_to_run_keeps_a_resource_out_of_sync(api_app,
+                                                        api_pods):
+    from tricircle.db import jobs as db_jobs
+    # A router's first interface in a region: no copy there yet, only a
+    # router_setup job to make it.
+    job = db_jobs.submit('router_setup', 'r1', 'p1')
+    body = call(api_app, 'GET', '/v1.0/resources/router/r1').json[
+        'resource']
+    assert (body['in_sync'], body['outstanding_jobs']) == (False, 1)
+    db_jobs.delete(job['id'])
+    # A sync of this network in any region counts; another's does not.
+    db_jobs.submit('sync_resource', '%s#network#n1' % api_pods[1], 'p1')
+    db_jobs.submit('sync_resource', '%s#network#n1x' % api_pods[1], 'p1')
+    db_jobs.submit('sync_resource', '%s#subnet#n1' % api_pods[1], 'p1')
+    body = call(api_app, 'GET', '/v1.0/resources/network/n1').json[
+        'resource']
+    assert (body['in_sync'], body['outstanding_jobs']) == (False, 1)
+    assert call(api_app, 'GET', '/v1.0/resources/network/_1').json[
+        'resource']['outstanding_jobs'] == 0
 
 
 @pytest.mark.parametrize('path, kind', [

@@ -27,6 +27,7 @@ from neutron_lib.api.definitions import portbindings
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from tricircle.db import sync_states
 from tricircle import resources
 from tricircle.resources import binding
 from tricircle.resources import jobs as job_shapes
@@ -204,6 +205,21 @@ def _announce_transit(ctx, central, region: str, router_id: str,
              router_id, port['id'], region, host, tunnel_ip)
 
 
+def _record_states(router_id: str, router: dict | None,
+                   outcome: regions.Outcome) -> None:
+    """Each region still holding a copy: in sync at the router's central
+    revision, or failed (a copy removed took its state with it)."""
+    for region, pod_id in regions.holding(resources.ROUTER,
+                                          router_id).items():
+        error = outcome.errors.get(region)
+        if error is not None:
+            sync_states.mark_failed(resources.ROUTER, router_id, pod_id,
+                                    '%s: %s' % (type(error).__name__, error))
+        elif router is not None and region in outcome.results:
+            sync_states.mark_in_sync(resources.ROUTER, router_id, pod_id,
+                                     router.get('revision_number'))
+
+
 def router_setup(ctx, resource: dict) -> None:
     router_id = resource['router_id']
     central = ctx.central_client()
@@ -232,6 +248,7 @@ def router_setup(ctx, resource: dict) -> None:
                 ctx, central, region, router_id, ports[region]))),
         'router %s' % router_id)
     _log_changes(router_id, outcome)
+    _record_states(router_id, router, outcome)
     outcome.raise_first()  # retried with backoff; the rest is done
     _tidy_transit(central, router_id, set(plans))
 
