@@ -121,6 +121,29 @@ def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
         assert regions['RegionTwo'].network.get_network(net.id).name == \
             net.name
         eventually(lambda: health(sandbox, 'RegionTwo') == 'up', 15)
+
+        # A router's copies: the barrier waits for router_setup to make
+        # them (no region held one before).
+        subnet = central.network.create_subnet(
+            network_id=net.id, cidr='10.93.0.0/24', ip_version=4)
+        router = central.network.create_router(name=net.name + '-r')
+        central.network.add_interface_to_router(router, subnet_id=subnet.id)
+        resource(sandbox, 'wait', 'router', router.id, '--timeout', '120')
+        router = central.network.get_router(router.id)
+        shown = states(sandbox, 'router', router.id)
+        assert {r: (row['state'], row['revision_number']) for r, row in
+                shown.items()} == {
+            'RegionOne': ('in_sync', router.revision_number),
+            'RegionTwo': ('in_sync', router.revision_number)}
+        for conn in regions.values():
+            assert conn.network.get_router(router.id).id == router.id
+        central.network.remove_interface_from_router(router,
+                                                     subnet_id=subnet.id)
+        central.network.delete_router(router)
+        resource(sandbox, 'wait', 'router', router.id, '--timeout', '120')
+        assert states(sandbox, 'router', router.id) == {}
+        for conn in regions.values():
+            assert conn.network.find_router(router.id) is None
     finally:
         central.network.delete_network(net.id, ignore_missing=True)
     # The copies went with it, and so did their states.
