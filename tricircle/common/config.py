@@ -159,6 +159,13 @@ central_plugin_opts = [
     cfg.ListOpt('flat_networks',
                 help='Physical networks allowed for flat networks '
                      '("*" for any).'),
+    cfg.FloatOpt('copy_delete_wait', default=5.0, min=0,
+                 help='Seconds a network or subnet delete on central waits '
+                      'for the regions to delete their copies. A region '
+                      'still busy then, unreachable, or found down by '
+                      'XJob\'s probe deletes its copy later through a '
+                      'sync_resource job (its sync state says "deleting"); '
+                      'the delete on central does not wait for it.'),
 ]
 # [tricircle] option -> the ML2 option it sets.
 _ML2_EQUIVALENT = {

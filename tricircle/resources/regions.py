@@ -108,16 +108,27 @@ class Outcome:
             raise self.errors[sorted(self.errors)[0]]
 
 
-def in_parallel(regions, func: Callable[[str], Any], what: str) -> Outcome:
+def in_parallel(regions, func: Callable[[str], Any], what: str,
+                within: float | None = None) -> Outcome:
     """``func(region)`` for each region at once; ``what`` names the work
-    in the logs. A region whose copy is already gone counts as done."""
+    in the logs. A region whose copy is already gone counts as done.
+
+    ``within``: wait that many seconds at most; a region not done by then
+    is in neither results nor errors (its call goes on meanwhile).
+    """
     regions = sorted(regions)
     outcome = Outcome({}, {})
     if not regions:
         return outcome
-    with concurrent.futures.ThreadPoolExecutor(len(regions)) as pool:
-        futures = {region: pool.submit(func, region) for region in regions}
+    pool = concurrent.futures.ThreadPoolExecutor(len(regions))
+    futures = {region: pool.submit(func, region) for region in regions}
+    pool.shutdown(wait=within is None)
+    concurrent.futures.wait(futures.values(), timeout=within)
     for region, future in futures.items():
+        if not future.done():
+            LOG.warning('%s in %s: not done within %.1f s', what, region,
+                        within)
+            continue
         try:
             outcome.results[region] = future.result()
         except neutron_client.RemoteNotFound:

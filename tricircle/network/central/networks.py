@@ -7,6 +7,7 @@ from neutron_lib.api.definitions import availability_zone as az_def
 from neutron_lib.api.definitions import external_net
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
+from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import excutils
 
@@ -16,6 +17,7 @@ from tricircle.network.central import uses
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
 from tricircle import resources
+from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import reserved
 
@@ -79,36 +81,55 @@ class CentralNetworks:
         return updated
 
     def delete_network(self, context, net_id: str) -> None:
-        self._refuse_if_in_use(context, net_id)
+        network = self._refuse_if_in_use(context, net_id)
         subnet_ids = [s['id'] for s in self._ml2.get_subnets(
             context.elevated(), filters={'network_id': [net_id]},
             fields=['id'])]
         with uses.deleting_on_central(resources.NETWORK, net_id):
             reserved_ports.delete_on_network(self._ml2, context, net_id)
-            self._delete_copies(resources.NETWORK, net_id)
+            later = self._delete_copies(resources.NETWORK, net_id)
             self._ml2.delete_network(context, net_id)
-            uses.forget(resources.NETWORK, net_id)
+            # A subnet's copy goes with its network's.
             for subnet_id in subnet_ids:
                 uses.forget(resources.SUBNET, subnet_id)
-        LOG.info('network %s deleted on central and in every region', net_id)
+            uses.delete_later(resources.NETWORK, net_id, later,
+                              network['project_id'])
+        LOG.info('network %s deleted on central%s', net_id, _later_text(later))
 
-    def _refuse_if_in_use(self, context, net_id: str) -> None:
-        """Refuse before any region is touched if users' ports remain."""
-        self._ml2.get_network(context, net_id)
+    def _refuse_if_in_use(self, context, net_id: str) -> dict:
+        """Refuse before any region is touched if users' ports remain;
+        the network."""
+        network = self._ml2.get_network(context, net_id)
         ports = self._ml2.get_ports(context.elevated(),
                                     filters={'network_id': [net_id]})
         if any(reserved.is_user_port(p) for p in ports):
             raise n_exc.NetworkInUse(net_id=net_id)
+        return network
 
-    def _delete_copies(self, resource_type: str, res_id: str) -> None:
+    def _delete_copies(self, resource_type: str, res_id: str
+                       ) -> dict[str, str]:
+        """Delete the regions' copies, waiting [tricircle] copy_delete_wait
+        seconds at most. A region that refuses fails the delete (nothing
+        is deleted on central); those still busy, unreachable or down are
+        left to XJob: region name -> pod id of those."""
         holding = regions.holding(resource_type, res_id)
         for pod_id in holding.values():
             uses.mark_deleting(resource_type, res_id, pod_id)
-        regions.in_parallel(
-            holding,
+        down = uses.pods_down()
+        outcome = regions.in_parallel(
+            [region for region, pod_id in holding.items()
+             if pod_id not in down],
             lambda region: self._clients(region).delete(resource_type,
                                                         res_id),
-            'delete %s %s' % (resource_type, res_id)).raise_first()
+            'delete %s %s' % (resource_type, res_id),
+            within=cfg.CONF.tricircle.copy_delete_wait)
+        refused = {region: exc for region, exc in outcome.errors.items()
+                   if not isinstance(exc, neutron_client.RemoteUnavailable)}
+        regions.Outcome({}, refused).raise_first()
+        for region in outcome.results:
+            regions.forget(holding[region], resource_type, res_id)
+        return {region: pod_id for region, pod_id in holding.items()
+                if region not in outcome.results}
 
     # -- subnets ----------------------------------------------------------
     def create_subnet(self, context, subnet: dict) -> dict:
@@ -164,14 +185,18 @@ class CentralNetworks:
         return updated
 
     def delete_subnet(self, context, subnet_id: str) -> None:
-        self._refuse_if_subnet_in_use(context, subnet_id)
+        subnet = self._refuse_if_subnet_in_use(context, subnet_id)
         with uses.deleting_on_central(resources.SUBNET, subnet_id):
-            self._delete_copies(resources.SUBNET, subnet_id)
+            later = self._delete_copies(resources.SUBNET, subnet_id)
             for port in reserved_ports.on_subnet(self._ml2, context,
                                                  subnet_id):
                 reserved_ports.delete(self._ml2, context, port)
             self._ml2.delete_subnet(context, subnet_id)
-            uses.forget(resources.SUBNET, subnet_id)
+            uses.delete_later(resources.SUBNET, subnet_id, later,
+                              subnet['project_id'])
+        if later:
+            LOG.info('subnet %s deleted on central%s', subnet_id,
+                     _later_text(later))
 
     def _refuse_if_subnet_in_use(self, context, subnet_id: str) -> None:
         """Refuse before any region is touched if users' ports remain.
@@ -189,3 +214,10 @@ class CentralNetworks:
             in_use = [p for p in ports if reserved.is_user_port(p)]
         if in_use:
             raise n_exc.SubnetInUse(subnet_id=subnet_id)
+        return subnet
+
+
+def _later_text(later: dict[str, str]) -> str:
+    if not later:
+        return ' and in every region'
+    return '; XJob deletes the copies in %s' % ', '.join(sorted(later))

@@ -13,6 +13,7 @@ from neutron_lib import context as n_context
 from neutron_lib import exceptions as n_exc
 
 from tricircle.db import api as db_api
+from tricircle.db import pod_health
 from tricircle.db import sync_states
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
@@ -84,6 +85,22 @@ def mark_deleting(resource_type: str, res_id: str, pod_id: str) -> None:
     """The region's copy is to be deleted (its state says so until it
     is gone)."""
     sync_states.mark_deleting(resource_type, res_id, pod_id)
+
+
+def pods_down() -> set[str]:
+    """Pods XJob's probe last found down."""
+    return {pod_id for pod_id, health in pod_health.all_health().items()
+            if health['state'] == pod_health.DOWN}
+
+
+def delete_later(resource_type: str, res_id: str, later: dict[str, str],
+                 project_id: str | None) -> None:
+    """The copies in ``later`` (region -> pod id) are deleted by XJob
+    (durable, retried): central has deleted the resource, so each
+    region's sync_resource job finds an orphan. They stay ``deleting``
+    until then."""
+    for pod_id in later.values():
+        jobs.sync(pod_id, resource_type, res_id, project_id)
 
 
 def forget(resource_type: str, res_id: str) -> None:

@@ -75,9 +75,11 @@ def hung(pid: int):
 
 def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
     net = central.network.create_network(name='sync-%s' % uuid.uuid4().hex[:6])
+    gone = central.network.create_network(name=net.name + '-gone')
     try:
         for conn in regions.values():  # each region copies it on first use
             assert conn.network.get_network(net.id).id == net.id
+            assert conn.network.get_network(gone.id).id == gone.id
         shown = states(sandbox, 'network', net.id)
         assert set(shown) == {'RegionOne', 'RegionTwo'}
         for row in shown.values():
@@ -114,12 +116,30 @@ def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
             # XJob's probe finds it (every 2 s here, 1 s to answer).
             eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
             assert health(sandbox, 'RegionOne') == 'up'
+            # A delete on central waits for no region found down: its
+            # copy there is deleted later, and stays "deleting" till then.
+            start = time.monotonic()
+            central.network.delete_network(gone.id)
+            took = time.monotonic() - start
+            print('network delete on central with RegionTwo hung: %.2f s'
+                  % took)
+            assert took < 2.0
+            assert regions['RegionOne'].network.find_network(gone.id) is None
+            shown = states(sandbox, 'network', gone.id)
+            assert {r: row['state'] for r, row in shown.items()} == {
+                'RegionTwo': 'deleting'}
         start = time.monotonic()
         resource(sandbox, 'wait', 'network', net.id, '--timeout', '60')
         print('RegionTwo in sync %.2f s after SIGCONT'
               % (time.monotonic() - start))
         assert regions['RegionTwo'].network.get_network(net.id).name == \
             net.name
+        resource(sandbox, 'wait', 'network', gone.id, '--timeout', '60')
+        assert states(sandbox, 'network', gone.id) == {}
+        # Deleted there, and it does not come back.
+        for _look in range(3):
+            assert regions['RegionTwo'].network.find_network(gone.id) is None
+            time.sleep(1)
         eventually(lambda: health(sandbox, 'RegionTwo') == 'up', 15)
 
         # A router's copies: the barrier waits for router_setup to make
@@ -145,6 +165,7 @@ def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
         for conn in regions.values():
             assert conn.network.find_router(router.id) is None
     finally:
+        central.network.delete_network(gone.id, ignore_missing=True)
         central.network.delete_network(net.id, ignore_missing=True)
     # The copies went with it, and so did their states.
     assert states(sandbox, 'network', net.id) == {}
