@@ -55,9 +55,10 @@ xjob_opts = [
                  help='Longest wait between two retries of a failed job.'),
     cfg.FloatOpt('pod_probe_interval', default=10.0, min=0,
                  help='Seconds between two looks at every pod\'s Neutron '
-                      '(pod health: up or down, last seen); a pod that '
-                      'comes back makes the failed jobs due at once. 0 '
-                      'turns the probe off.'),
+                      '(pod health: up or down, last seen). The jobs of a '
+                      'pod that is down wait; a pod that comes back makes '
+                      'the failed jobs due at once. 0 turns the probe '
+                      'off.'),
     cfg.FloatOpt('pod_probe_timeout', default=3.0, min=0.1,
                  help='Seconds a pod\'s Neutron has to answer a probe '
                       'before the pod counts as down.'),

@@ -325,7 +325,7 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                     '[xjob]\nworkers = 2\npoll_interval = 0.2\n'
                     'retry_interval = 1\nretry_max_interval = 30\n'
                     # A hung region shows as down within a few seconds.
-                    'pod_probe_interval = 2\npod_probe_timeout = 1\n'
+                    'pod_probe_interval = 2\n'
                     % (self.db_urls['tricircle'], central_url,
                        sb_state.CENTRAL_REGION,
                        ','.join('%s:%s' % kv for kv in region_urls.items())))

@@ -11,6 +11,7 @@ from oslo_log import log as logging
 
 from tricircle.db import api as db_api
 from tricircle.db import jobs
+from tricircle.db import pod_health
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
@@ -59,14 +60,32 @@ class Engine:
         return self.conf.xjob.job_run_expire
 
     def run_once(self, worker: str = '') -> bool:
-        """Run one due job if there is one; True if a job ran."""
+        """Run one due job if there is one; True if a job ran.
+
+        A job of one region (keyed by its pod) waits while the pod is
+        down: it would only hold a worker until its calls time out, and
+        the other regions' jobs would wait behind it.
+        """
+        down = {pod_id for pod_id, health in
+                pod_health.all_health().items()
+                if health['state'] == pod_health.DOWN}
         for job_type, res_id in jobs.runnable_keys(self._expire):
+            if down and self._pod_of(job_type, res_id) in down:
+                continue
             claim = jobs.claim(job_type, res_id, self.name + worker,
                                self._expire)
             if claim is not None:
                 self.run(claim)
                 return True
         return False
+
+    @staticmethod
+    def _pod_of(job_type: str, res_id: str) -> str | None:
+        try:
+            shape = registry.get(job_type)
+        except Exception:  # an unknown type fails when it runs
+            return None
+        return registry.resource_of(shape, res_id).get('pod_id')
 
     def run(self, claim: jobs.Claim) -> None:
         try:

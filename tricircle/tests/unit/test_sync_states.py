@@ -205,3 +205,28 @@ def test_probe_records_health_and_retries_failed_jobs_on_return(
     assert listed['RegionTwo']['last_seen'].endswith('+00:00')
     assert pod_health.all_health()[config_pods['RegionTwo']][
         'last_error'] is None
+
+
+def test_a_down_pods_jobs_wait_and_others_run(api_app, parsed_conf):
+    from tricircle.db import jobs as db_jobs
+    from tricircle.db import pod_health
+    from tricircle.xjob import engine as xjob_engine
+    from tricircle.xjob import registry
+    one, two = (db_api.create_pod({'region_name': r, 'az_name': az})
+                ['pod_id'] for r, az in (('RegionOne', 'az1'),
+                                         ('RegionTwo', 'az2')))
+    ran = []
+    registry.register(registry.JobType(
+        'sync_resource', ('pod_id', 'resource_type', 'resource_id'),
+        lambda ctx, resource: ran.append(resource['pod_id'])))
+    try:
+        db_jobs.submit('sync_resource', '%s#network#n1' % two, 'p1')
+        db_jobs.submit('sync_resource', '%s#network#n1' % one, 'p1')
+        pod_health.record(two, 'RemoteUnavailable: no answer')
+        engine = xjob_engine.Engine(parsed_conf)
+        assert engine.run_once() and ran == [one]
+        assert not engine.run_once()  # RegionTwo's waits
+        pod_health.record(two, None)
+        assert engine.run_once() and ran == [one, two]
+    finally:
+        registry._TYPES.clear()
