@@ -15,6 +15,9 @@ import uuid
 import psutil
 import pytest
 
+from tricircle.tests.sandbox.conftest import ping
+from tricircle.tests.sandbox.conftest import stretched_network
+
 pytestmark = pytest.mark.sandbox
 
 OSC = os.path.join(os.path.dirname(sys.executable), 'openstack')
@@ -113,7 +116,7 @@ def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
             assert shown['RegionTwo']['state'] == 'pending'
             assert shown['RegionTwo']['target_revision'] == \
                 net.revision_number
-            # XJob's probe finds it (every 2 s here, 1 s to answer).
+            # XJob's probe finds it (every 2 s here, 3 s to answer).
             eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
             assert health(sandbox, 'RegionOne') == 'up'
             # A delete on central waits for no region found down: its
@@ -169,3 +172,39 @@ def test_state_per_region_and_the_wait_barrier(sandbox, central, regions):
         central.network.delete_network(net.id, ignore_missing=True)
     # The copies went with it, and so did their states.
     assert states(sandbox, 'network', net.id) == {}
+
+
+def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
+                                                vms):
+    net = stretched_network(central, 'synchung', '10.94.0.0/24')
+    start = time.monotonic()
+    b = vms('b-synchung', 'RegionTwo', net.id)
+    print('VM boot in RegionTwo, every region up: %.2f s'
+          % (time.monotonic() - start))
+    with hung(sandbox.pids['neutron-RegionTwo']):
+        eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
+        start = time.monotonic()
+        a = vms('a-synchung', 'RegionOne', net.id)
+        boot = time.monotonic() - start
+        print('VM boot in RegionOne, RegionTwo hung: %.2f s' % boot)
+        # A blocking call to RegionTwo would take neutron_timeout (30 s).
+        assert boot < 10.0
+        start = time.monotonic()
+        central.network.update_port(a.port_id, name='vm-a-renamed')
+        took = time.monotonic() - start
+        print('port update on central, RegionTwo hung: %.2f s' % took)
+        assert took < 2.0
+        # The port lives in RegionOne only: its copy is in sync already.
+        resource(sandbox, 'wait', 'port', a.port_id, '--timeout', '30')
+        assert regions['RegionOne'].network.get_port(a.port_id).name == \
+            'vm-a-renamed'
+        # A's shadow waits for RegionTwo: the network is not in sync.
+        late = resource(sandbox, 'wait', 'network', net.id, '--timeout',
+                        '2', check=False)
+        assert late.returncode != 0 and 'job(s) still to run' in \
+            late.stderr, late.stderr
+    start = time.monotonic()
+    resource(sandbox, 'wait', 'network', net.id, '--timeout', '60')
+    print('network in sync %.2f s after SIGCONT' % (time.monotonic() - start))
+    assert ping(sandbox, a.name, b.ip, deadline=30)
+    assert ping(sandbox, b.name, a.ip)
