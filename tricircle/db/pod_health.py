@@ -33,6 +33,13 @@ def record(pod_id: str, error: str | None) -> str:
         return before
 
 
+def down_pods() -> set[str]:
+    """Pods the last probe found down."""
+    with core.session_scope() as session:
+        return set(session.scalars(sa.select(Health.pod_id).where(
+            Health.state == DOWN)))
+
+
 def all_health() -> dict[str, dict[str, Any]]:
     """pod id -> its health row."""
     with core.session_scope() as session:

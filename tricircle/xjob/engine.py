@@ -66,9 +66,7 @@ class Engine:
         down: it would only hold a worker until its calls time out, and
         the other regions' jobs would wait behind it.
         """
-        down = {pod_id for pod_id, health in
-                pod_health.all_health().items()
-                if health['state'] == pod_health.DOWN}
+        down = pod_health.down_pods()
         for job_type, res_id in jobs.runnable_keys(self._expire):
             if down and self._pod_of(job_type, res_id) in down:
                 continue

@@ -11,6 +11,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import excutils
 
+from tricircle.db import pod_health
 from tricircle.network.central import availability_zones
 from tricircle.network.central import reserved_ports
 from tricircle.network.central import uses
@@ -115,7 +116,7 @@ class CentralNetworks:
         holding = regions.holding(resource_type, res_id)
         for pod_id in holding.values():
             uses.mark_deleting(resource_type, res_id, pod_id)
-        down = uses.pods_down()
+        down = pod_health.down_pods()
         outcome = regions.in_parallel(
             [region for region, pod_id in holding.items()
              if pod_id not in down],

@@ -13,7 +13,6 @@ from neutron_lib import context as n_context
 from neutron_lib import exceptions as n_exc
 
 from tricircle.db import api as db_api
-from tricircle.db import pod_health
 from tricircle.db import sync_states
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
@@ -85,12 +84,6 @@ def mark_deleting(resource_type: str, res_id: str, pod_id: str) -> None:
     """The region's copy is to be deleted (its state says so until it
     is gone)."""
     sync_states.mark_deleting(resource_type, res_id, pod_id)
-
-
-def pods_down() -> set[str]:
-    """Pods XJob's probe last found down."""
-    return {pod_id for pod_id, health in pod_health.all_health().items()
-            if health['state'] == pod_health.DOWN}
 
 
 def delete_later(resource_type: str, res_id: str, later: dict[str, str],
