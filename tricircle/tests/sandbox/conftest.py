@@ -114,6 +114,11 @@ def pg_sandbox(tmp_path_factory) -> sb_state.SandboxState:
 
 
 # -- VMs on the sandbox (tests with real agents) ---------------------------
+# The mark of every module that makes VMs: they need namespaces and ping.
+NEEDS_DATA_PLANE = pytest.mark.skipif(
+    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
+                   capture_output=True).returncode != 0,
+    reason='needs root, ip netns and ping (make setup installs ping)')
 CONVERGE = 10.0  # seconds a ping may take to pass after a change
 
 

@@ -22,13 +22,11 @@ from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 from tricircle.sandbox import vm as sb_vm
+from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
-                   capture_output=True).returncode != 0,
-    reason='needs root, ip netns and ping (make setup installs ping)')
+pytestmark = NEEDS_DATA_PLANE
 
 NET = 'fh-net'
 CIDR = '10.81.0.0/24'

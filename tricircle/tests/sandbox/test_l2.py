@@ -7,22 +7,18 @@ left behind.
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
 
-import pytest
 
 from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import vm as sb_vm
+from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 from tricircle.tests.sandbox.conftest import stretched_network
 from tricircle.tests.sandbox.conftest import wait_for
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
-                   capture_output=True).returncode != 0,
-    reason='needs root, ip netns and ping (make setup installs ping)')
+pytestmark = NEEDS_DATA_PLANE
 
 def shadows(region_conn, network_id: str) -> dict:
     return {p.id: p for p in region_conn.network.ports(

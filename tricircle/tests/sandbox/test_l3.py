@@ -9,19 +9,16 @@ so what these pings prove is the routing.
 from __future__ import annotations
 
 import re
-import subprocess
 
 import openstack.exceptions as os_exc
 import pytest
 
 from tricircle.sandbox import vm as sb_vm
+from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import wait_for
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
-                   capture_output=True).returncode != 0,
-    reason='needs root, ip netns and ping (make setup installs ping)')
+pytestmark = NEEDS_DATA_PLANE
 
 # A router's path needs the job, the L3 agents and the OVS agents.
 ROUTED = 45.0

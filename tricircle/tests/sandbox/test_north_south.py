@@ -9,23 +9,20 @@ records the source address of every packet it receives
 """
 from __future__ import annotations
 
-import subprocess
 
 import netaddr
 import openstack.exceptions as os_exc
 import pytest
 
+from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 from tricircle.tests.sandbox.conftest import wait_for
+from tricircle.tests.sandbox.test_l3 import ROUTED
 from tricircle.tests.sandbox.test_l3 import network
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
-                   capture_output=True).returncode != 0,
-    reason='needs root, ip netns and ping (make setup installs ping)')
+pytestmark = NEEDS_DATA_PLANE
 
-ROUTED = 45.0
 OUTSIDE = '203.0.113.1'
 OUTSIDE_VLAN = '198.51.100.1'
 FIP_PROXY = 'tricircle-fip-'

@@ -14,16 +14,14 @@ import sys
 
 import pytest
 
+from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import SANDBOX_BIN
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 from tricircle.tests.sandbox.conftest import stretched_network
 from tricircle.tests.sandbox.conftest import wait_for
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(['sh', '-c', 'command -v ping && ip netns list'],
-                   capture_output=True).returncode != 0,
-    reason='needs root, ip netns and ping (make setup installs ping)')
+pytestmark = NEEDS_DATA_PLANE
 
 PORT = 8080
 SYNC = 30.0  # seconds a change on central may take to reach the packets
