@@ -8,7 +8,6 @@ enforce VARCHAR lengths).
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,15 +28,6 @@ NON_BLANK = '^[^%s]*[^\\s%s][^%s]*$' % (_CONTROL, _CONTROL, _CONTROL)
 # A job's resource value: also without the key separator.
 _JOB_CHARS = '%s%s' % (_CONTROL, job_shapes.SEPARATOR)
 JOB_VALUE = '^[^%s]*[^\\s%s][^%s]*$' % (_JOB_CHARS, _JOB_CHARS, _JOB_CHARS)
-_CONTROL_RE = re.compile('[%s]' % _CONTROL.encode().decode(
-    'unicode_escape'))
-
-
-def no_control(value: str) -> bool:
-    """``value`` matches NO_CONTROL."""
-    return _CONTROL_RE.search(value) is None
-
-
 PATTERN_TEXT = {
     NO_CONTROL: 'a string without control characters',
     NON_BLANK: 'a non-blank string without control characters',

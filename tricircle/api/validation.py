@@ -26,6 +26,12 @@ def check(instance: Any, schema: dict[str, Any], where: str) -> None:
         raise t_exc.InvalidInput(reason=_reason(error, where))
 
 
+def conforms(instance: Any, schema: dict[str, Any]) -> bool:
+    """Does ``instance`` match the OpenAPI schema?"""
+    json_schema = schemas.to_json_schema(schema, schemas.components())
+    return jsonschema.Draft4Validator(json_schema).is_valid(instance)
+
+
 def _reason(error: js_exc.ValidationError, where: str) -> str:
     path = '.'.join([where] + [str(p) for p in error.absolute_path])
     kind, value = error.validator, error.validator_value

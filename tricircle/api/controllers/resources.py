@@ -11,18 +11,15 @@ from typing import Any
 import webob
 from oslo_context import context as o_context
 
+from tricircle.api import openapi
 from tricircle.api import policy
-from tricircle.api import schemas
+from tricircle.api import validation
 from tricircle.api.controllers import base
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
-from tricircle.db import models
 from tricircle.db import sync_states
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
-
-ID_LENGTH = schemas.column_length(models.SyncState, 'resource_id')
-
 
 def _region_view(row: dict[str, Any], regions: dict[str, str]
                  ) -> dict[str, Any]:
@@ -42,8 +39,10 @@ class ResourcesController:
             raise t_exc.ResourceTypeNotSynced(
                 resource_type=resource_type,
                 known=', '.join(sorted(resources.SPECS)))
-        if len(resource_id) > ID_LENGTH or not schemas.no_control(
-                resource_id):
+        # An id the document refuses (too long, control characters)
+        # names nothing.
+        if not validation.conforms(resource_id,
+                                   openapi.PATH_PARAMS['resource_id']):
             raise t_exc.ResourceIdNotFound(resource_type=resource_type,
                                            resource_id=resource_id)
         regions = {p['pod_id']: p['region_name']
