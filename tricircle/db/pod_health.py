@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from oslo_db import exception as db_exc
 
 from tricircle.db import core
 from tricircle.db import models
@@ -18,19 +19,26 @@ def record(pod_id: str, error: str | None) -> str:
     """Record one probe (``error`` None: it answered); returns the state
     before it (UNKNOWN for a pod never probed)."""
     now = models.utcnow()
-    with core.session_scope() as session:
-        row = session.scalars(sa.select(Health).where(
-            Health.pod_id == pod_id).with_for_update()).one_or_none()
-        before = row.state if row is not None else UNKNOWN
-        if row is None:
-            row = Health(pod_id=pod_id)
-            session.add(row)
-        row.state = DOWN if error else UP
-        row.checked_at = now
-        row.last_error = error[:sync_states.ERROR_LIMIT] if error else None
-        if not error:
-            row.last_seen = now
-        return before
+    for _attempt in range(2):  # another daemon's first probe may win
+        try:
+            with core.session_scope() as session:
+                row = session.scalars(sa.select(Health).where(
+                    Health.pod_id == pod_id).with_for_update()
+                ).one_or_none()
+                before = row.state if row is not None else UNKNOWN
+                if row is None:
+                    row = Health(pod_id=pod_id)
+                    session.add(row)
+                row.state = DOWN if error else UP
+                row.checked_at = now
+                row.last_error = (error[:sync_states.ERROR_LIMIT] if error
+                                  else None)
+                if not error:
+                    row.last_seen = now
+            return before
+        except db_exc.DBDuplicateEntry:
+            continue
+    raise db_exc.DBDuplicateEntry(columns=['pod_id'])
 
 
 def down_pods() -> set[str]:
