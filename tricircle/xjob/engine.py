@@ -23,10 +23,12 @@ LOG = logging.getLogger(__name__)
 class JobContext:
     """What a handler may use: region clients, central, more jobs."""
 
-    def __init__(self, engine: Engine, claim: jobs.Claim) -> None:
+    def __init__(self, engine: Engine, claim: jobs.Claim,
+                 worker: str = '') -> None:
         self._engine = engine
         self.claim = claim
         self.project_id = claim.project_id
+        self.worker = engine.name + worker
 
     def region_client(self, region: str) -> neutron_client.NeutronClient:
         return self._engine.region_client(region)
@@ -42,8 +44,14 @@ class JobContext:
                                  self.project_id)
 
     def heartbeat(self) -> None:
-        """Call during long work so the run is not taken over."""
+        """Refresh the run's hold on its key (the engine does it too)."""
         jobs.heartbeat(self.claim)
+
+    def run_due(self) -> bool:
+        """Run one other due job in this thread (a job waiting for the
+        jobs it submitted need not count on a free worker)."""
+        return self._engine.run_once(self.worker[len(self._engine.name):]
+                                     + '+')
 
 
 class Engine:
@@ -73,7 +81,7 @@ class Engine:
             claim = jobs.claim(job_type, res_id, self.name + worker,
                                self._expire)
             if claim is not None:
-                self.run(claim)
+                self.run(claim, worker)
                 return True
         return False
 
@@ -85,14 +93,16 @@ class Engine:
             return None
         return registry.resource_of(shape, res_id).get('pod_id')
 
-    def run(self, claim: jobs.Claim) -> None:
+    def run(self, claim: jobs.Claim, worker: str = '') -> None:
+        beating = _Heartbeat(claim, self._expire / 3)
         try:
             job_type = registry.get(claim.type)
             resource = registry.resource_of(job_type, claim.resource_id)
             LOG.info('running %s %s (%d requests, %d failures before)',
                      claim.type, resource, len(claim.covers),
                      claim.attempts)
-            job_type.handler(JobContext(self, claim), resource)
+            beating.start()
+            job_type.handler(JobContext(self, claim, worker), resource)
         except Exception as exc:  # any failure is recorded and retried
             delay = self.retry_delay(claim.attempts)
             LOG.warning('job %s %s failed (attempt %d), retry in %.0fs: %s',
@@ -103,6 +113,8 @@ class Engine:
         else:
             jobs.succeed(claim)
             LOG.info('job %s %s succeeded', claim.type, claim.resource_id)
+        finally:
+            beating.stop()
 
     def retry_delay(self, attempts: int) -> float:
         group = self.conf.xjob
@@ -114,3 +126,26 @@ class Engine:
             if self._central is None:
                 self._central = regions.central_client(conf=self.conf)
             return self._central
+
+
+class _Heartbeat(threading.Thread):
+    """Refresh a run's RUNNING row while its handler works: a run that
+    takes longer than the expiry (a slow region) is not taken over while
+    its daemon lives, and one whose daemon died is, after the expiry."""
+
+    def __init__(self, claim: jobs.Claim, every: float) -> None:
+        super().__init__(name='xjob-heartbeat', daemon=True)
+        self._claim = claim
+        self._every = every
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                jobs.heartbeat(self._claim)
+            except Exception:  # the DB may be briefly unavailable
+                LOG.warning('heartbeat of %s %s failed', self._claim.type,
+                            self._claim.resource_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
