@@ -153,6 +153,10 @@ class JobNotFound(n_exc.NotFound):
     message = 'Job %(job_id)s could not be found.'
 
 
+class AuditNotFound(n_exc.NotFound):
+    message = 'Drift audit %(audit_id)s could not be found.'
+
+
 class JobNotDeletable(n_exc.BadRequest):
     message = ('Job %(job_id)s is %(status)s; only NEW and FAIL jobs can be '
                'deleted.')

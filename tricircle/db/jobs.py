@@ -238,3 +238,14 @@ def count_live(job_type: str, resource_id: str | None = None,
                                                    autoescape=True))
     with core.session_scope() as session:
         return session.scalar(stmt)
+
+
+def live_resource_ids(job_type: str, prefix: str) -> set[str]:
+    """Resource ids of the live requests of a type that start with
+    ``prefix``."""
+    stmt = sa.select(Job.resource_id).where(
+        Job.type == job_type,
+        Job.resource_id.startswith(prefix, autoescape=True)).distinct()
+    with core.session_scope() as session:
+        return set(session.scalars(stmt))
+

@@ -178,6 +178,9 @@ class SyncState(Base):
     state: Mapped[str] = mapped_column(sa.String(16))
     revision_number: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     target_revision: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    # The copy's own revision_number when it was last found in line: a
+    # drift audit compares no attributes while both numbers stand still.
+    regional_revision: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime, default=utcnow)
@@ -198,3 +201,26 @@ class PodHealth(Base):
         sa.DateTime)
     checked_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime)
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+
+class DriftAudit(Base):
+    """One pass of XJob's drift audit over every region.
+
+    ``done``: the steps finished ("pod id/resource type"), so that a pass
+    taken over from a dead daemon resumes where it stopped. ``found`` and
+    ``repaired``: counts by kind of drift (tricircle.db.audits.KINDS).
+    """
+    __tablename__ = 'drift_audits'
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16), index=True)
+    worker: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    started_at: Mapped[datetime.datetime] = mapped_column(
+        sa.DateTime, default=utcnow, index=True)
+    finished_at: Mapped[Optional[datetime.datetime]] = mapped_column(
+        sa.DateTime)
+    checked: Mapped[int] = mapped_column(sa.Integer, default=0)
+    done: Mapped[list] = mapped_column(sa.JSON, default=list)
+    found: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    repaired: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    skipped_pods: Mapped[list] = mapped_column(sa.JSON, default=list)

@@ -24,8 +24,8 @@ PENDING, IN_SYNC, FAILED, DELETING = 'pending', 'in_sync', 'failed', \
     'deleting'
 STATES = (PENDING, IN_SYNC, FAILED, DELETING)
 FIELDS = ('resource_type', 'resource_id', 'pod_id', 'state',
-          'revision_number', 'target_revision', 'last_error', 'created_at',
-          'updated_at')
+          'revision_number', 'target_revision', 'regional_revision',
+          'last_error', 'created_at', 'updated_at')
 # An error is kept for operators, not as a log: its first characters.
 ERROR_LIMIT = 2000
 
@@ -73,10 +73,15 @@ def mark_pending(resource_type: str, resource_id: str, pod_id: str,
 
 
 def mark_in_sync(resource_type: str, resource_id: str, pod_id: str,
-                 revision: int | None) -> dict[str, Any]:
+                 revision: int | None,
+                 regional_revision: int | None = None) -> dict[str, Any]:
     """The copy now reflects central at ``revision``; it stays pending if
-    central has queued a newer change meanwhile."""
+    central has queued a newer change meanwhile. ``regional_revision``:
+    the copy's own revision number then (what the drift audit compares
+    next time)."""
     def apply(row: models.SyncState) -> None:
+        if regional_revision is not None:
+            row.regional_revision = regional_revision
         row.revision_number = _newest(row.revision_number, revision)
         row.target_revision = _newest(row.target_revision, revision)
         row.last_error = None
@@ -142,3 +147,12 @@ def mark_copied(resource_type: str, resource_id: str, pod_id: str,
                               target_revision=revision))
     except db_exc.DBDuplicateEntry:
         pass  # a concurrent fetch recorded it first
+
+
+def of_pod(resource_type: str, pod_id: str) -> dict[str, dict[str, Any]]:
+    """Resource id -> state row, of one type in one region."""
+    stmt = sa.select(State).where(State.resource_type == resource_type,
+                                  State.pod_id == pod_id)
+    with core.session_scope() as session:
+        return {row.resource_id: row.to_dict()
+                for row in session.scalars(stmt)}
