@@ -3,12 +3,19 @@
 Reads the resource on central and its copy in the region, and applies
 what the resource's spec says differs. Spec-driven cases:
 
-- both exist: update the copy with ``spec.diff(central, regional)``;
-- central has it, the region does not: nothing to bring up to date, and
-  the routing is wrong; it is removed (the region copies the resource
-  again the next time it uses it, and that records it again);
+- both exist: update the copy with ``spec.diff(central, regional)``, and
+  record the routing if it was lost;
+- central has it, the region does not: a type the region copies on
+  demand (``RECREATED``) is copied again, asked for as a user would; for
+  the others, or when the region will not hold it any more, the routing
+  is wrong and is removed (the region copies the resource again the next
+  time it uses it, and that records it again); a router's copy is its
+  router_setup job's to make;
 - the region has it, central does not: the copy is an orphan, deleted
-  when the spec says so (``delete_orphans``).
+  when the spec says so (``delete_orphans``), else by its own job.
+
+The drift audit (tricircle.xjob.jobs.drift_audit) repairs through this
+job too, so that audit and change are one path.
 
 It is idempotent, so one run satisfies any number of requests (XJob
 coalesces them per key).
@@ -17,14 +24,20 @@ from __future__ import annotations
 
 from oslo_log import log as logging
 
+from tricircle.db import api as db_api
 from tricircle.db import sync_states
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.xjob import registry
 from tricircle.xjob import security_group_copy
 
 LOG = logging.getLogger(__name__)
+
+# Types a region copies whole on a lookup by id (with what they need):
+# a lost copy of one of them is made again.
+RECREATED = (resources.NETWORK, resources.SUBNET, resources.SECURITY_GROUP)
 
 
 def sync_resource(ctx, resource: dict) -> None:
@@ -47,6 +60,17 @@ def _sync(ctx, resource: dict) -> None:
     client = ctx.region_client(region)
     central = ctx.central_client().get(spec.name, res_id)
     regional = client.get(spec.name, res_id)
+    if spec.name == resources.ROUTER and (regional is None or
+                                          central is None):
+        # Which regions hold a router's copy, with its interfaces and
+        # routes, is router_setup's to decide.
+        ctx.submit(job_shapes.ROUTER_SETUP.name, {'router_id': res_id})
+        if central is None:
+            sync_states.forget(spec.name, res_id, pod_id)
+        return
+    if regional is None and central is not None and \
+            spec.name in RECREATED:
+        regional = _recreate(client, spec.name, res_id, region)
     if regional is None:
         regions.forget(pod_id, spec.name, res_id)
         LOG.info('%s %s: no copy in %s; its routing is removed', spec.name,
@@ -58,7 +82,7 @@ def _sync(ctx, resource: dict) -> None:
             regions.forget(pod_id, spec.name, res_id)
             LOG.info('%s %s: deleted its copy in %s (gone from central)',
                      spec.name, res_id, region)
-        else:  # another job removes it (a router's: router_setup)
+        else:
             sync_states.forget(spec.name, res_id, pod_id)
         return
     changes = spec.diff(central, regional)
@@ -67,7 +91,7 @@ def _sync(ctx, resource: dict) -> None:
             # What the new values name (a port's new groups) must be in
             # the region first: it copies them as for a user.
             client.get(dep_type, dep_id, headers=regions.AS_USER)
-        client.update(spec.name, res_id, changes)
+        regional = client.update(spec.name, res_id, changes)
         LOG.info('%s %s: updated %s in %s', spec.name, res_id,
                  ', '.join(sorted(changes)), region)
     if spec.name == resources.SECURITY_GROUP:
@@ -75,8 +99,31 @@ def _sync(ctx, resource: dict) -> None:
         if done:
             LOG.info('%s %s in %s: %s', spec.name, res_id, region,
                      '; '.join(done))
+            # Rules bump the group's revision in the region too.
+            regional = client.get(spec.name, res_id) or regional
+    db_api.ensure_routing(top_id=res_id, bottom_id=res_id, pod_id=pod_id,
+                          project_id=central.get('project_id'),
+                          resource_type=spec.name)
     sync_states.mark_in_sync(spec.name, res_id, pod_id,
-                             central.get('revision_number'))
+                             central.get('revision_number'),
+                             regional.get('revision_number'))
+
+
+def _recreate(client, resource_type: str, res_id: str,
+              region: str) -> dict | None:
+    """The region copies the resource again, as when a user first uses
+    it there; its copy, or None if the region will not hold it."""
+    try:
+        regional = client.get(resource_type, res_id, headers=regions.AS_USER)
+    except (neutron_client.RemoteBadRequest,
+            neutron_client.RemoteConflict) as exc:
+        LOG.warning('%s %s: %s refuses a copy: %s', resource_type, res_id,
+                    region, exc)
+        return None
+    if regional is not None:
+        LOG.info('%s %s: its lost copy in %s is made again', resource_type,
+                 res_id, region)
+    return regional
 
 
 JOB = registry.JobType.of(job_shapes.SYNC_RESOURCE, sync_resource)
