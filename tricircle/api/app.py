@@ -17,6 +17,7 @@ from oslo_log import log as logging
 
 from tricircle.api import auth
 from tricircle.api import policy
+from tricircle.api.controllers import audits
 from tricircle.api.controllers import jobs
 from tricircle.api.controllers import pods
 from tricircle.api.controllers import resources
@@ -70,6 +71,9 @@ class AdminAPI:
                       GET='show', PUT='update', DELETE='delete')
         self._connect('/v1.0/resources/{resource_type}/{resource_id}',
                       resources.ResourcesController(), GET='show')
+        audits_ctl = audits.AuditsController()
+        self._connect('/v1.0/audits', audits_ctl, GET='index')
+        self._connect('/v1.0/audits/{audit_id}', audits_ctl, GET='show')
         jobs_ctl = jobs.JobsController()
         self._connect('/v1.0/jobs', jobs_ctl, GET='index', POST='create')
         # Fixed paths before '{job_id}': Routes matches in order.

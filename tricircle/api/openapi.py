@@ -56,6 +56,7 @@ PATH_PARAMS = {
     'routing_id': s.INT64,
     'resource_type': {'type': 'string', 'enum': sorted(resources.SPECS)},
     'resource_id': s.text(models.SyncState, 'resource_id', s.NO_CONTROL),
+    'audit_id': s.text(models.DriftAudit, 'id', s.NO_CONTROL),
     'job_id': s.text(models.AsyncJob, 'id', s.NO_CONTROL,
                      **{'not': {'enum': list(JOB_SUBPATHS)}}),
 }
@@ -126,6 +127,20 @@ def operations() -> dict[tuple[str, str], dict[str, Any]]:
             rule='resources:show',
             ok=(200, s.wrapped('resource', s.ref('Resource'))),
             errors=(404,)),
+        ('/v1.0/audits', 'GET'): dict(
+            summary='List drift audit passes, newest first, with the '
+                    'totals found and repaired over those kept',
+            rule='audits:list',
+            query={'limit': {'type': 'integer', 'minimum': 1,
+                             'maximum': 1000}},
+            ok=(200, s.obj({'audits': {'type': 'array',
+                                       'items': s.ref('Audit')},
+                            'totals': s.ref('AuditTotals')},
+                           ('audits', 'totals'))),
+            errors=(400,)),
+        ('/v1.0/audits/{audit_id}', 'GET'): dict(
+            summary='Show one drift audit pass', rule='audits:show',
+            ok=(200, s.wrapped('audit', s.ref('Audit'))), errors=(404,)),
         ('/v1.0/jobs', 'GET'): dict(
             summary='List live jobs then logged successes, newest first',
             rule='jobs:list', query=job_filters(), ok=(200, jobs),

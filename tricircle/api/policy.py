@@ -35,6 +35,12 @@ _ACTIONS = {
         ('show', 'GET', '/v1.0/resources/{resource_type}/{resource_id}',
          "Show each region's sync state of a resource."),
     ],
+    'audits': [
+        ('list', 'GET', '/v1.0/audits',
+         'List drift audit passes and their counts.'),
+        ('show', 'GET', '/v1.0/audits/{audit_id}',
+         'Show a drift audit pass.'),
+    ],
     'jobs': [
         ('create', 'POST', '/v1.0/jobs', 'Create an asynchronous job.'),
         ('list', 'GET', '/v1.0/jobs', 'List jobs.'),

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tricircle import resources
+from tricircle.db import audits
 from tricircle.db import models
 from tricircle.db import pod_health
 from tricircle.db import sync_states
@@ -178,6 +179,22 @@ def components() -> dict[str, Any]:
             'regions': {'type': 'array', 'items': ref('SyncState')}},
             ('resource_type', 'id', 'in_sync', 'outstanding_jobs',
              'regions')),
+        'AuditCounts': obj({kind: {'type': 'integer', 'minimum': 0}
+                            for kind in audits.KINDS}, audits.KINDS),
+        'Audit': obj({
+            'id': STRING,
+            'state': {'type': 'string',
+                      'enum': [audits.RUNNING, audits.FINISHED]},
+            'worker': NULLABLE_STRING, 'started_at': TIMESTAMP,
+            'finished_at': TIMESTAMP,
+            'checked': {'type': 'integer', 'minimum': 0},
+            'found': ref('AuditCounts'), 'repaired': ref('AuditCounts'),
+            'skipped_pods': {'type': 'array', 'items': STRING}},
+            ('id', 'state', 'started_at', 'checked', 'found', 'repaired',
+             'skipped_pods')),
+        'AuditTotals': obj({'found': ref('AuditCounts'),
+                            'repaired': ref('AuditCounts')},
+                           ('found', 'repaired')),
         'JobCreate': job_create(),
         'Job': obj({
             'id': STRING, 'project_id': NULLABLE_STRING, 'type': STRING,

@@ -62,6 +62,18 @@ xjob_opts = [
     cfg.FloatOpt('pod_probe_timeout', default=3.0, min=0.1,
                  help='Seconds a pod\'s Neutron has to answer a probe '
                       'before the pod counts as down.'),
+    cfg.FloatOpt('audit_interval', default=600.0, min=0,
+                 help='Seconds between two passes of the drift audit, '
+                      'which compares central with every region and '
+                      'repairs what differs (through sync_resource jobs). '
+                      'One pass runs at a time across all XJob daemons. '
+                      '0 turns the audit off.'),
+    cfg.IntOpt('audit_page_size', default=500, min=1,
+               help='Resources per list request of the drift audit.'),
+    cfg.FloatOpt('audit_repair_wait', default=60.0, min=0,
+                 help='Seconds an audit step waits for its repair jobs '
+                      'before counting them; those not done by then still '
+                      'run, and are counted as found only.'),
     cfg.ListOpt('job_modules', default=[],
                 help='Extra Python modules defining job types (each with a '
                      'JOB attribute), beside those of the '

@@ -56,6 +56,15 @@ FLOATINGIP_SETUP = JobShape(
     'associated with the VM\'s port there or with a proxy of it when the '
     'VM is in another region; remove copies and proxies no longer '
     'wanted.')
+# One pass of the drift audit over every region; one key, so one pass runs
+# at a time across all daemons.
+DRIFT_AUDIT = JobShape(
+    'drift_audit', ('scope',),
+    'Compare central with every region, resource type by type, and '
+    'repair what differs through sync_resource jobs: recreate lost '
+    'copies, update drifted ones, delete orphans, fix routings.')
+# The only scope of a drift audit.
+AUDIT_ALL = 'all'
 
 
 # Besides sync_resource: the job that brings a type's copies in line.
@@ -126,3 +135,7 @@ def setup_router(router_id: str, project_id: str | None) -> dict[str, Any]:
 
 def setup_floatingip(fip_id: str, project_id: str | None) -> dict[str, Any]:
     return submit(FLOATINGIP_SETUP, {'floatingip_id': fip_id}, project_id)
+
+
+def audit_drift() -> dict[str, Any]:
+    return submit(DRIFT_AUDIT, {'scope': AUDIT_ALL}, None)

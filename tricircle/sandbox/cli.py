@@ -60,7 +60,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                      else 'sqlite')
     up = sb_up.Up(args.state_dir, regions=args.regions, db=db,
                   plain=args.plain, keystone=args.keystone,
-                  agents=args.agents, external=args.external_region)
+                  agents=args.agents, external=args.external_region,
+                  audit_interval=args.audit_interval)
     try:
         up.run()
     except sb_up.AlreadyUp:
@@ -225,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
                         'extnet; repeat it for more (default: RegionOne; '
                         'ovs agents only; "tricircle-sandbox help '
                         'outside" says more)')
+    p.add_argument('--audit-interval', type=float, metavar='SECONDS',
+                   default=sb_up.AUDIT_INTERVAL,
+                   help='seconds between two passes of XJob\'s drift audit '
+                        '(0: none; benchmarks start their own) (default: '
+                        '%(default)s)')
     p.add_argument('--reuse', action='store_true',
                    help='if a healthy sandbox is already up in DIR, use it '
                         'and exit 0 ("make sandbox" does this)')

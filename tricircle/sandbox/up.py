@@ -97,6 +97,8 @@ def _bin(name: str) -> str:
 
 # Owner of Tricircle's own resources on central when there is no Keystone.
 SERVICE_PROJECT = 'tricircle-service'
+# [xjob] audit_interval of the sandbox's XJob (seconds).
+AUDIT_INTERVAL = 10
 
 
 class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
@@ -105,7 +107,8 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
     def __init__(self, state_dir: str, regions: int = 2, db: str = 'sqlite',
                  plain: bool = False, keystone: bool = False,
                  out=print, agents: str = host_steps.AGENTS_LITE,
-                 external: list[str] | None = None) -> None:
+                 external: list[str] | None = None,
+                 audit_interval: float = AUDIT_INTERVAL) -> None:
         if agents == host_steps.AGENTS_OVS and db == 'sqlite':
             # The agents write too (state reports): SQLite locks.
             raise SandboxError('--agents ovs needs --db postgresql: the '
@@ -118,6 +121,7 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
         self.state.external_regions = external_regions(
             external, self.region_names, agents)
         self.out = out
+        self.audit_interval = audit_interval
         self.etc = os.path.join(self.state.state_dir, 'etc')
         self.logs = os.path.join(self.state.state_dir, 'logs')
         self.data = os.path.join(self.state.state_dir, 'data')
@@ -326,9 +330,15 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                     'retry_interval = 1\nretry_max_interval = 30\n'
                     # A hung region shows as down within a few seconds.
                     'pod_probe_interval = 2\n'
+                    # Audit often: tests wait for repairs in two passes.
+                    'audit_interval = %s\naudit_repair_wait = 20\n'
+                    # Runs refresh their hold while they work: a daemon
+                    # killed mid-run is taken over soon.
+                    'job_run_expire = 15\n'
                     % (self.db_urls['tricircle'], central_url,
                        sb_state.CENTRAL_REGION,
-                       ','.join('%s:%s' % kv for kv in region_urls.items())))
+                       ','.join('%s:%s' % kv for kv in region_urls.items()),
+                       self.audit_interval))
             if self.keystone is None:
                 # Without Keystone no token names the service project.
                 f.write('service_project_id = %s\n' % SERVICE_PROJECT)

@@ -8,6 +8,9 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.common import wakeup
+from tricircle.db import audits
+from tricircle.db import jobs as db_jobs
+from tricircle.resources import jobs as job_shapes
 from tricircle.xjob import engine as xjob_engine
 from tricircle.xjob import probe
 from tricircle.xjob import registry
@@ -33,6 +36,11 @@ class XJobService:
                                       name='xjob-probe', daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.conf.xjob.audit_interval:
+            thread = threading.Thread(target=self._audit_loop,
+                                      name='xjob-audit', daemon=True)
+            thread.start()
+            self._threads.append(thread)
         for i in range(self.conf.xjob.workers):
             thread = threading.Thread(target=self._work, args=('/%d' % i,),
                                       name='xjob-worker-%d' % i, daemon=True)
@@ -53,6 +61,18 @@ class XJobService:
             except Exception:  # the DB may be briefly unavailable
                 LOG.exception('pod probe failed; retrying')
             self._stop.wait(self.conf.xjob.pod_probe_interval)
+
+    def _audit_loop(self) -> None:
+        """Queue a drift audit pass when one is due. Every daemon looks;
+        requests made at once share one run (one key)."""
+        interval = self.conf.xjob.audit_interval
+        while not self._stop.wait(min(interval, 5.0)):
+            try:
+                if audits.due(interval) and not db_jobs.count_live(
+                        job_shapes.DRIFT_AUDIT.name):
+                    job_shapes.audit_drift()
+            except Exception:  # the DB may be briefly unavailable
+                LOG.exception('drift audit not queued; retrying')
 
     def _work(self, worker: str) -> None:
         while not self._stop.is_set():
