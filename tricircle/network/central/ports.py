@@ -119,6 +119,7 @@ class CentralPorts:
             if set(changed) & set(SHADOWED) and \
                     binding.remote_binding(updated):
                 # The other regions' shadows carry them (remote groups).
+                uses.mark_shadows_pending(updated)
                 jobs.setup_shadow_ports(updated['network_id'],
                                         updated['project_id'])
         return updated
@@ -175,6 +176,7 @@ class CentralPorts:
             db_api.ensure_shadow_agent(pod['pod_id'], host,
                                        shadow.AGENT_TYPE, tunnel_ip)
         if bound or binding.remote_binding(original):
+            uses.mark_shadows_pending(updated)
             jobs.setup_shadow_ports(updated['network_id'],
                                     updated['project_id'])
         if bound:

@@ -17,6 +17,7 @@ from tricircle.db import sync_states
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
 from tricircle import resources
+from tricircle.resources import binding
 from tricircle.resources import jobs
 from tricircle.resources import regions
 
@@ -78,6 +79,20 @@ def sync_copies(resource_type: str, res_id: str, project_id: str | None,
     pending or deleting first."""
     for pod_id in mark_copies(resource_type, res_id, revision, deleted):
         jobs.sync(pod_id, resource_type, res_id, project_id)
+
+
+def mark_shadows_pending(port: dict) -> None:
+    """Every other region holding the port's network is to get (or
+    update) its shadow of the port: pending until shadow_port_setup has
+    made it there."""
+    bound = binding.remote_binding(port)
+    if not bound:
+        return
+    for region, pod_id in regions.holding(resources.NETWORK,
+                                          port['network_id']).items():
+        if region != bound[0]:
+            sync_states.mark_pending(resources.PORT, port['id'], pod_id,
+                                     port.get('revision_number'))
 
 
 def mark_deleting(resource_type: str, res_id: str, pod_id: str) -> None:

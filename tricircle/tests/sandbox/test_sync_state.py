@@ -181,6 +181,11 @@ def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
     b = vms('b-synchung', 'RegionTwo', net.id)
     print('VM boot in RegionTwo, every region up: %.2f s'
           % (time.monotonic() - start))
+    # B's port: its copy in RegionTwo, its shadow in RegionOne.
+    resource(sandbox, 'wait', 'port', b.port_id, '--timeout', '30')
+    assert {r: row['state'] for r, row in states(
+        sandbox, 'port', b.port_id).items()} == {
+        'RegionOne': 'in_sync', 'RegionTwo': 'in_sync'}
     with hung(sandbox.pids['neutron-RegionTwo']):
         eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
         start = time.monotonic()
@@ -198,13 +203,18 @@ def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
         resource(sandbox, 'wait', 'port', a.port_id, '--timeout', '30')
         assert regions['RegionOne'].network.get_port(a.port_id).name == \
             'vm-a-renamed'
-        # A's shadow waits for RegionTwo: the network is not in sync.
+        # A's shadow waits for RegionTwo: the network is not in sync, nor
+        # is A's port, whose shadow there is pending.
         late = resource(sandbox, 'wait', 'network', net.id, '--timeout',
                         '2', check=False)
         assert late.returncode != 0 and 'job(s) still to run' in \
             late.stderr, late.stderr
+        assert states(sandbox, 'port', a.port_id)['RegionTwo'][
+            'state'] == 'pending'
+
     start = time.monotonic()
     resource(sandbox, 'wait', 'network', net.id, '--timeout', '60')
     print('network in sync %.2f s after SIGCONT' % (time.monotonic() - start))
+    resource(sandbox, 'wait', 'port', a.port_id, '--timeout', '30')
     assert ping(sandbox, a.name, b.ip, deadline=30)
     assert ping(sandbox, b.name, a.ip)

@@ -1,6 +1,8 @@
 """The logic of shadow ports: bodies, and one region's convergence."""
 from __future__ import annotations
 
+import pytest
+
 from tricircle.resources import binding
 from tricircle.resources import neutron_client
 from tricircle.resources import shadow
@@ -122,7 +124,14 @@ def shadow_of(port: dict) -> dict:
     return dict(shadow.port_body(port), id=port['id'])
 
 
-def test_converge_creates_missing_and_removes_stale_only():
+@pytest.fixture
+def pod1(sqlite_db) -> str:
+    from tricircle.db import api as db_api
+    return db_api.create_pod({'region_name': 'RegionOne',
+                              'az_name': 'az1'})['pod_id']
+
+
+def test_converge_creates_missing_and_removes_stale_only(pod1):
     here = central_port('p-11', 'RegionOne', 'RegionOne-h1')
     there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
     moved = central_port('p-22', 'RegionTwo', 'RegionTwo-h2',
@@ -133,15 +142,19 @@ def test_converge_creates_missing_and_removes_stale_only():
     region = FakeRegion([shadow_of(there), stale_moved, gone])
     bound = {p['id']: p for p in (here, there, moved)}
     created, removed = job.converge_region(Ctx(region), 'RegionOne',
-                                           'pod1', 'net', bound)
+                                           pod1, 'net', bound)
     assert (created, removed) == (1, 2)
     assert sorted(region.calls) == [('create', 'p-22'), ('delete', 'p-22'),
                                     ('delete', 'p-23')]
     assert set(region.ports) == {'p-21', 'p-22'}  # never its own port
+    # Each shadow made or kept has its port's state in this region.
+    from tricircle.db import sync_states
+    assert {k: v['state'] for k, v in sync_states.of_pod(
+        'port', pod1).items()} == {'p-21': 'in_sync', 'p-22': 'in_sync'}
     assert region.ports['p-22']['binding:host_id'] == 'RegionTwo-h2'
     # Converged: a second run changes nothing.
     region.calls.clear()
-    assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
                                bound) == (0, 0)
     assert region.calls == []
 
@@ -153,7 +166,7 @@ def test_converge_skips_a_conflicting_address():
                                {'p-21': there}) == (0, 0)
 
 
-def test_a_shadow_follows_its_ports_groups_and_pairs_in_place():
+def test_a_shadow_follows_its_ports_groups_and_pairs_in_place(pod1):
     there = dict(central_port('p-21', 'RegionTwo', 'RegionTwo-h1'),
                  security_groups=['sg-a'])
     region = FakeRegion([shadow_of(there)])
@@ -164,7 +177,7 @@ def test_a_shadow_follows_its_ports_groups_and_pairs_in_place():
         'security_groups': ['sg-a', 'sg-b'],
         'allowed_address_pairs': [{'ip_address': '10.0.0.99',
                                    'mac_address': there['mac_address']}]}
-    assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
                                {'p-21': moved_on}) == (0, 0)
     # The new group is copied into the region before the shadow names it;
     # the shadow is updated, not made again (no gap in its tunnel).

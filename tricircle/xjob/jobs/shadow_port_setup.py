@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from oslo_log import log as logging
 
+from tricircle.db import api as db_api
+from tricircle.db import sync_states
 from tricircle import resources
 from tricircle.resources import binding
 from tricircle.resources import jobs as job_shapes
@@ -53,6 +55,8 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
                                                        wanted[port_id]):
             client.delete(resources.PORT, port['id'])
             removed += 1
+            if port_id not in wanted:
+                _forget_shadow(port_id, pod_id)
     created = 0
     groups_here: set[str] = set()
     for port_id, port in wanted.items():
@@ -64,6 +68,7 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
                 client.update(resources.PORT, port_id, changes)
                 LOG.info('shadow of port %s in %s: %s updated', port_id,
                          region, ', '.join(sorted(changes)))
+            _in_sync(port, pod_id)
             continue
         try:
             _copy_groups(client, port.get('security_groups') or [],
@@ -84,7 +89,22 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
                         port_id, region)
             continue
         created += 1
+        _in_sync(port, pod_id)
     return created, removed
+
+
+# A shadow's sync state is its port's, in the shadow's region: ``resource
+# show port ID`` lists the regions holding a shadow beside its own.
+def _in_sync(central_port: dict, pod_id: str) -> None:
+    sync_states.mark_in_sync(resources.PORT, central_port['id'], pod_id,
+                             central_port.get('revision_number'))
+
+
+def _forget_shadow(port_id: str, pod_id: str) -> None:
+    """The shadow is gone; a port that moved here keeps its own state."""
+    if not db_api.list_routings({'top_id': port_id, 'pod_id': pod_id,
+                                 'resource_type': resources.PORT}):
+        sync_states.forget(resources.PORT, port_id, pod_id)
 
 
 def shadow_port_setup(ctx, resource: dict) -> None:
@@ -97,7 +117,7 @@ def shadow_port_setup(ctx, resource: dict) -> None:
     outcome = regions.in_parallel(
         holding, lambda region: converge_region(
             ctx, region, holding[region], network_id, bound),
-        'shadow ports of network %s' % network_id)
+        'shadow ports of network %s' % network_id, skip_down=True)
     for region, counts in outcome.results.items():
         if counts and any(counts):
             LOG.info('network %s in %s: %d shadow ports created, %d removed',
