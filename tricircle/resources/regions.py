@@ -18,6 +18,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
+from tricircle.db import pod_health
 from tricircle.db import sync_states
 from tricircle.resources import neutron_client
 
@@ -36,6 +37,8 @@ REQUESTER_HEADER = 'X-Tricircle-Requester-Project'
 CLAIM_HEADER = 'X-Tricircle-Claim'
 # A region reports the status its agents gave a copy (a floating IP's).
 STATUS_HEADER = 'X-Tricircle-Status'
+# XJob's drift audit lists ids and revisions only (value: 'revisions').
+LISTING_HEADER = 'X-Tricircle-Listing'
 # Sent by XJob with an empty source: the region serves the call as an
 # admin user's, so it copies from central what the call needs.
 AS_USER = {SOURCE_HEADER: ''}
@@ -108,16 +111,35 @@ class Outcome:
             raise self.errors[sorted(self.errors)[0]]
 
 
+def down_regions() -> set[str]:
+    """Regions whose pod XJob's probe last found down."""
+    down = pod_health.down_pods()
+    return {p['region_name'] for p in db_api.list_pods()
+            if p['pod_id'] in down} if down else set()
+
+
 def in_parallel(regions, func: Callable[[str], Any], what: str,
-                within: float | None = None) -> Outcome:
+                within: float | None = None,
+                skip_down: bool = False) -> Outcome:
     """``func(region)`` for each region at once; ``what`` names the work
     in the logs. A region whose copy is already gone counts as done.
 
     ``within``: wait that many seconds at most; a region not done by then
     is in neither results nor errors (its call goes on meanwhile).
+    ``skip_down``: a region found down is not called (its calls would
+    only wait for their timeouts): it fails at once, so that a job is
+    retried for it once it is back, with the others' part done.
     """
     regions = sorted(regions)
     outcome = Outcome({}, {})
+    if skip_down and regions:
+        for region in down_regions() & set(regions):
+            LOG.info('%s: %s is down, left for later', what, region)
+            outcome.errors[region] = neutron_client.RemoteUnavailable(
+                server='%s Neutron' % region, status='down',
+                reason='its pod is down (XJob\'s probe); retried when it '
+                       'is back')
+        regions = [r for r in regions if r not in outcome.errors]
     if not regions:
         return outcome
     pool = concurrent.futures.ThreadPoolExecutor(len(regions))

@@ -94,3 +94,27 @@ def test_a_step_is_counted_once(db):
     assert audits.due(0)
     assert audits.totals()['repaired'][audits.ORPHAN] == 1
     assert audits.resume_or_start('w3')['id'] != audit['id']
+
+
+def test_a_down_region_is_not_called(db):
+    from tricircle.db import api as db_api
+    from tricircle.db import pod_health
+    from tricircle.resources import neutron_client
+    from tricircle.resources import regions
+
+    up = db_api.create_pod({'region_name': 'RegionOne', 'az_name': 'az1'})
+    down = db_api.create_pod({'region_name': 'RegionTwo', 'az_name': 'az2'})
+    pod_health.record(up['pod_id'], None)
+    pod_health.record(down['pod_id'], 'ConnectTimeout')
+    called = []
+    outcome = regions.in_parallel(['RegionOne', 'RegionTwo'],
+                                  lambda r: called.append(r) or r, 'test',
+                                  skip_down=True)
+    assert called == ['RegionOne']
+    assert outcome.results == {'RegionOne': 'RegionOne'}
+    assert isinstance(outcome.errors['RegionTwo'],
+                      neutron_client.RemoteUnavailable)
+    # Without skip_down (central's own calls decide for themselves).
+    both = regions.in_parallel(['RegionOne', 'RegionTwo'], lambda r: r,
+                               'test')
+    assert set(both.results) == {'RegionOne', 'RegionTwo'}

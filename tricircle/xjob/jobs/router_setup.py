@@ -172,7 +172,7 @@ def _transit_beside_copies(ctx, central, router: dict, subnets,
         early = regions.in_parallel(
             wanted, _timed(lambda region: router_copy.prepare(
                 ctx.region_client(region), region, router, first[region])),
-            'router %s' % router['id'])
+            'router %s' % router['id'], skip_down=True)
         ports = transit_ports.result()[1]
     _log_changes(router['id'], early)
     # A region that failed here fails again (and is reported) below.
@@ -246,7 +246,7 @@ def router_setup(ctx, resource: dict) -> None:
             plans.get(region), ports.get(region) if region in plans
             else None, transit_ready=lambda: _announce_transit(
                 ctx, central, region, router_id, ports[region]))),
-        'router %s' % router_id)
+        'router %s' % router_id, skip_down=True)
     _log_changes(router_id, outcome)
     _record_states(router_id, router, outcome)
     outcome.raise_first()  # retried with backoff; the rest is done
