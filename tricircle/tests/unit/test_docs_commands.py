@@ -20,7 +20,7 @@ from tricircle.sandbox import cli as sandbox_cli
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
 OSC_WORDS = {'pod', 'routing', 'job', 'schema', 'create', 'list', 'show',
-             'update', 'delete', 'redo', 'resource', 'wait'}
+             'update', 'delete', 'redo', 'resource', 'wait', 'audit'}
 OPTION = re.compile(r'(?<![\w-])--[a-z][a-z-]*')
 
 
