@@ -17,6 +17,8 @@ it for a user names the user's project in
 ``X-Tricircle-Requester-Project``, and says ``X-Tricircle-Claim`` when it
 takes a port made on central as its own. A region reporting the status
 its L3 agent gave a floating IP's copy says it in ``X-Tricircle-Status``.
+XJob's drift audit asks for ids and revisions only with
+``X-Tricircle-Listing: revisions`` (tricircle.network.revision_listing).
 
 The headers are trusted from admin callers only (services).
 """
@@ -36,6 +38,9 @@ RESOURCE_ID_ATTR = 'tricircle_resource_id'
 REQUESTER_ATTR = 'tricircle_requester_project'
 CLAIM_ATTR = 'tricircle_claim'
 STATUS_ATTR = 'tricircle_status'
+LISTING_ATTR = 'tricircle_listing'
+# X-Tricircle-Listing: ids and revisions only (revision_listing).
+LISTING_REVISIONS = 'revisions'
 
 
 def requesting_peer(context) -> str | None:
@@ -58,6 +63,11 @@ def claims(context) -> bool:
 def reported_status(context) -> str | None:
     """The status a region reports for its copy of the resource."""
     return getattr(context, STATUS_ATTR, None)
+
+
+def wants_revisions(context) -> bool:
+    """A peer asks for the drift audit's cheap listing."""
+    return getattr(context, LISTING_ATTR, None) == LISTING_REVISIONS
 
 
 def proposed_id(context) -> str | None:
@@ -92,6 +102,9 @@ class RequestSource(base.ConfigurableMiddleware):
     def __call__(self, req):
         source = req.headers.get(regions.SOURCE_HEADER)
         ctx = req.environ.get('neutron.context')
+        listing = req.headers.get(regions.LISTING_HEADER)
+        if listing and ctx is not None and ctx.is_admin:
+            setattr(ctx, LISTING_ATTR, listing)
         if source and ctx is not None and ctx.is_admin:
             setattr(ctx, CONTEXT_ATTR, source)
             res_id = req.headers.get(regions.RESOURCE_ID_HEADER)

@@ -181,8 +181,10 @@ class NeutronClient:
         except RemoteNotFound:
             return None
 
-    def list(self, resource: str, **filters: Any) -> list[dict]:
-        body = self.request('GET', _path(resource), params=filters)
+    def list(self, resource: str, headers: dict | None = None,
+             **filters: Any) -> list[dict]:
+        body = self.request('GET', _path(resource), params=filters,
+                            headers=headers)
         return body[resources.COLLECTIONS[resource]]
 
     def create(self, resource: str, attrs: dict,

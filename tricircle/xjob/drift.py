@@ -20,6 +20,7 @@ from tricircle.db import audits
 from tricircle import resources
 from tricircle.resources import base
 from tricircle.resources import neutron_client
+from tricircle.resources import regions
 from tricircle.resources import reserved
 from tricircle.resources import shadow
 from tricircle.xjob import security_group_copy
@@ -32,6 +33,9 @@ _PORT_KIND = ('device_owner', 'device_id')
 # lost it, and gets it back.
 ROUTED_BY_CENTRAL = (resources.NETWORK, resources.SUBNET,
                      resources.SECURITY_GROUP)
+# Servers running our plugins answer from the tables directly
+# (tricircle.network.revision_listing); others list as usual.
+REVISIONS_ONLY = {regions.LISTING_HEADER: 'revisions'}
 # Ids per list request when attributes are read.
 BATCH = 50
 
@@ -50,7 +54,7 @@ def pages(client: neutron_client.NeutronClient, resource_type: str,
                                   'sort_key': 'id', 'sort_dir': 'asc'}
         if marker:
             params['marker'] = marker
-        page = client.list(resource_type, **params)
+        page = client.list(resource_type, headers=REVISIONS_ONLY, **params)
         yield from page
         if len(page) < page_size:
             return

@@ -22,14 +22,22 @@ from tricircle.network.central import ports
 from tricircle.network.central import security_groups
 from tricircle.network.central import uses
 from tricircle.network import request_source
+from tricircle.network import revision_listing
 from tricircle import resources
 from tricircle.resources import regions
 
 LOG = logging.getLogger(__name__)
 
 
-class CentralPlugin(ml2_plugin.Ml2Plugin):
+class CentralPlugin(revision_listing.RevisionListing,
+                    ml2_plugin.Ml2Plugin):
     """ML2 whose availability zones are the registered regions."""
+
+    # Neutron looks these up under the plugin class's own (mangled) name:
+    # without them a paged list loads every resource for each page and
+    # sorts in Python. ML2 pages and sorts in the database.
+    __native_pagination_support = True
+    __native_sorting_support = True
 
     def __init__(self) -> None:
         config.register_central_plugin_opts(cfg.CONF)

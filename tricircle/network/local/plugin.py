@@ -23,6 +23,7 @@ from tricircle.network.local import port_create
 from tricircle.network.local import ports
 from tricircle.network.local import security_groups
 from tricircle.network import request_source
+from tricircle.network import revision_listing
 from tricircle import resources
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
@@ -36,8 +37,15 @@ def _ids(filters) -> list[str]:
     return [ids] if isinstance(ids, str) else list(ids)
 
 
-class LocalPlugin(ml2_plugin.Ml2Plugin):
+class LocalPlugin(revision_listing.RevisionListing,
+                  ml2_plugin.Ml2Plugin):
     """ML2 plus same-id copies of central resources."""
+
+    # Neutron looks these up under the plugin class's own (mangled) name:
+    # without them a paged list loads every resource for each page and
+    # sorts in Python. ML2 pages and sorts in the database.
+    __native_pagination_support = True
+    __native_sorting_support = True
 
     def __init__(self) -> None:
         config.register_local_plugin_opts(cfg.CONF)
