@@ -181,11 +181,6 @@ def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
     b = vms('b-synchung', 'RegionTwo', net.id)
     print('VM boot in RegionTwo, every region up: %.2f s'
           % (time.monotonic() - start))
-    # B's port: its copy in RegionTwo, its shadow in RegionOne.
-    resource(sandbox, 'wait', 'port', b.port_id, '--timeout', '30')
-    assert {r: row['state'] for r, row in states(
-        sandbox, 'port', b.port_id).items()} == {
-        'RegionOne': 'in_sync', 'RegionTwo': 'in_sync'}
     with hung(sandbox.pids['neutron-RegionTwo']):
         eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
         start = time.monotonic()
@@ -199,22 +194,26 @@ def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
         took = time.monotonic() - start
         print('port update on central, RegionTwo hung: %.2f s' % took)
         assert took < 2.0
-        # The port lives in RegionOne only: its copy is in sync already.
-        resource(sandbox, 'wait', 'port', a.port_id, '--timeout', '30')
+        # Its copy in RegionOne is in sync already; its shadow in RegionTwo
+        # is pending, and so is the network (its shadow job is left).
+        eventually(lambda: states(sandbox, 'port', a.port_id)['RegionOne'][
+            'state'] == 'in_sync', 30)
         assert regions['RegionOne'].network.get_port(a.port_id).name == \
             'vm-a-renamed'
-        # A's shadow waits for RegionTwo: the network is not in sync, nor
-        # is A's port, whose shadow there is pending.
+        assert states(sandbox, 'port', a.port_id)['RegionTwo'][
+            'state'] == 'pending'
         late = resource(sandbox, 'wait', 'network', net.id, '--timeout',
                         '2', check=False)
         assert late.returncode != 0 and 'job(s) still to run' in \
             late.stderr, late.stderr
-        assert states(sandbox, 'port', a.port_id)['RegionTwo'][
-            'state'] == 'pending'
-
     start = time.monotonic()
     resource(sandbox, 'wait', 'network', net.id, '--timeout', '60')
     print('network in sync %.2f s after SIGCONT' % (time.monotonic() - start))
-    resource(sandbox, 'wait', 'port', a.port_id, '--timeout', '30')
+    # Each VM's port: its copy in its region, its shadow in the other.
+    for port_id in (a.port_id, b.port_id):
+        resource(sandbox, 'wait', 'port', port_id, '--timeout', '30')
+        assert {r: row['state'] for r, row in states(
+            sandbox, 'port', port_id).items()} == {
+            'RegionOne': 'in_sync', 'RegionTwo': 'in_sync'}
     assert ping(sandbox, a.name, b.ip, deadline=30)
     assert ping(sandbox, b.name, a.ip)
