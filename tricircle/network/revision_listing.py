@@ -5,11 +5,11 @@ extensions) and checks policy per item, whatever ``fields`` asks for. The
 drift audit (tricircle.xjob.drift) lists every copy each pass and needs
 only a few columns, so a Tricircle peer may ask for just those: with
 ``X-Tricircle-Listing: revisions`` (admin callers only, see
-tricircle.network.request_source) a list of networks, subnets, ports or
-security groups is answered by one query per page from the resource's
-own table and its standard attributes. Only plain columns are returned
-(``revision_number`` included; a field that is no column is left out),
-sorted by id; ``limit`` and ``marker`` page as usual. A request the
+tricircle.network.request_source) a list of networks, subnets, ports,
+security groups or address groups is answered by one query per page from
+the resource's own table and its standard attributes. Only plain columns
+are returned (``revision_number`` included; a field that is no column is
+left out), sorted by id; ``limit`` and ``marker`` page as usual. A request the
 shortcut cannot answer exactly (other sort keys, reverse pages, filters
 on anything but a column) takes Neutron's own path.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neutron.db.models import address_group as ag_models
 from neutron.db.models import securitygroup as sg_models
 from neutron.db import models_v2
 from neutron_lib.db import api as db_api
@@ -100,3 +101,13 @@ class RevisionListing:
         return super().get_security_groups(
             context, filters, fields, sorts, limit, marker, page_reverse,
             default_sg=default_sg)
+
+    def get_address_groups(self, context, filters=None, fields=None,
+                           sorts=None, limit=None, marker=None,
+                           page_reverse=False):
+        rows = listing(context, ag_models.AddressGroup, filters, fields,
+                       sorts, limit, marker, page_reverse)
+        if rows is not None:
+            return rows
+        return super().get_address_groups(context, filters, fields, sorts,
+                                          limit, marker, page_reverse)

@@ -7,6 +7,7 @@ plugins, XJob and the Admin API use these constants, never literals.
 from __future__ import annotations
 
 from tricircle.common import exceptions as t_exc
+from tricircle.resources import address_group
 from tricircle.resources import base
 from tricircle.resources import floatingip
 from tricircle.resources import network
@@ -19,6 +20,7 @@ NETWORK = network.RESOURCE_NAME
 SUBNET = subnet.RESOURCE_NAME
 PORT = port.RESOURCE_NAME
 SECURITY_GROUP = security_group.RESOURCE_NAME
+ADDRESS_GROUP = address_group.RESOURCE_NAME
 ROUTER = router.RESOURCE_NAME
 # No spec: a floating IP's copy is made by floatingip_setup alone.
 FLOATINGIP = floatingip.RESOURCE_NAME
@@ -35,12 +37,13 @@ PORT_CHAIN = 'port_chain'
 
 SPECS: dict[str, base.ResourceSpec] = {
     spec.name: spec for spec in (network.SPEC, subnet.SPEC, port.SPEC,
-                                 security_group.SPEC, router.SPEC)}
+                                 address_group.SPEC, security_group.SPEC,
+                                 router.SPEC)}
 
 # Types a resource routing may map (the Admin API's routing types).
 ROUTING_TYPES = (NETWORK, SUBNET, PORT, ROUTER, SECURITY_GROUP, FLOATINGIP,
                  TRUNK, PORT_PAIR, PORT_PAIR_GROUP, FLOW_CLASSIFIER, PORT_CHAIN,
-                 QOS_POLICY)
+                 QOS_POLICY, ADDRESS_GROUP)
 
 # API collection of every type a peer is called for.
 COLLECTIONS: dict[str, str] = {

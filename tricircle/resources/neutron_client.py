@@ -197,6 +197,12 @@ class NeutronClient:
         return self.request('PUT', _path(resource, res_id),
                             body={resource: attrs}, headers=headers)[resource]
 
+    def action(self, resource: str, res_id: str, action: str,
+               body: dict) -> Any:
+        """A member action (``PUT .../address-groups/ID/add_addresses``)."""
+        return self.request('PUT', _path(resource, res_id) + '/' + action,
+                            body=body)
+
     def delete(self, resource: str, res_id: str) -> bool:
         """Delete; False if it was already gone."""
         try:

@@ -1,6 +1,7 @@
 """Security groups: a region's copy has central's rules, same ids."""
 from __future__ import annotations
 
+from tricircle.resources import address_group
 from tricircle.resources import base
 
 RESOURCE_NAME = 'security_group'
@@ -28,11 +29,16 @@ def is_default(central_sg: dict) -> bool:
 
 
 def depends_on(central_sg: dict) -> list[base.Dependency]:
-    """The other groups its rules refer to."""
-    return [(RESOURCE_NAME, rule['remote_group_id'])
-            for rule in central_sg.get(RULES) or []
-            if rule.get('remote_group_id') and
-            rule['remote_group_id'] != central_sg['id']]
+    """The address groups and other groups its rules refer to."""
+    deps: list[base.Dependency] = []
+    for rule in central_sg.get(RULES) or []:
+        if rule.get('remote_address_group_id'):
+            deps.append((address_group.RESOURCE_NAME,
+                         rule['remote_address_group_id']))
+        if rule.get('remote_group_id') and \
+                rule['remote_group_id'] != central_sg['id']:
+            deps.append((RESOURCE_NAME, rule['remote_group_id']))
+    return deps
 
 
 def _not_found(res_id: str) -> Exception:

@@ -23,7 +23,7 @@ from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import reserved
 from tricircle.resources import shadow
-from tricircle.xjob import security_group_copy
+from tricircle.xjob import copy_parts
 
 REVISION = 'revision_number'
 # Fields each listing asks for, per type (a port's kind decides whether
@@ -32,7 +32,7 @@ _PORT_KIND = ('device_owner', 'device_id')
 # Types whose region copies only central makes: a copy without routing
 # lost it, and gets it back.
 ROUTED_BY_CENTRAL = (resources.NETWORK, resources.SUBNET,
-                     resources.SECURITY_GROUP)
+                     resources.SECURITY_GROUP, resources.ADDRESS_GROUP)
 # Servers running our plugins answer from the tables directly
 # (tricircle.network.revision_listing); others list as usual.
 REVISIONS_ONLY = {regions.LISTING_HEADER: 'revisions'}
@@ -142,10 +142,6 @@ def by_ids(client: neutron_client.NeutronClient, resource_type: str,
 
 def differs(spec: base.ResourceSpec, central: dict, regional: dict) -> bool:
     """Whether the copy needs a sync: an attribute central pushes, or
-    (a group) its rules."""
-    if spec.diff(central, regional):
-        return True
-    if spec.name == resources.SECURITY_GROUP:
-        missing, stale = security_group_copy.rule_changes(central, regional)
-        return bool(missing or stale)
-    return False
+    a part (a group's rules, an address group's addresses)."""
+    return bool(spec.diff(central, regional)) or \
+        copy_parts.differs(spec.name, central, regional)

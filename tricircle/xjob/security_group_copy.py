@@ -3,14 +3,13 @@
 Copies keep central's rule ids, so the difference is by id: a rule
 central has and the copy lacks is created (with central's id, carried by
 the resource-id header), one the copy has and central lacks is deleted.
-A rule naming a remote group makes the region copy that group first,
-asked as a user would ask.
+A rule naming a remote group or address group makes the region copy it
+first, asked as a user would ask.
 """
 from __future__ import annotations
 
 from oslo_log import log as logging
 
-from tricircle import resources
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import security_group as sg_res
@@ -29,8 +28,11 @@ def rule_changes(central_sg: dict, regional_sg: dict
             sorted(have - set(want)))
 
 
-def converge_rules(client, central_sg: dict, regional_sg: dict
-                   ) -> list[str]:
+def differs(central_sg: dict, regional_sg: dict) -> bool:
+    return any(rule_changes(central_sg, regional_sg))
+
+
+def converge(client, central_sg: dict, regional_sg: dict) -> list[str]:
     """Apply :func:`rule_changes`; what changed, for the log."""
     missing, stale = rule_changes(central_sg, regional_sg)
     changes = []
@@ -42,10 +44,10 @@ def converge_rules(client, central_sg: dict, regional_sg: dict
             pass
         changes.append('rule %s deleted' % rule_id)
     for rule in missing:
-        remote = rule.get('remote_group_id')
-        if remote and remote != central_sg['id']:
-            client.get(resources.SECURITY_GROUP, remote,
-                       headers=regions.AS_USER)
+        # The group or address group it names, copied first.
+        for dep_type, dep_id in sg_res.depends_on(
+                {'id': central_sg['id'], sg_res.RULES: [rule]}):
+            client.get(dep_type, dep_id, headers=regions.AS_USER)
         body = {k: v for k, v in sg_res.rule_body(rule).items()
                 if k != 'id'}
         try:

@@ -121,6 +121,17 @@ class CentralPlugin(revision_listing.RevisionListing,
                         sg.get('project_id'), sg.get('revision_number'))
         return sg
 
+    def get_address_group(self, context, id, fields=None):
+        uses.refuse_if_hidden(
+            context, resources.ADDRESS_GROUP, id,
+            lambda ctx: super(CentralPlugin, self).get_address_group(
+                ctx, id, fields=['id']))
+        ag = super().get_address_group(context, id, fields=fields)
+        if request_source.requesting_peer(context):
+            uses.record(context, resources.ADDRESS_GROUP, id,
+                        ag.get('project_id'), ag.get('revision_number'))
+        return ag
+
 
 def _safe_url(url: str | None) -> str:
     if not url:

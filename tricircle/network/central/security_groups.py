@@ -1,4 +1,5 @@
-"""Central security groups: every change reaches the regions' copies.
+"""Central security groups and address groups: every change reaches the
+regions' copies.
 
 A group, its rules and its deletion are pushed to each region that holds
 a copy by a sync_resource job per region (durable, retried, coalesced):
@@ -39,6 +40,15 @@ def _group_changed(resource, event, trigger, payload) -> None:
           group.get('revision_number'), event == events.AFTER_DELETE)
 
 
+def _address_group_changed(resource, event, trigger, payload) -> None:
+    group = payload.latest_state
+    group = group if isinstance(group, dict) else {}
+    uses.sync_copies(resources.ADDRESS_GROUP, payload.resource_id,
+                     group.get('project_id') or payload.context.project_id,
+                     group.get('revision_number'),
+                     event == events.AFTER_DELETE)
+
+
 def subscribe() -> None:
     """Called once by the central plugin."""
     registry.subscribe(_rule_created, cb_resources.SECURITY_GROUP_RULE,
@@ -48,3 +58,6 @@ def subscribe() -> None:
     for event in (events.AFTER_UPDATE, events.AFTER_DELETE):
         registry.subscribe(_group_changed, cb_resources.SECURITY_GROUP,
                            event)
+        # Name, description and addresses (add/remove_addresses).
+        registry.subscribe(_address_group_changed,
+                           cb_resources.ADDRESS_GROUP, event)

@@ -15,6 +15,7 @@ import dataclasses
 import threading
 from typing import Callable, Iterator
 
+from neutron.objects import address_group as ag_obj
 from neutron.objects import network as network_obj
 from neutron.objects import ports as port_obj
 from neutron.objects import securitygroup as sg_obj
@@ -37,7 +38,8 @@ LOG = logging.getLogger(__name__)
 OBJECTS = {resources.NETWORK: network_obj.Network,
            resources.SUBNET: subnet_obj.Subnet,
            resources.PORT: port_obj.Port,
-           resources.SECURITY_GROUP: sg_obj.SecurityGroup}
+           resources.SECURITY_GROUP: sg_obj.SecurityGroup,
+           resources.ADDRESS_GROUP: ag_obj.AddressGroup}
 
 
 def _admitted(context, central: dict) -> bool:

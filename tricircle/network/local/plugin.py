@@ -65,6 +65,7 @@ class LocalPlugin(revision_listing.RevisionListing,
             ml2, self.copies, lambda: self.central, self._ports.create_port)
         self._security_groups = security_groups.SecurityGroupCopies(
             ml2, self.copies, lambda: self.central)
+        security_groups.AddressGroupCopies(ml2, self.copies)
         self._port_creator = port_create.PortCreator(
             ml2, self.copies, self._ports, lambda: self.central)
         LOG.info('Tricircle local plugin serving region %s, central '
@@ -199,6 +200,26 @@ class LocalPlugin(revision_listing.RevisionListing,
     def _ensure_default_security_group(self, context, project_id):
         """A project's default group here is a copy of central's."""
         return self._security_groups.default_group(context, project_id)
+
+    # -- address groups -----------------------------------------------------
+    def create_address_group(self, context, address_group):
+        self._refuse_user_create(context, 'Address groups')
+        return super().create_address_group(context, address_group)
+
+    def get_address_group(self, context, id, fields=None):
+        self._get(context, resources.ADDRESS_GROUP, id)
+        return super().get_address_group(context, id, fields=fields)
+
+    def get_address_groups(self, context, filters=None, fields=None,
+                           sorts=None, limit=None, marker=None,
+                           page_reverse=False):
+        self._list(context, resources.ADDRESS_GROUP, filters)
+        return super().get_address_groups(context, filters, fields, sorts,
+                                          limit, marker, page_reverse)
+
+    def delete_address_group(self, context, id):
+        with self.copies.deleting_here(id), self.copies.ml2_at_work():
+            return super().delete_address_group(context, id)
 
     # -- ports ------------------------------------------------------------
     def get_port(self, context, id, fields=None):

@@ -1,4 +1,5 @@
-"""A region's copies of central security groups, with central's rules.
+"""A region's copies of central security groups, with central's rules,
+and of the address groups their rules name.
 
 A project's default group here is a copy of central's default group, not
 one of the region's own making.
@@ -6,12 +7,18 @@ one of the region's own making.
 from __future__ import annotations
 
 from neutron.extensions import securitygroup as sg_exc
+from neutron.objects import address_group as ag_obj
+from neutron_lib.callbacks import events
+from neutron_lib.callbacks import registry
+from neutron_lib.callbacks import resources as cb_resources
+from neutron_lib.db import api as db_api
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from tricircle.network.local import copies as copies_mod
 from tricircle.network import request_source
 from tricircle import resources
+from tricircle.resources import address_group as ag_res
 from tricircle.resources import security_group as sg_res
 
 LOG = logging.getLogger(__name__)
@@ -75,3 +82,39 @@ class SecurityGroupCopies:
                         sg_res.RULES, sg_res.rule_body(rule))})
         LOG.info('copied security group %s from central into %s',
                  central_sg['id'], self._copies.region_name)
+
+
+class AddressGroupCopies:
+    """Copies of central address groups, which remote-address-group rules
+    of the groups here name. ``ml2``: ML2's own plugin API."""
+
+    def __init__(self, ml2, copies: copies_mod.Copies) -> None:
+        self._ml2 = ml2
+        self._copies = copies
+        copies.register(resources.ADDRESS_GROUP,
+                        copies_mod.Builder(self._build))
+
+    def _build(self, context, central_ag: dict) -> None:
+        admin = context.elevated()
+        body = ag_res.regional_body(central_ag)
+        addresses = body.pop(ag_res.ADDRESSES, None) or []
+        # ML2's create picks its own id: the copy is made as it makes
+        # one, with central's id, and announced as it announces one (the
+        # agents' caches learn address groups from these events).
+        try:
+            with db_api.CONTEXT_WRITER.using(admin):
+                ag = ag_obj.AddressGroup(admin, **body)
+                ag.create()
+        except db_exc.DBDuplicateEntry:
+            return  # a concurrent request made the same copy
+        registry.publish(cb_resources.ADDRESS_GROUP, events.AFTER_CREATE,
+                         self._ml2, payload=events.DBEventPayload(
+                             admin, resource_id=ag.id,
+                             states=(self._ml2.get_address_group(
+                                 admin, ag.id),)))
+        if addresses:
+            with self._copies.ml2_at_work():
+                self._ml2.add_addresses(admin, ag.id,
+                                        {ag_res.ADDRESSES: addresses})
+        LOG.info('copied address group %s from central into %s',
+                 central_ag['id'], self._copies.region_name)

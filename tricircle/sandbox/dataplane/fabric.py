@@ -30,6 +30,8 @@ import subprocess
 import time
 from typing import Sequence
 
+import netaddr
+
 from tricircle.sandbox.dataplane import ipcmd
 from tricircle.sandbox.dataplane import linux_networks
 # Re-exported: callers know them as fabric.FLOOD_MAC and fabric.VXLAN_MTU.
@@ -258,13 +260,17 @@ class Fabric(linux_networks.LinuxNetworks):
         # leaves to offload: without this, ping passes and TCP fails.
         ipcmd.netns_exec(ns, ['ethtool', '-K', 'eth0', 'tx', 'off'],
                          check=False)
+        family = '-%d' % netaddr.IPNetwork(cidr_ip).version
         have = ['%s/%d' % (a['local'], a['prefixlen'])
-                for link in ipcmd.ip_json(ns, '-4', 'addr', 'show', 'dev',
-                                          'eth0')
+                for link in ipcmd.ip_json(ns, family, 'addr', 'show', 'dev',
+                                          'eth0', 'scope', 'global')
                 for a in link.get('addr_info', [])]
         if have != [cidr_ip]:  # only touch it when it differs
-            ipcmd.ip(ns, 'addr', 'flush', 'dev', 'eth0')
-            ipcmd.ip(ns, 'addr', 'add', cidr_ip, 'dev', 'eth0')
+            ipcmd.ip(ns, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global')
+            # An IPv6 address is usable at once, as a guest's from DHCPv6
+            # is once its DAD passed (Neutron's IPAM made it unique).
+            ipcmd.ip(ns, 'addr', 'add', cidr_ip, 'dev', 'eth0',
+                     *(['nodad'] if family == '-6' else []))
         # Take gratuitous ARP at once (locktime 0), and announce the
         # address once up, as a booting guest does: a VM that cached an
         # earlier owner of a reused address learns the new MAC without
@@ -277,14 +283,18 @@ class Fabric(linux_networks.LinuxNetworks):
         if announce:
             self.announce(vm, cidr_ip.split('/')[0])
         if gateway:
-            ipcmd.ip(ns, 'route', 'replace', 'default', 'via', gateway)
+            ipcmd.ip(ns, family, 'route', 'replace', 'default', 'via',
+                     gateway)
         else:
-            ipcmd.ip(ns, 'route', 'del', 'default', check=False)
+            ipcmd.ip(ns, family, 'route', 'del', 'default', check=False)
         return ns
 
     def announce(self, vm: str, ip: str) -> None:
         """Gratuitous ARPs for the VM's address, in the background (call
-        it once the VM's port is wired, or they are lost)."""
+        it once the VM's port is wired, or they are lost). IPv6 has no
+        ARP; its neighbours resolve the address when they first use it."""
+        if netaddr.IPAddress(ip).version != 4:
+            return
         ipcmd.netns_spawn(self.vm_ns(vm), [
             'arping', '-q', '-U', '-c', str(GARP_COUNT), '-i', '1', '-I',
             'eth0', ip])

@@ -150,9 +150,16 @@ def ping(sandbox, name: str, ip: str, deadline: float = CONVERGE) -> bool:
 
 
 def stretched_network(central, name: str, cidr: str, **provider):
+    """A network made on central with one subnet of ``cidr``; an IPv6
+    one is DHCPv6-stateful (central's IPAM picks each port's address, as
+    for IPv4; sandbox VMs take it as a DHCPv6 client would)."""
+    import netaddr
+    version = netaddr.IPNetwork(cidr).version
     net = central.network.create_network(name=name, **provider)
+    extra = {'ipv6_address_mode': 'dhcpv6-stateful'} if version == 6 else {}
     central.network.create_subnet(network_id=net.id, cidr=cidr,
-                                  ip_version=4, name=name + '-subnet')
+                                  ip_version=version, name=name + '-subnet',
+                                  **extra)
     return net
 
 

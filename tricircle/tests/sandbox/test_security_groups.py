@@ -6,6 +6,8 @@ on one stretched network. The packets say who may connect: the rule's
 remote group admits C1 in both regions (in RegionOne through C1's shadow,
 which carries its groups), not X; adding X to ``client`` on central
 opens the path; deleting the rule on central closes it in both regions.
+The same over IPv6 (ICMPv6 included), and a rule whose remote is an
+address group admits the addresses the group holds on central.
 """
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ pytestmark = NEEDS_DATA_PLANE
 
 PORT = 8080
 SYNC = 30.0  # seconds a change on central may take to reach the packets
+# Bound to "::": it answers on the VM's IPv4 and IPv6 addresses alike.
 SERVER = '''
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", %d))
+s.bind(("::", %d))
 s.listen(16)
 while True:
     conn, _ = s.accept()
@@ -147,6 +150,92 @@ def test_remote_group_rules_hold_across_regions(sandbox, central, regions,
     for region in ('RegionOne', 'RegionTwo'):
         copy = regions[region].network.get_security_group(web.id)
         assert rule.id not in {r['id'] for r in copy.security_group_rules}
+
+
+def test_remote_group_rules_hold_over_ipv6(sandbox, central, regions, vms,
+                                           servers):
+    """web/client on a stretched DHCPv6-stateful subnet: IPv6 rules,
+    ICMPv6 included, made on central and enforced in both regions."""
+    web = central.network.create_security_group(name='sg6-web')
+    client = central.network.create_security_group(name='sg6-client')
+    default = next(central.network.security_groups(
+        name='default', project_id=web.project_id))
+    rule = central.network.create_security_group_rule(
+        security_group_id=web.id, direction='ingress', ethertype='IPv6',
+        protocol='tcp', port_range_min=PORT, port_range_max=PORT,
+        remote_group_id=client.id)
+    net = stretched_network(central, 'sg6net', 'fd00:77:6::/64')
+    w = vms('sg6-w', 'RegionOne', net.id)
+    c1 = vms('sg6-c1', 'RegionTwo', net.id)
+    x = vms('sg6-x', 'RegionTwo', net.id)
+    assert ':' in w.ip and ':' in c1.ip
+    for vm, groups in ((w, [web.id]), (c1, [client.id]), (x, [default.id])):
+        central.network.update_port(vm.port_id, security_group_ids=groups)
+    servers(w.name)
+
+    wait_for(lambda: connects(sandbox, c1.name, w.ip), SYNC)
+    wait_for(lambda: refused_for(sandbox, x.name, w.ip), SYNC)
+    # Neighbour discovery passes (C1 connected), echo requests do not.
+    assert not ping(sandbox, c1.name, w.ip, deadline=2)
+    # An ICMPv6 rule made on central opens ping; deleted, it closes it.
+    icmp = central.network.create_security_group_rule(
+        security_group_id=web.id, direction='ingress', ethertype='IPv6',
+        protocol='ipv6-icmp', remote_ip_prefix='::/0')
+    assert ping(sandbox, x.name, w.ip, deadline=SYNC)
+    central.network.delete_security_group_rule(icmp)
+    wait_for(lambda: not ping(sandbox, x.name, w.ip, deadline=1), SYNC)
+
+    central.network.update_port(x.port_id,
+                                security_group_ids=[default.id, client.id])
+    wait_for(lambda: connects(sandbox, x.name, w.ip), SYNC)
+    central.network.delete_security_group_rule(rule)
+    wait_for(lambda: not connects(sandbox, c1.name, w.ip) and
+             not connects(sandbox, x.name, w.ip), SYNC)
+    copy = regions['RegionOne'].network.get_security_group(web.id)
+    assert rule.id not in {r['id'] for r in copy.security_group_rules}
+
+
+def test_address_group_rules_admit_its_addresses_across_regions(
+        sandbox, central, regions, vms, servers):
+    """A rule whose remote is an address group: the group is copied into
+    the region with its addresses, and its address changes on central
+    reach the packets there."""
+    net = stretched_network(central, 'sgagnet', '10.76.0.0/24')
+    w = vms('ag-w', 'RegionOne', net.id)
+    a = vms('ag-a', 'RegionTwo', net.id)
+    b = vms('ag-b', 'RegionTwo', net.id)
+    partners = central.network.create_address_group(
+        name='partners', addresses=[a.ip + '/32'])
+    web = central.network.create_security_group(name='sg-ag-web')
+    rule = central.network.create_security_group_rule(
+        security_group_id=web.id, direction='ingress', ethertype='IPv4',
+        protocol='tcp', port_range_min=PORT, port_range_max=PORT,
+        remote_address_group_id=partners.id)
+    central.network.update_port(w.port_id, security_group_ids=[web.id])
+    servers(w.name)
+
+    wait_for(lambda: connects(sandbox, a.name, w.ip), SYNC)
+    wait_for(lambda: refused_for(sandbox, b.name, w.ip), SYNC)
+    copy = regions['RegionOne'].network.get_address_group(partners.id)
+    assert copy.addresses == [a.ip + '/32']
+
+    # B's address added on central, A's removed: RegionOne's copy and
+    # firewall follow.
+    central.network.add_addresses_to_address_group(partners,
+                                                   [b.ip + '/32'])
+    wait_for(lambda: connects(sandbox, b.name, w.ip), SYNC)
+    central.network.remove_addresses_from_address_group(partners,
+                                                        [a.ip + '/32'])
+    wait_for(lambda: refused_for(sandbox, a.name, w.ip), SYNC)
+    assert connects(sandbox, b.name, w.ip)
+    copy = regions['RegionOne'].network.get_address_group(partners.id)
+    assert copy.addresses == [b.ip + '/32']
+    # Deleted on central (its rule first, as Neutron asks): the copy goes.
+    central.network.delete_security_group_rule(rule)
+    central.network.delete_address_group(partners)
+    wait_for(lambda: partners.id not in {
+        ag.id for ag in regions['RegionOne'].network.address_groups()},
+        SYNC)
 
 
 def test_vm_exec_returns_the_commands_exit_code(sandbox, central, vms):

@@ -262,17 +262,20 @@ def test_a_non_vm_port_deleted_in_its_region_goes_from_central(
     assert port.id not in _ids_in_region(ks_sandbox, 'RegionOne', 'ports')
 
 
-# -- 4. members create networks, subnets and groups on central only ---------
+# -- 4. members create networks, subnets and (address) groups on central ----
 def test_members_cannot_create_region_only_resources(ks_sandbox, demo_net):
     demo_r1 = connect(ks_sandbox, 'demo', 'RegionOne')
     before = {c: _ids_in_region(ks_sandbox, 'RegionOne', c)
-              for c in ('networks', 'subnets', 'security-groups')}
+              for c in ('networks', 'subnets', 'security-groups',
+                        'address-groups')}
     central_url = ks_sandbox.central['neutron']
     attempts = [
         ('/networks', {'network': {'name': 'region-only'}}),
         ('/subnets', {'subnet': {'network_id': demo_net['net'].id,
                                  'ip_version': 4, 'cidr': '10.78.0.0/24'}}),
         ('/security-groups', {'security_group': {'name': 'region-only'}}),
+        ('/address-groups', {'address_group': {
+            'name': 'region-only', 'addresses': ['192.0.2.0/24']}}),
     ]
     for path, body in attempts:
         resp = demo_r1.network.post(path, json=body, raise_exc=False)

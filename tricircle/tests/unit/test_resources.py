@@ -132,10 +132,10 @@ def test_a_missing_rule_is_made_with_centrals_id_after_its_remote_group():
             'ethertype': 'IPv4', 'protocol': 'tcp', 'port_range_min': 80,
             'port_range_max': 80, 'remote_group_id': 'client',
             'project_id': 'p', 'created_at': 'x', 'revision_number': 3}
-    done = sgc.converge_rules(Region(), {'id': 'web',
-                                         'security_group_rules': [rule]},
-                              {'id': 'web', 'security_group_rules': [
-                                  {'id': 'old'}]})
+    done = sgc.converge(Region(), {'id': 'web',
+                                   'security_group_rules': [rule]},
+                        {'id': 'web', 'security_group_rules': [
+                            {'id': 'old'}]})
     assert done == ['rule old deleted', 'rule r1 created']
     assert calls[0][:2] == ('DELETE', '/v2.0/security-group-rules/old')
     assert calls[1] == ('copy', 'security_group', 'client', regions.AS_USER)
@@ -159,3 +159,60 @@ def test_a_router_interface_port_is_copied_free_for_the_routers_copy():
     assert body['device_owner'] == '' and body['device_id'] == ''
     vm = dict(central, device_owner='compute:nova', device_id='vm')
     assert port_res.regional_body(vm)['device_id'] == 'vm'
+
+
+def test_a_rule_naming_an_address_group_makes_the_region_copy_it_first():
+    from tricircle.resources import regions
+    from tricircle.xjob import security_group_copy as sgc
+    calls = []
+
+    class Region:
+        def get(self, resource, res_id, headers=None):
+            calls.append(('copy', resource, res_id, headers))
+
+        def request(self, method, path, body=None, headers=None):
+            calls.append((method, path))
+
+    rule = {'id': 'r1', 'security_group_id': 'web', 'direction': 'ingress',
+            'ethertype': 'IPv6', 'remote_address_group_id': 'partners'}
+    central = {'id': 'web', 'security_group_rules': [rule]}
+    assert resources.get(resources.SECURITY_GROUP).depends_on(central) == [
+        (resources.ADDRESS_GROUP, 'partners')]
+    sgc.converge(Region(), central, {'id': 'web'})
+    assert calls == [('copy', resources.ADDRESS_GROUP, 'partners',
+                      regions.AS_USER),
+                     ('POST', '/v2.0/security-group-rules')]
+
+
+def test_address_group_addresses_converge_through_its_actions():
+    from tricircle.xjob import copy_parts
+    calls = []
+
+    class Region:
+        def action(self, resource, res_id, action, body):
+            calls.append((resource, res_id, action, body))
+
+    central = {'id': 'ag', 'name': 'partners',
+               'addresses': ['10.0.0.0/24', '2001:db8::/64']}
+    regional = {'id': 'ag', 'name': 'partners',
+                'addresses': ['10.0.0.0/24', '192.0.2.1/32']}
+    assert copy_parts.differs(resources.ADDRESS_GROUP, central, regional)
+    assert not copy_parts.differs(resources.ADDRESS_GROUP, central,
+                                  dict(central, addresses=list(
+                                      reversed(central['addresses']))))
+    done = copy_parts.converge(Region(), resources.ADDRESS_GROUP, central,
+                               regional)
+    assert calls == [
+        (resources.ADDRESS_GROUP, 'ag', 'remove_addresses',
+         {'addresses': ['192.0.2.1/32']}),
+        (resources.ADDRESS_GROUP, 'ag', 'add_addresses',
+         {'addresses': ['2001:db8::/64']})]
+    assert done == ['removed 192.0.2.1/32', 'added 2001:db8::/64']
+    # Types without parts: nothing to converge, nothing differs.
+    assert copy_parts.converge(Region(), resources.NETWORK, central,
+                               regional) == []
+    assert not copy_parts.differs(resources.NETWORK, central, regional)
+    # The name is an attribute a PUT sets; the addresses are not.
+    spec = resources.get(resources.ADDRESS_GROUP)
+    assert spec.diff(central, dict(regional, name='old')) == {
+        'name': 'partners'}

@@ -30,14 +30,15 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
+from tricircle.xjob import copy_parts
 from tricircle.xjob import registry
-from tricircle.xjob import security_group_copy
 
 LOG = logging.getLogger(__name__)
 
 # Types a region copies whole on a lookup by id (with what they need):
 # a lost copy of one of them is made again.
-RECREATED = (resources.NETWORK, resources.SUBNET, resources.SECURITY_GROUP)
+RECREATED = (resources.NETWORK, resources.SUBNET, resources.SECURITY_GROUP,
+             resources.ADDRESS_GROUP)
 
 
 def sync_resource(ctx, resource: dict) -> None:
@@ -94,13 +95,12 @@ def _sync(ctx, resource: dict) -> None:
         regional = client.update(spec.name, res_id, changes)
         LOG.info('%s %s: updated %s in %s', spec.name, res_id,
                  ', '.join(sorted(changes)), region)
-    if spec.name == resources.SECURITY_GROUP:
-        done = security_group_copy.converge_rules(client, central, regional)
-        if done:
-            LOG.info('%s %s in %s: %s', spec.name, res_id, region,
-                     '; '.join(done))
-            # Rules bump the group's revision in the region too.
-            regional = client.get(spec.name, res_id) or regional
+    done = copy_parts.converge(client, spec.name, central, regional)
+    if done:
+        LOG.info('%s %s in %s: %s', spec.name, res_id, region,
+                 '; '.join(done))
+        # A group's rules and addresses bump its revision there too.
+        regional = client.get(spec.name, res_id) or regional
     db_api.ensure_routing(top_id=res_id, bottom_id=res_id, pod_id=pod_id,
                           project_id=central.get('project_id'),
                           resource_type=spec.name)
