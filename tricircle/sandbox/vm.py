@@ -73,9 +73,12 @@ def fabric(state: sb_state.SandboxState) -> dp_fabric.Fabric:
 
 def create(state: sb_state.SandboxState, name: str, region: str,
            network: str, host: str | None = None,
-           ip: str | None = None) -> VM:
+           ip: str | None = None, wait: bool = True) -> VM:
     """Boot VM ``name`` in ``region`` on ``network`` (a name or an id,
-    looked up on central, as ``openstack`` would)."""
+    looked up on central, as ``openstack`` would). With real agents,
+    ``wait`` returns once the host's agent has wired the port (ACTIVE),
+    as ``openstack server create --wait``; without, once it is plugged,
+    as ``openstack server create``."""
     vms = load(state)
     if not _NAME.fullmatch(name):
         raise VMError('a VM name is letters, digits and "_.-" only: %r'
@@ -122,7 +125,7 @@ def create(state: sb_state.SandboxState, name: str, region: str,
                 ip=fixed['ip_address'], cidr=str(cidr),
                 gateway=subnet.gateway_ip)
         if state.agents == OVS:
-            _plug_ovs(state, conn, vm, port, net, cidr.prefixlen)
+            _plug_ovs(state, conn, vm, port, net, cidr.prefixlen, wait)
         else:
             bridge = _network_bridge(state, host, net)
             mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' \
@@ -142,10 +145,11 @@ def create(state: sb_state.SandboxState, name: str, region: str,
     return vm
 
 
-def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int) -> None:
-    """Plug the VM as Nova's os-vif does, then wait for its port to go
-    ACTIVE: the host's OVS agent has wired it (VLAN tag, flows,
-    firewall) and told Neutron."""
+def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int,
+              wait: bool = True) -> None:
+    """Plug the VM as Nova's os-vif does, then (``wait``) wait for its
+    port to go ACTIVE: the host's OVS agent has wired it (VLAN tag,
+    flows, firewall) and told Neutron."""
     mtu = net.mtu or 1500
     fab = fabric(state)
     fab.plug_vm(vm.host, vm.name, None, vm.mac,
@@ -153,6 +157,8 @@ def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int) -> None:
                 port_id=port.id, announce=False)
     sb_hosts.ovs_host(state, vm.host).plug(
         fab.vm_tap(vm.name, port.id), port.id, vm.mac, port.device_id, mtu)
+    if not wait:
+        return
     end = time.monotonic() + ACTIVE_TIMEOUT
     status = None
     while time.monotonic() < end:

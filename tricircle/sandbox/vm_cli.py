@@ -39,7 +39,7 @@ _run = one_error_line(sb_vm.VMError)
 @_run
 def cmd_create(args) -> int:
     vm = sb_vm.create(_state(args), args.name, args.region, args.network,
-                      args.host, args.ip)
+                      args.host, args.ip, wait=not args.no_wait)
     print('%s: %s on %s (%s), port %s, %s %s' % (
         vm.name, vm.region, vm.host, vm.ip, vm.port_id, vm.mac, vm.cidr))
     return 0
@@ -110,6 +110,11 @@ def add_commands(sub, add) -> None:
                                   'RegionOne-h2 (default: the least used)')
     p.add_argument('--ip', help='a fixed address in the network\'s subnet '
                                 '(default: central IPAM picks one)')
+    p.add_argument('--no-wait', action='store_true',
+                   help='return once the VM is plugged, without waiting '
+                        'for the host\'s OVS agent to wire its port '
+                        '(ACTIVE), as "openstack server create" without '
+                        '--wait')
     p = add(vm_sub, 'delete', cmd_delete, 'unplug a VM and delete its port')
     p.add_argument('name', help='the VM')
     add(vm_sub, 'list', cmd_list, 'list the VMs of the sandbox')

@@ -128,11 +128,13 @@ def vms(sandbox):
     made: list[str] = []
 
     def create(name: str, region: str, network_id: str,
-               ip: str | None = None) -> sb_vm.VM:
+               ip: str | None = None, wait: bool = True) -> sb_vm.VM:
         args = ['vm', 'create', name, '--region', region, '--network',
                 network_id, '--state-dir', sandbox.state_dir]
         if ip:
             args += ['--ip', ip]
+        if not wait:
+            args.append('--no-wait')
         sandbox_cmd(*args)
         made.append(name)
         return sb_vm.load(sandbox)[name]

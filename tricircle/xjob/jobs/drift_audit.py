@@ -101,8 +101,7 @@ def _step(ctx, audit_id: str, step: str, pod: dict, spec,
             fresh.add(routing['top_id'])
         routed.add(routing['top_id'])
     prefix = SEP.join((pod_id, spec.name, ''))
-    busy = {key[len(prefix):] for key in db_jobs.live_resource_ids(
-        job_shapes.SYNC_RESOURCE.name, prefix)}
+    busy = _live_syncs(prefix)
     states = sync_states.of_pod(spec.name, pod_id)
     central = {k: v for k, v in central.items() if k not in skip}
     regional = {k: v for k, v in regional.items() if k not in skip}
@@ -146,6 +145,13 @@ def _compare(ctx, client, spec, pod_id: str, ids: list[str],
     return drifted
 
 
+def _live_syncs(prefix: str) -> set[str]:
+    """Ids of the resources of ``prefix`` (pod, type) whose sync job is
+    queued or running."""
+    return {key[len(prefix):] for key in db_jobs.live_resource_ids(
+        job_shapes.SYNC_RESOURCE.name, prefix)}
+
+
 def _wait_for(ctx, prefix: str, repairs: dict[str, list[str]],
               timeout: float) -> dict[str, int]:
     """Run due jobs until the repairs are done (or ``timeout``); the
@@ -154,8 +160,7 @@ def _wait_for(ctx, prefix: str, repairs: dict[str, list[str]],
     deadline = time.monotonic() + timeout
     live = keys
     while keys:
-        live = {key[len(prefix):] for key in db_jobs.live_resource_ids(
-            job_shapes.SYNC_RESOURCE.name, prefix)} & keys
+        live = _live_syncs(prefix) & keys
         if not live or time.monotonic() > deadline:
             break
         if not ctx.run_due():
