@@ -7,7 +7,7 @@ STATE_DIR ?= .sandbox
 REGIONS ?= 2
 APT_PACKAGES := iproute2 iputils-ping iputils-arping nftables iptables conntrack tcpdump postgresql postgresql-contrib openvswitch-switch rabbitmq-server ethtool
 
-.PHONY: setup system-packages sandbox sandbox-down test lint-imports unit-test sandbox-test tempest clean
+.PHONY: setup system-packages sandbox sandbox-down test test-full lint-imports unit-test sandbox-test tempest clean
 
 # Idempotent: a stamp file records that the venv matches pyproject/constraints.
 setup: system-packages $(VENV)/.installed
@@ -42,7 +42,12 @@ sandbox: setup
 sandbox-down:
 	$(VENV)/bin/tricircle-sandbox down --state-dir $(STATE_DIR)
 
+# make test leaves out the tests marked "full" (slow variants of cases
+# other tests cover); make test-full runs every test.
 test: setup lint-imports
+	$(PY) -m pytest -ra -m "not full" tricircle/tests
+
+test-full: setup lint-imports
 	$(PY) -m pytest -ra tricircle/tests
 
 # The package layers of pyproject.toml ([tool.importlinter]).

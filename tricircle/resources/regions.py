@@ -83,6 +83,35 @@ def forget(pod_id: str, resource_type: str, res_id: str) -> None:
     sync_states.forget(resource_type, res_id, pod_id)
 
 
+def ensure_held(client: neutron_client.NeutronClient, pod_id: str,
+                deps, force: bool = False) -> None:
+    """Make sure the region of ``pod_id`` holds what ``deps`` ((type, id)
+    pairs) name: each one its routings do not show there (``force``:
+    each one) is asked for as a user would, which makes the region copy
+    it. A routing saves that round trip on every change."""
+    for dep_type, dep_id in dict.fromkeys(deps):
+        if force or not db_api.list_routings({'top_id': dep_id,
+                                              'pod_id': pod_id,
+                                              'resource_type': dep_type}):
+            client.get(dep_type, dep_id, headers=AS_USER)
+
+
+def with_dependencies(client: neutron_client.NeutronClient, pod_id: str,
+                      deps, call: Callable[[], Any]) -> Any:
+    """``call()`` once the region holds what ``deps`` name. If the region
+    finds one missing after all (its routing outlived its copy), every
+    one is asked for and ``call()`` runs once more."""
+    deps = list(deps)
+    ensure_held(client, pod_id, deps)
+    try:
+        return call()
+    except neutron_client.RemoteNotFound:
+        if not deps:
+            raise
+        ensure_held(client, pod_id, deps, force=True)
+        return call()
+
+
 def of_hints(hints: list[str]) -> list[str]:
     """Region names for availability zone hints, which may name regions
     or their pods' availability zones."""

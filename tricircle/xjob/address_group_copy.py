@@ -15,8 +15,8 @@ def differs(central_ag: dict, regional_ag: dict) -> bool:
     return any(ag_res.address_changes(central_ag, regional_ag))
 
 
-def converge(client: neutron_client.NeutronClient, central_ag: dict,
-             regional_ag: dict) -> list[str]:
+def converge(client: neutron_client.NeutronClient, pod_id: str,
+             central_ag: dict, regional_ag: dict) -> list[str]:
     """Apply :func:`address_changes`; what changed, for the log."""
     missing, stale = ag_res.address_changes(central_ag, regional_ag)
     changes = []

@@ -3,8 +3,9 @@
 A security group's rules and an address group's addresses are changed
 through their own calls, not a PUT of the copy. Each such type has a
 module here with ``differs(central, regional)`` and
-``converge(client, central, regional) -> [what changed]``; the sync job
-and the drift audit go through this table, never through type checks.
+``converge(client, pod_id, central, regional) -> [what changed]``; the
+sync job and the drift audit go through this table, never through type
+checks.
 """
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def differs(resource_type: str, central: dict, regional: dict) -> bool:
     return bool(part and part.differs(central, regional))
 
 
-def converge(client: neutron_client.NeutronClient, resource_type: str,
-             central: dict, regional: dict) -> list[str]:
+def converge(client: neutron_client.NeutronClient, pod_id: str,
+             resource_type: str, central: dict, regional: dict) -> list[str]:
     """Make the copy's parts central's; what changed (empty: nothing)."""
     part = _PARTS.get(resource_type)
-    return part.converge(client, central, regional) if part else []
+    return part.converge(client, pod_id, central, regional) if part else []

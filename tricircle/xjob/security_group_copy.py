@@ -32,7 +32,8 @@ def differs(central_sg: dict, regional_sg: dict) -> bool:
     return any(rule_changes(central_sg, regional_sg))
 
 
-def converge(client, central_sg: dict, regional_sg: dict) -> list[str]:
+def converge(client, pod_id: str, central_sg: dict,
+             regional_sg: dict) -> list[str]:
     """Apply :func:`rule_changes`; what changed, for the log."""
     missing, stale = rule_changes(central_sg, regional_sg)
     changes = []
@@ -44,16 +45,17 @@ def converge(client, central_sg: dict, regional_sg: dict) -> list[str]:
             pass
         changes.append('rule %s deleted' % rule_id)
     for rule in missing:
-        # The group or address group it names, copied first.
-        for dep_type, dep_id in sg_res.depends_on(
-                {'id': central_sg['id'], sg_res.RULES: [rule]}):
-            client.get(dep_type, dep_id, headers=regions.AS_USER)
         body = {k: v for k, v in sg_res.rule_body(rule).items()
                 if k != 'id'}
         try:
-            client.request('POST', '/v2.0/security-group-rules',
-                           body={RULE: body},
-                           headers={regions.RESOURCE_ID_HEADER: rule['id']})
+            # The group or address group it names, copied first.
+            regions.with_dependencies(
+                client, pod_id,
+                sg_res.depends_on({'id': central_sg['id'],
+                                   sg_res.RULES: [rule]}),
+                lambda: client.request(
+                    'POST', '/v2.0/security-group-rules', body={RULE: body},
+                    headers={regions.RESOURCE_ID_HEADER: rule['id']}))
         except neutron_client.RemoteConflict as exc:
             # The same rule under another id (made here by an admin):
             # it stands for central's.

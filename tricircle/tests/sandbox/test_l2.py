@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pytest
 
 from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import vm as sb_vm
@@ -146,6 +147,7 @@ def test_vlan_vms_in_two_regions_ping_over_the_segment(
     assert ping(sandbox, a.name, b.ip)
 
 
+@pytest.mark.full
 def test_overlapping_cidrs_of_two_tenants_stay_apart(sandbox, central, vms):
     nets = [central.network.create_network(name='ovl%d' % i,
                                            project_id=project)

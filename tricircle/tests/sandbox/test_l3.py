@@ -142,6 +142,7 @@ def test_stretched_network_each_region_routes_its_own_vms(
     remove_router(central, router, sub1, sub2)
 
 
+@pytest.mark.full
 def test_two_projects_with_the_same_cidrs_stay_apart(sandbox, central,
                                                      vms):
     made = {}

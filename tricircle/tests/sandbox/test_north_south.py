@@ -188,6 +188,7 @@ def test_a_local_router_uses_its_regions_own_external_network(
     central.network.delete_router(router)
 
 
+@pytest.mark.full
 def test_local_routers_north_south_and_a_router_across_them_east_west(
         sandbox, central, regions, vms, public_one, public_two):
     """The original's "multiple north-south with east-west": each region's

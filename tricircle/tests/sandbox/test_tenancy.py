@@ -265,6 +265,10 @@ def test_a_non_vm_port_deleted_in_its_region_goes_from_central(
 # -- 4. members create networks, subnets and (address) groups on central ----
 def test_members_cannot_create_region_only_resources(ks_sandbox, demo_net):
     demo_r1 = connect(ks_sandbox, 'demo', 'RegionOne')
+    # RegionOne holds demo's network (the subnet attempt looks it up,
+    # which would copy it during the test) and demo's default group.
+    demo_r1.network.get_network(demo_net['net'].id)
+    list(demo_r1.network.security_groups())
     before = {c: _ids_in_region(ks_sandbox, 'RegionOne', c)
               for c in ('networks', 'subnets', 'security-groups',
                         'address-groups')}

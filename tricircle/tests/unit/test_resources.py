@@ -116,8 +116,11 @@ def test_security_group_rules_are_compared_by_id():
     assert sgc.rule_changes(central, central) == ([], [])
 
 
-def test_a_missing_rule_is_made_with_centrals_id_after_its_remote_group():
+def test_a_missing_rule_is_made_with_centrals_id_after_its_remote_group(
+        monkeypatch):
+    from tricircle.db import api as db_api
     from tricircle.resources import regions
+    monkeypatch.setattr(db_api, 'list_routings', lambda filters: [])
     from tricircle.xjob import security_group_copy as sgc
     calls = []
 
@@ -132,8 +135,8 @@ def test_a_missing_rule_is_made_with_centrals_id_after_its_remote_group():
             'ethertype': 'IPv4', 'protocol': 'tcp', 'port_range_min': 80,
             'port_range_max': 80, 'remote_group_id': 'client',
             'project_id': 'p', 'created_at': 'x', 'revision_number': 3}
-    done = sgc.converge(Region(), {'id': 'web',
-                                   'security_group_rules': [rule]},
+    done = sgc.converge(Region(), 'pod', {'id': 'web',
+                                          'security_group_rules': [rule]},
                         {'id': 'web', 'security_group_rules': [
                             {'id': 'old'}]})
     assert done == ['rule old deleted', 'rule r1 created']
@@ -161,7 +164,9 @@ def test_a_router_interface_port_is_copied_free_for_the_routers_copy():
     assert port_res.regional_body(vm)['device_id'] == 'vm'
 
 
-def test_a_rule_naming_an_address_group_makes_the_region_copy_it_first():
+def test_a_rule_naming_an_address_group_makes_the_region_copy_it_first(
+        monkeypatch):
+    from tricircle.db import api as db_api
     from tricircle.resources import regions
     from tricircle.xjob import security_group_copy as sgc
     calls = []
@@ -178,10 +183,51 @@ def test_a_rule_naming_an_address_group_makes_the_region_copy_it_first():
     central = {'id': 'web', 'security_group_rules': [rule]}
     assert resources.get(resources.SECURITY_GROUP).depends_on(central) == [
         (resources.ADDRESS_GROUP, 'partners')]
-    sgc.converge(Region(), central, {'id': 'web'})
+    # Not held in the region (no routing): asked for first.
+    monkeypatch.setattr(db_api, 'list_routings', lambda filters: [])
+    sgc.converge(Region(), 'pod', central, {'id': 'web'})
     assert calls == [('copy', resources.ADDRESS_GROUP, 'partners',
                       regions.AS_USER),
                      ('POST', '/v2.0/security-group-rules')]
+    # Held (a routing in that pod): no round trip before the rule.
+    calls.clear()
+    seen = []
+    monkeypatch.setattr(db_api, 'list_routings',
+                        lambda filters: seen.append(filters) or [filters])
+    sgc.converge(Region(), 'pod', central, {'id': 'web'})
+    assert calls == [('POST', '/v2.0/security-group-rules')]
+    assert seen == [{'top_id': 'partners', 'pod_id': 'pod',
+                     'resource_type': resources.ADDRESS_GROUP}]
+
+
+def test_a_routing_that_outlived_its_copy_costs_one_more_try(monkeypatch):
+    """The region says a dependency is missing although its routing is
+    there: it is asked for, and the write runs again."""
+    from tricircle.db import api as db_api
+    from tricircle.resources import neutron_client
+    from tricircle.resources import regions
+    monkeypatch.setattr(db_api, 'list_routings', lambda filters: [filters])
+    calls = []
+
+    class Region:
+        def get(self, resource, res_id, headers=None):
+            calls.append(('copy', res_id))
+
+    def write():
+        calls.append('write')
+        if calls.count('write') == 1:
+            raise neutron_client.RemoteNotFound(
+                server='RegionOne Neutron', status=404,
+                reason='SecurityGroupNotFound')
+        return 'done'
+
+    deps = [(resources.SECURITY_GROUP, 'client')]
+    assert regions.with_dependencies(Region(), 'pod', deps, write) == 'done'
+    assert calls == ['write', ('copy', 'client'), 'write']
+    # With nothing to copy, a missing resource is the write's own error.
+    calls.clear()
+    with pytest.raises(neutron_client.RemoteNotFound):
+        regions.with_dependencies(Region(), 'pod', [], write)
 
 
 def test_address_group_addresses_converge_through_its_actions():
@@ -200,8 +246,8 @@ def test_address_group_addresses_converge_through_its_actions():
     assert not copy_parts.differs(resources.ADDRESS_GROUP, central,
                                   dict(central, addresses=list(
                                       reversed(central['addresses']))))
-    done = copy_parts.converge(Region(), resources.ADDRESS_GROUP, central,
-                               regional)
+    done = copy_parts.converge(Region(), 'pod', resources.ADDRESS_GROUP,
+                               central, regional)
     assert calls == [
         (resources.ADDRESS_GROUP, 'ag', 'remove_addresses',
          {'addresses': ['192.0.2.1/32']}),
@@ -209,7 +255,7 @@ def test_address_group_addresses_converge_through_its_actions():
          {'addresses': ['2001:db8::/64']})]
     assert done == ['removed 192.0.2.1/32', 'added 2001:db8::/64']
     # Types without parts: nothing to converge, nothing differs.
-    assert copy_parts.converge(Region(), resources.NETWORK, central,
+    assert copy_parts.converge(Region(), 'pod', resources.NETWORK, central,
                                regional) == []
     assert not copy_parts.differs(resources.NETWORK, central, regional)
     # The name is an attribute a PUT sets; the addresses are not.

@@ -29,13 +29,11 @@ def _wanted_in(region: str, bound: dict[str, dict]) -> dict[str, dict]:
             if binding.remote_binding(port)[0] != region}
 
 
-def _copy_groups(client, sg_ids, done: set[str]) -> None:
-    """The region copies the port's groups (as for a user) so that the
-    shadow is a member of each: a rule there naming one as its remote
-    group then admits the remote port's addresses."""
-    for sg_id in sorted(set(sg_ids) - done):
-        client.get(resources.SECURITY_GROUP, sg_id, headers=regions.AS_USER)
-        done.add(sg_id)
+def _groups(sg_ids) -> list[tuple[str, str]]:
+    """The port's groups, which the region must hold (copied as for a
+    user) for the shadow to be a member of each: a rule there naming one
+    as its remote group then admits the remote port's addresses."""
+    return [(resources.SECURITY_GROUP, sg_id) for sg_id in sorted(sg_ids)]
 
 
 def converge_region(ctx, region: str, pod_id: str, network_id: str,
@@ -58,22 +56,23 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
             if port_id not in wanted:
                 _forget_shadow(port_id, pod_id)
     created = 0
-    groups_here: set[str] = set()
     for port_id, port in wanted.items():
         if port_id in existing and shadow.matches(existing[port_id], port):
             changes = shadow.updates(existing[port_id], port)
             if changes:
-                _copy_groups(client, changes.get('security_groups') or [],
-                             groups_here)
-                client.update(resources.PORT, port_id, changes)
+                regions.with_dependencies(
+                    client, pod_id,
+                    _groups(changes.get('security_groups') or []),
+                    lambda: client.update(resources.PORT, port_id, changes))
                 LOG.info('shadow of port %s in %s: %s updated', port_id,
                          region, ', '.join(sorted(changes)))
             _in_sync(port, pod_id)
             continue
         try:
-            _copy_groups(client, port.get('security_groups') or [],
-                         groups_here)
-            client.create(resources.PORT, shadow.port_body(port))
+            regions.with_dependencies(
+                client, pod_id, _groups(port.get('security_groups') or []),
+                lambda: client.create(resources.PORT,
+                                      shadow.port_body(port)))
         except neutron_client.RemoteNotFound:
             if client.get(resources.NETWORK, network_id) is None:
                 # The region holds no copy: the routing was wrong.

@@ -22,6 +22,8 @@ coalesces them per key).
 """
 from __future__ import annotations
 
+import concurrent.futures
+
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
@@ -59,8 +61,12 @@ def _sync(ctx, resource: dict) -> None:
     pod_id = resource['pod_id']
     region = ctx.region_of_pod(pod_id)
     client = ctx.region_client(region)
-    central = ctx.central_client().get(spec.name, res_id)
-    regional = client.get(spec.name, res_id)
+    # Both reads at once: they are the job's wait before its first write.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        central_read = pool.submit(ctx.central_client().get, spec.name,
+                                   res_id)
+        regional = client.get(spec.name, res_id)
+        central = central_read.result()
     if spec.name == resources.ROUTER and (regional is None or
                                           central is None):
         # Which regions hold a router's copy, with its interfaces and
@@ -88,14 +94,14 @@ def _sync(ctx, resource: dict) -> None:
         return
     changes = spec.diff(central, regional)
     if changes:
-        for dep_type, dep_id in spec.depends_on(central):
-            # What the new values name (a port's new groups) must be in
-            # the region first: it copies them as for a user.
-            client.get(dep_type, dep_id, headers=regions.AS_USER)
-        regional = client.update(spec.name, res_id, changes)
+        # What the new values name (a port's new groups) must be in the
+        # region first.
+        regional = regions.with_dependencies(
+            client, pod_id, spec.depends_on(central),
+            lambda: client.update(spec.name, res_id, changes))
         LOG.info('%s %s: updated %s in %s', spec.name, res_id,
                  ', '.join(sorted(changes)), region)
-    done = copy_parts.converge(client, spec.name, central, regional)
+    done = copy_parts.converge(client, pod_id, spec.name, central, regional)
     if done:
         LOG.info('%s %s in %s: %s', spec.name, res_id, region,
                  '; '.join(done))
