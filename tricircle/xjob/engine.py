@@ -5,6 +5,7 @@ import os
 import socket
 import threading
 import traceback
+from typing import Callable
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -67,20 +68,27 @@ class Engine:
     def _expire(self) -> float:
         return self.conf.xjob.job_run_expire
 
-    def run_once(self, worker: str = '') -> bool:
+    def run_once(self, worker: str = '',
+                 more_due: Callable[[], None] | None = None) -> bool:
         """Run one due job if there is one; True if a job ran.
 
         A job of one region (keyed by its pod) waits while the pod is
         down: it would only hold a worker until its calls time out, and
-        the other regions' jobs would wait behind it.
+        the other regions' jobs would wait behind it. ``more_due()`` is
+        called when other jobs are due beside the one this run takes
+        (one change often queues a job per region): idle workers can
+        take them now rather than at their next poll.
         """
         down = pod_health.down_pods()
-        for job_type, res_id in jobs.runnable_keys(self._expire):
+        keys = jobs.runnable_keys(self._expire)
+        for index, (job_type, res_id) in enumerate(keys):
             if down and self._pod_of(job_type, res_id) in down:
                 continue
             claim = jobs.claim(job_type, res_id, self.name + worker,
                                self._expire)
             if claim is not None:
+                if more_due is not None and index + 1 < len(keys):
+                    more_due()
                 self.run(claim, worker)
                 return True
         return False

@@ -77,7 +77,7 @@ class XJobService:
     def _work(self, worker: str) -> None:
         while not self._stop.is_set():
             try:
-                if self.engine.run_once(worker):
+                if self.engine.run_once(worker, more_due=self._wake.set):
                     continue
             except Exception:  # the DB may be briefly unavailable
                 LOG.exception('job loop error; retrying')

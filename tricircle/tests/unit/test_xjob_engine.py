@@ -51,6 +51,20 @@ def test_queued_requests_coalesce_into_one_run(engine, tmp_path):
     assert sorted(j['resource_id'] for j in logged) == ['a', 'b']
 
 
+def test_a_run_with_more_jobs_due_calls_the_idle_workers(engine):
+    """One change queues a job per region: the worker taking the first
+    says so, and an idle worker can take the next at once."""
+    xjob_api.submit('probe', {'name': 'r1'}, 'p1')
+    xjob_api.submit('probe', {'name': 'r2'}, 'p1')
+    calls = []
+    assert engine.run_once(more_due=lambda: calls.append('wake'))
+    assert calls == ['wake']
+    # The last one due: nobody else to call.
+    assert engine.run_once(more_due=lambda: calls.append('wake'))
+    assert calls == ['wake']
+    assert not engine.run_once(more_due=lambda: calls.append('wake'))
+
+
 def test_failing_job_is_retried_until_success(engine, tmp_path):
     job = xjob_api.submit('probe', {'name': 'flaky-1'}, 'p1')
     assert engine.run_once()

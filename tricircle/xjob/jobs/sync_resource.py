@@ -101,18 +101,22 @@ def _sync(ctx, resource: dict) -> None:
             lambda: client.update(spec.name, res_id, changes))
         LOG.info('%s %s: updated %s in %s', spec.name, res_id,
                  ', '.join(sorted(changes)), region)
+    regional_revision = regional.get('revision_number')
     done = copy_parts.converge(client, pod_id, spec.name, central, regional)
     if done:
         LOG.info('%s %s in %s: %s', spec.name, res_id, region,
                  '; '.join(done))
-        # A group's rules and addresses bump its revision there too.
-        regional = client.get(spec.name, res_id) or regional
+        # A group's rules and addresses bump its revision there too. Not
+        # read back here (a change queued for this copy waits for this
+        # run to end): the drift audit reads the copy once, as one whose
+        # revision moved, and records it.
+        regional_revision = None
     db_api.ensure_routing(top_id=res_id, bottom_id=res_id, pod_id=pod_id,
                           project_id=central.get('project_id'),
                           resource_type=spec.name)
     sync_states.mark_in_sync(spec.name, res_id, pod_id,
                              central.get('revision_number'),
-                             regional.get('revision_number'))
+                             regional_revision)
 
 
 def _recreate(client, resource_type: str, res_id: str,
