@@ -198,7 +198,8 @@ def register_client_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
 def register_central_plugin_opts(conf: cfg.ConfigOpts = cfg.CONF) -> None:
     register_db_opts(conf)
     conf.register_opts(central_plugin_opts, group='tricircle')
-    register_client_opts(conf)
+    # [xjob] transport_url: the jobs central submits wake the daemons.
+    register_xjob_opts(conf)
 
 
 def apply_central_type_options(conf: cfg.ConfigOpts = cfg.CONF) -> None:

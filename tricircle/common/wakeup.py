@@ -39,8 +39,11 @@ def wake(conf: cfg.ConfigOpts = cfg.CONF) -> None:
     if transport is None:
         return
     try:
+        # retry=0: a broker that is down costs the request one failed
+        # attempt, not a wait; the daemons' poll finds the job anyway.
         client = oslo_messaging.get_rpc_client(
-            transport, oslo_messaging.Target(topic=TOPIC, fanout=True))
+            transport, oslo_messaging.Target(topic=TOPIC, fanout=True),
+            retry=0)
         client.cast({}, 'wake')
     except Exception as exc:  # the daemons poll anyway
         LOG.warning('could not wake the job daemons: %s', exc)

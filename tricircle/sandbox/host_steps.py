@@ -24,6 +24,8 @@ AGENT_MODES = (AGENTS_OVS, AGENTS_LITE)
 # Bringing up many agents at once on 2 cores (and another sandbox
 # beside, in the tests) can take longer than a quiet machine needs.
 AGENTS_TIMEOUT = 120.0
+# The broker's vhost of XJob's wake-up messages.
+WAKE_VHOST = 'tricircle'
 
 
 class HostSteps:
@@ -44,7 +46,9 @@ class HostSteps:
         from tricircle.sandbox import rabbit
         self.broker = rabbit.RabbitServer(
             os.path.join(self.data, 'rabbit'), processes.free_port(),
-            vhosts=list(self.region_names),
+            # A vhost per region for its agents; one for XJob's wake-ups.
+            vhosts=list(self.region_names) + (
+                [] if self.state.plain else [WAKE_VHOST]),
             name_prefix='tcsb' + sb_hosts.fabric_tag(self.state),
             log_dir=self.logs)
         for name, pid in self.broker.start().items():
@@ -53,6 +57,14 @@ class HostSteps:
         self.state.logs['epmd'] = self.broker.epmd_log_path
         self.state.markers['epmd'] = '-port %d' % self.broker.epmd_port
         self.state.rabbit = self.broker.to_dict()
+
+    @property
+    def wake_url(self) -> str | None:
+        """Where central and the Admin API wake the XJob daemons when
+        they submit a job (``[xjob] transport_url``); None: they poll."""
+        if self.state.plain or getattr(self, 'broker', None) is None:
+            return None
+        return self.broker.transport_url(WAKE_VHOST)
 
     def transport_url(self, region: str, in_host: bool = False) -> str:
         """The region's vhost: on 127.0.0.1 of the root namespace for the

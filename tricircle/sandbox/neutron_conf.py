@@ -141,12 +141,15 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
                  data_dir: str, tricircle_db_url: str | None = None,
                  central_url: str | None = None,
                  region_urls: dict[str, str] | None = None,
-                 transport_url: str | None = None) -> str:
+                 transport_url: str | None = None,
+                 wake_url: str | None = None) -> str:
     """Write the per-server file for a central, local or plain Neutron.
 
     ``transport_url``: the region's RabbitMQ vhost, when Neutron's own
     agents serve it; the server then loads the OVS and L2 population
     mechanism drivers, and ``neutron-rpc-server`` reads this file too.
+    ``wake_url``: central wakes the XJob daemons there when it submits a
+    job.
     """
     os.makedirs(data_dir, exist_ok=True)
     sections: dict[str, dict[str, str]] = {
@@ -163,6 +166,8 @@ def write_server(etc_dir: str, name: str, role: str, db_url: str,
         sections['ml2'] = {'mechanism_drivers': 'tricircle_central'}
         sections['client'] = {'region_endpoints': ','.join(
             '%s:%s' % kv for kv in (region_urls or {}).items())}
+        if wake_url:
+            sections['xjob'] = {'transport_url': wake_url}
     elif role == LOCAL:
         sections['DEFAULT']['core_plugin'] = 'tricircle_local'
         sections['DEFAULT']['service_plugins'] = 'tricircle_local_l3'

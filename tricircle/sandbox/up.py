@@ -282,7 +282,7 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                 self.db_urls['neutron_central'],
                 os.path.join(self.data, 'central'),
                 tricircle_db_url=self.db_urls['tricircle'],
-                region_urls=region_urls)
+                region_urls=region_urls, wake_url=self.wake_url)
             self._add_neutron('neutron-central', port, [shared, conf],
                               serialize)
             self.state.central = {'neutron': central_url}
@@ -313,6 +313,8 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                     'bind_host = 127.0.0.1\nbind_port = %d\n'
                     'auth_strategy = noauth\n'
                     % (self.db_urls['tricircle'], port))
+            if self.wake_url:
+                f.write('[xjob]\ntransport_url = %s\n' % self.wake_url)
         url = 'http://127.0.0.1:%d' % port
         self.servers['tricircle-api'] = (
             [_bin('tricircle-api'), '--config-file', conf], url,
@@ -335,10 +337,13 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                     # Runs refresh their hold while they work: a daemon
                     # killed mid-run is taken over soon.
                     'job_run_expire = 15\n'
+                    '%s'
                     % (self.db_urls['tricircle'], central_url,
                        sb_state.CENTRAL_REGION,
                        ','.join('%s:%s' % kv for kv in region_urls.items()),
-                       self.audit_interval))
+                       self.audit_interval,
+                       'transport_url = %s\n' % self.wake_url
+                       if self.wake_url else ''))
             if self.keystone is None:
                 # Without Keystone no token names the service project.
                 f.write('service_project_id = %s\n' % SERVICE_PROJECT)

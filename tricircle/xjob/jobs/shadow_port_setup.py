@@ -9,6 +9,8 @@ of them (XJob coalesces requests per network).
 """
 from __future__ import annotations
 
+import concurrent.futures
+
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
@@ -36,17 +38,25 @@ def _groups(sg_ids) -> list[tuple[str, str]]:
     return [(resources.SECURITY_GROUP, sg_id) for sg_id in sorted(sg_ids)]
 
 
-def converge_region(ctx, region: str, pod_id: str, network_id: str,
-                    bound: dict[str, dict]) -> tuple[int, int]:
-    """Create missing and delete stale shadows in one region."""
-    client = ctx.region_client(region)
-    wanted = _wanted_in(region, bound)
+def _shadows(client, network_id: str) -> dict[str, dict]:
     # A shadow has the central port's id. No routings are kept for
     # shadows: central updates must not reach them, and this job alone
     # creates and removes them.
-    existing = {p['id']: p for p in client.list(
+    return {p['id']: p for p in client.list(
         resources.PORT, network_id=network_id,
         device_owner=shadow.SHADOW_DEVICE_OWNER)}
+
+
+def converge_region(ctx, region: str, pod_id: str, network_id: str,
+                    bound: dict[str, dict],
+                    existing: dict[str, dict] | None = None
+                    ) -> tuple[int, int]:
+    """Create missing and delete stale shadows in one region
+    (``existing``: its shadows, if already listed)."""
+    client = ctx.region_client(region)
+    wanted = _wanted_in(region, bound)
+    if existing is None:
+        existing = _shadows(client, network_id)
     removed = 0
     for port_id, port in existing.items():
         if port_id not in wanted or not shadow.matches(port,
@@ -108,15 +118,23 @@ def _forget_shadow(port_id: str, pod_id: str) -> None:
 
 def shadow_port_setup(ctx, resource: dict) -> None:
     network_id = resource['network_id']
-    central_ports = ctx.central_client().list(resources.PORT,
-                                              network_id=network_id)
-    bound = {p['id']: p for p in central_ports
-             if binding.remote_binding(p)}
     holding = regions.holding(resources.NETWORK, network_id)
+    # Central's ports are read while each region lists its shadows: the
+    # two reads are the job's wait before its first change.
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    central_read = pool.submit(ctx.central_client().list, resources.PORT,
+                               network_id=network_id)
+    pool.shutdown(wait=False)
+
+    def converge(region: str) -> tuple[int, int]:
+        existing = _shadows(ctx.region_client(region), network_id)
+        bound = {p['id']: p for p in central_read.result()
+                 if binding.remote_binding(p)}
+        return converge_region(ctx, region, holding[region], network_id,
+                               bound, existing)
     outcome = regions.in_parallel(
-        holding, lambda region: converge_region(
-            ctx, region, holding[region], network_id, bound),
-        'shadow ports of network %s' % network_id, skip_down=True)
+        holding, converge, 'shadow ports of network %s' % network_id,
+        skip_down=True)
     for region, counts in outcome.results.items():
         if counts and any(counts):
             LOG.info('network %s in %s: %d shadow ports created, %d removed',
