@@ -87,16 +87,23 @@ def servers(sandbox):
         proc.wait(10)
 
 
-def test_remote_group_rules_hold_across_regions(sandbox, central, regions,
-                                                vms, servers):
-    web = central.network.create_security_group(name='sg-web')
-    client = central.network.create_security_group(name='sg-client')
+def web_and_client(central, prefix: str, ethertype: str):
+    """Groups PREFIX-web and PREFIX-client, web admitting TCP 8080 from
+    client; with the project's default group and the rule."""
+    web = central.network.create_security_group(name=prefix + '-web')
+    client = central.network.create_security_group(name=prefix + '-client')
     default = next(central.network.security_groups(
         name='default', project_id=web.project_id))
     rule = central.network.create_security_group_rule(
-        security_group_id=web.id, direction='ingress', ethertype='IPv4',
+        security_group_id=web.id, direction='ingress', ethertype=ethertype,
         protocol='tcp', port_range_min=PORT, port_range_max=PORT,
         remote_group_id=client.id)
+    return web, client, default, rule
+
+
+def test_remote_group_rules_hold_across_regions(sandbox, central, regions,
+                                                vms, servers):
+    web, client, default, rule = web_and_client(central, 'sg', 'IPv4')
     net = stretched_network(central, 'sgnet', '10.77.0.0/24')
     w = vms('sg-w', 'RegionOne', net.id)
     w2 = vms('sg-w2', 'RegionTwo', net.id)
@@ -156,14 +163,7 @@ def test_remote_group_rules_hold_over_ipv6(sandbox, central, regions, vms,
                                            servers):
     """web/client on a stretched DHCPv6-stateful subnet: IPv6 rules,
     ICMPv6 included, made on central and enforced in both regions."""
-    web = central.network.create_security_group(name='sg6-web')
-    client = central.network.create_security_group(name='sg6-client')
-    default = next(central.network.security_groups(
-        name='default', project_id=web.project_id))
-    rule = central.network.create_security_group_rule(
-        security_group_id=web.id, direction='ingress', ethertype='IPv6',
-        protocol='tcp', port_range_min=PORT, port_range_max=PORT,
-        remote_group_id=client.id)
+    web, client, default, rule = web_and_client(central, 'sg6', 'IPv6')
     net = stretched_network(central, 'sg6net', 'fd00:77:6::/64')
     w = vms('sg6-w', 'RegionOne', net.id)
     c1 = vms('sg6-c1', 'RegionTwo', net.id)
