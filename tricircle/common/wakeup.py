@@ -16,6 +16,9 @@ LOG = logging.getLogger(__name__)
 TOPIC = 'tricircle-xjob'
 _transport = None
 _lock = threading.Lock()
+# Set by wake(); the sender thread casts one message per round.
+_pending = threading.Event()
+_sender: threading.Thread | None = None
 
 
 def _get_transport(conf: cfg.ConfigOpts):
@@ -30,23 +33,39 @@ def _get_transport(conf: cfg.ConfigOpts):
 
 
 def wake(conf: cfg.ConfigOpts = cfg.CONF) -> None:
-    """Best effort: tell the daemons a job is waiting."""
+    """Best effort: tell the daemons a job is waiting. Returns at once:
+    a sender thread casts the message, and wake-ups asked for meanwhile
+    share one, so a broker that is slow or gone never holds a request."""
+    global _sender
     try:
-        conf.xjob.transport_url
+        if not conf.xjob.transport_url:
+            return
     except cfg.NoSuchOptError:
         return
-    transport = _get_transport(conf)
-    if transport is None:
-        return
-    try:
-        # retry=0: a broker that is down costs the request one failed
-        # attempt, not a wait; the daemons' poll finds the job anyway.
-        client = oslo_messaging.get_rpc_client(
-            transport, oslo_messaging.Target(topic=TOPIC, fanout=True),
-            retry=0)
-        client.cast({}, 'wake')
-    except Exception as exc:  # the daemons poll anyway
-        LOG.warning('could not wake the job daemons: %s', exc)
+    _pending.set()
+    with _lock:
+        if _sender is None or not _sender.is_alive():
+            _sender = threading.Thread(target=_send_loop, args=(conf,),
+                                       name='xjob-wake', daemon=True)
+            _sender.start()
+
+
+def _send_loop(conf: cfg.ConfigOpts) -> None:
+    while True:
+        _pending.wait()
+        _pending.clear()
+        try:
+            transport = _get_transport(conf)
+            if transport is None:
+                continue
+            # retry=0: a broker that is down costs one failed attempt;
+            # the daemons' poll finds the job anyway.
+            client = oslo_messaging.get_rpc_client(
+                transport, oslo_messaging.Target(topic=TOPIC, fanout=True),
+                retry=0)
+            client.cast({}, 'wake')
+        except Exception as exc:  # the daemons poll anyway
+            LOG.warning('could not wake the job daemons: %s', exc)
 
 
 class _Endpoint:

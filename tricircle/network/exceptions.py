@@ -48,6 +48,12 @@ class CreateOnCentral(n_exc.NotAuthorized):
                'and use it here by its id.')
 
 
+class ChangeOnCentral(n_exc.NotAuthorized):
+    message = ('%(resource)s are changed on the central Neutron '
+               '(%(central)s), not in region %(region)s: the copies here '
+               'follow central\'s.')
+
+
 class RoutersOnCentral(n_exc.NotAuthorized):
     message = ('Routers are managed on the central Neutron (%(central)s); '
                "a region's routers are Tricircle's copies of them.")

@@ -41,12 +41,13 @@ def _group_changed(resource, event, trigger, payload) -> None:
 
 
 def _address_group_changed(resource, event, trigger, payload) -> None:
+    # A dict after create and update, the deleted object after delete.
     group = payload.latest_state
-    group = group if isinstance(group, dict) else {}
+    get = group.get if isinstance(group, dict) else \
+        lambda key: getattr(group, key, None)
     uses.sync_copies(resources.ADDRESS_GROUP, payload.resource_id,
-                     group.get('project_id') or payload.context.project_id,
-                     group.get('revision_number'),
-                     event == events.AFTER_DELETE)
+                     get('project_id') or payload.context.project_id,
+                     get('revision_number'), event == events.AFTER_DELETE)
 
 
 def subscribe() -> None:

@@ -101,14 +101,15 @@ class LocalPlugin(revision_listing.RevisionListing,
                 self.copies.ensure(context, resources.NETWORK,
                                    central_net['id'], missing_ok=True)
 
-    def _refuse_user_create(self, context, what: str) -> None:
+    def _refuse_user_create(self, context, what: str,
+                            error=t_exc.CreateOnCentral) -> None:
         """Users create networks, subnets and security groups on
         central: one made here would bypass central's IPAM and could
         collide with central's. The peers and admins may."""
         if request_source.requesting_peer(context) or \
                 copies.requester(context).is_admin:
             return
-        raise t_exc.CreateOnCentral(
+        raise error(
             resource=what, region=self.region_name,
             central=cfg.CONF.client.central_neutron_url or 'region %s' %
             cfg.CONF.client.central_region_name)
@@ -216,6 +217,24 @@ class LocalPlugin(revision_listing.RevisionListing,
         self._list(context, resources.ADDRESS_GROUP, filters)
         return super().get_address_groups(context, filters, fields, sorts,
                                           limit, marker, page_reverse)
+
+    # A copy's name and addresses are central's: a member widening a
+    # copy here would widen this region's firewall beyond central's.
+    def update_address_group(self, context, id, address_group):
+        self._refuse_user_create(context, 'Address groups',
+                                 t_exc.ChangeOnCentral)
+        return super().update_address_group(context, id, address_group)
+
+    def add_addresses(self, context, address_group_id, addresses):
+        self._refuse_user_create(context, 'Address groups',
+                                 t_exc.ChangeOnCentral)
+        return super().add_addresses(context, address_group_id, addresses)
+
+    def remove_addresses(self, context, address_group_id, addresses):
+        self._refuse_user_create(context, 'Address groups',
+                                 t_exc.ChangeOnCentral)
+        return super().remove_addresses(context, address_group_id,
+                                        addresses)
 
     def delete_address_group(self, context, id):
         with self.copies.deleting_here(id), self.copies.ml2_at_work():

@@ -6,12 +6,14 @@ one of the region's own making.
 """
 from __future__ import annotations
 
+import netaddr
 from neutron.extensions import securitygroup as sg_exc
 from neutron.objects import address_group as ag_obj
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources as cb_resources
 from neutron_lib.db import api as db_api
+from neutron_lib.objects import exceptions as obj_exc
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
@@ -99,22 +101,24 @@ class AddressGroupCopies:
         body = ag_res.regional_body(central_ag)
         addresses = body.pop(ag_res.ADDRESSES, None) or []
         # ML2's create picks its own id: the copy is made as it makes
-        # one, with central's id, and announced as it announces one (the
-        # agents' caches learn address groups from these events).
+        # one, with central's id and, in the same transaction, central's
+        # addresses; then announced as it announces one (the agents'
+        # caches learn address groups from these events).
         try:
             with db_api.CONTEXT_WRITER.using(admin):
                 ag = ag_obj.AddressGroup(admin, **body)
                 ag.create()
-        except db_exc.DBDuplicateEntry:
+                for address in addresses:
+                    ag_obj.AddressAssociation(
+                        admin, address_group_id=ag.id,
+                        address=netaddr.IPNetwork(address)).create()
+        except (db_exc.DBDuplicateEntry,
+                obj_exc.NeutronDbObjectDuplicateEntry):
             return  # a concurrent request made the same copy
         registry.publish(cb_resources.ADDRESS_GROUP, events.AFTER_CREATE,
                          self._ml2, payload=events.DBEventPayload(
                              admin, resource_id=ag.id,
                              states=(self._ml2.get_address_group(
                                  admin, ag.id),)))
-        if addresses:
-            with self._copies.ml2_at_work():
-                self._ml2.add_addresses(admin, ag.id,
-                                        {ag_res.ADDRESSES: addresses})
         LOG.info('copied address group %s from central into %s',
                  central_ag['id'], self._copies.region_name)

@@ -288,9 +288,26 @@ def test_members_cannot_create_region_only_resources(ks_sandbox, demo_net):
         assert central_url in message and 'RegionOne' in message
     assert {c: _ids_in_region(ks_sandbox, 'RegionOne', c)
             for c in before} == before
+    # Nor may they change a copy of central's address group there (it
+    # would widen that region's firewall beyond central's).
+    demo = connect(ks_sandbox, 'demo')
+    partners = demo.network.create_address_group(
+        name='tenancy-partners', addresses=['192.0.2.1/32'])
+    assert demo_r1.network.get_address_group(partners.id).addresses == [
+        '192.0.2.1/32']
+    for action in ('add_addresses', 'remove_addresses'):
+        resp = demo_r1.network.put(
+            '/address-groups/%s/%s' % (partners.id, action),
+            json={'addresses': ['192.0.2.1/32']}, raise_exc=False)
+        assert _error(resp)[:2] == (403, 'ChangeOnCentral'), action
+    resp = demo_r1.network.put('/address-groups/%s' % partners.id, json={
+        'address_group': {'name': 'renamed'}}, raise_exc=False)
+    assert _error(resp)[:2] == (403, 'ChangeOnCentral')
+    assert demo_r1.network.get_address_group(partners.id).addresses == [
+        '192.0.2.1/32']
+    demo.network.delete_address_group(partners)
     # Central's subnet with a CIDR a region-only subnet would have
     # blocked is copied as usual.
-    demo = connect(ks_sandbox, 'demo')
     net = demo.network.create_network(name='tenancy-cidr')
     subnet = demo.network.create_subnet(network_id=net.id, ip_version=4,
                                         cidr='10.78.0.0/24')
