@@ -97,7 +97,7 @@ def create(state: sb_state.SandboxState, name: str, region: str,
         raise VMError('host %s is not a host of %s (hosts: %s)' % (
             host, region, ', '.join(region_hosts)))
     # A plain sandbox has no central: its one region owns the networks.
-    network_id, subnets = _central_network(
+    network_id = _central_network(
         state, region if state.plain else 'central', network, ip)
     conn = sb_hosts.neutron_connection(state, region)
     with neutron_errors(region):
@@ -117,10 +117,10 @@ def create(state: sb_state.SandboxState, name: str, region: str,
         if not port.fixed_ips:
             raise VMError('port %s got no address' % port.id)
         fixed = port.fixed_ips[0]
-        subnet = subnets.get(fixed['subnet_id'])
-        if subnet is None:
-            with neutron_errors(region):
-                subnet = conn.network.get_subnet(fixed['subnet_id'])
+        # The region's copy: its gateway is the region's own where a
+        # router spans regions, not central's.
+        with neutron_errors(region):
+            subnet = conn.network.get_subnet(fixed['subnet_id'])
         cidr = netaddr.IPNetwork(subnet.cidr)
         vm = VM(name=name, region=region, host=host, network_id=network_id,
                 port_id=port.id, mac=port.mac_address,
@@ -193,10 +193,9 @@ def neutron_errors(where: str) -> Iterator[None]:
 
 
 def _central_network(state: sb_state.SandboxState, cloud: str,
-                     network: str, ip: str | None) -> tuple[str, dict]:
+                     network: str, ip: str | None) -> str:
     """The id of ``network`` (name or id) on central (``cloud``), once it
-    is known to have a subnet that ``ip`` (if given) belongs to, and its
-    subnets by id (a region's copies have the same ids and ranges)."""
+    is known to have a subnet that ``ip`` (if given) belongs to."""
     import openstack.exceptions as os_exc
     central = sb_hosts.neutron_connection(state, cloud)
     with neutron_errors('central'):
@@ -210,9 +209,7 @@ def _central_network(state: sb_state.SandboxState, cloud: str,
             raise VMError('no network %s on central (neither a name nor an '
                           'id); "openstack --os-cloud central network list" '
                           'lists them' % network)
-        subnets = {s.id: s for s in central.network.subnets(
-            network_id=net.id)}
-    cidrs = [s.cidr for s in subnets.values()]
+        cidrs = [s.cidr for s in central.network.subnets(network_id=net.id)]
     if not cidrs:
         raise VMError('network %s has no subnet, so a VM gets no address; '
                       'add one: openstack --os-cloud central subnet create '
@@ -226,7 +223,7 @@ def _central_network(state: sb_state.SandboxState, cloud: str,
         if not any(addr in netaddr.IPNetwork(c) for c in cidrs):
             raise VMError('%s is outside the subnets of network %s (%s)' % (
                 ip, network, ', '.join(cidrs)))
-    return net.id, subnets
+    return net.id
 
 
 def _network_bridge(state, host: str, network) -> str:
