@@ -11,13 +11,22 @@ RegionOne's copy, which holds the gateway). N times each:
 
 - gateway: ``router set --external-gateway``, then B pings the outside
   (one probe every 100 ms) until one passes; the gateway is removed and
-  the ping must fail again;
+  the ping must fail again. With Tricircle the router has only B's
+  subnet, so each set makes RegionOne's copy and the transit anew;
+- gateway, anchored (Tricircle only): the same once the router also has
+  a subnet in RegionOne (net1, VM A), so that RegionOne's copy and the
+  transit stay, as the plain router does;
 - floating IP: ``floating ip create --port B`` (create and associate in
   one call), then the outside pings the floating IP until one passes;
-  the floating IP is deleted and the ping must fail again.
+  the floating IP is deleted and the ping must fail again. With
+  Tricircle, B is in RegionTwo: its floating IP goes through a proxy
+  port in RegionOne;
+- floating IP, VM in the gateway region (Tricircle only): the same for
+  A, whose port takes the floating IP in RegionOne itself.
 
-Prints p50, p95 and max of each, and the ratio Tricircle / plain.
-Target: ratio <= 1.5.
+Prints p50, p95 and max of each, and the ratio of each Tricircle
+operation to plain Neutron's (of the same operation, in its one
+region). Target: ratio <= 1.5.
 
     .venv/bin/python bench/ns_converge.py [--runs 10]
 """
@@ -36,6 +45,13 @@ import _sandbox  # bench/, beside this script
 from _sandbox import percentile
 
 GIVE_UP = 60.0
+GATEWAY = 'gateway'
+GATEWAY_ANCHORED = 'gateway, anchored'
+FIP = 'floating IP'
+FIP_HERE = 'floating IP, VM in the gateway region'
+# Tricircle's operation -> plain Neutron's (which has one region)
+PLAIN_OF = {GATEWAY: GATEWAY, GATEWAY_ANCHORED: GATEWAY, FIP: FIP,
+            FIP_HERE: FIP}
 
 
 def _until(predicate, what: str, run: int) -> None:
@@ -73,52 +89,83 @@ def measure(plain: bool, runs: int, name: str) -> dict[str, list[float]]:
         conn.network.add_interface_to_router(router, subnet_id=sub2.id)
         fab = sb_vm.fabric(state)
         world = outside_world.OutsideWorld(state)
-        out_ip = outside.PRIMARY.ip
-        samples: dict[str, list[float]] = {'gateway': [], 'floating IP': []}
+        samples: dict[str, list[float]] = {}
 
-        for i in range(runs):
-            start = time.monotonic()
-            conn.network.update_router(
-                router, external_gateway_info={'network_id': public.id})
-            if not fab.ping(b.name, out_ip, deadline=GIVE_UP, wait=0.1):
-                raise SystemExit('no way out after %.0fs (run %d)'
-                                 % (GIVE_UP, i))
-            samples['gateway'].append(time.monotonic() - start)
-            conn.network.update_router(router, external_gateway_info={})
-            _until(lambda: not fab.ping(b.name, out_ip, deadline=0.3,
-                                        wait=0.1),
-                   'still a way out', i)
+        def gateway_runs(what: str) -> None:
+            samples[what] = _gateway_runs(conn, router, public, fab, b, runs)
+            print(_line(name, what, samples[what]), flush=True)
 
-        print(_line(name, 'gateway', samples['gateway']), flush=True)
+        def fip_runs(what: str, vm) -> None:
+            samples[what] = _fip_runs(conn, public, world, vm, runs)
+            print(_line(name, what, samples[what]), flush=True)
+
+        gateway_runs(GATEWAY)
+        if not plain:
+            # RegionOne's copy and the transit stay: the gateway is all
+            # that changes there.
+            net1 = conn.network.create_network(
+                name='bench-ns-1', port_security_enabled=False,
+                availability_zone_hints=['RegionOne'])
+            sub1 = conn.network.create_subnet(
+                network_id=net1.id, ip_version=4, cidr='10.92.1.0/24')
+            a = sb_vm.create(state, 'bench-a', 'RegionOne', net1.id,
+                             host='RegionOne-h2')
+            conn.network.add_interface_to_router(router, subnet_id=sub1.id)
+            _until(lambda: fab.ping(a.name, sub1.gateway_ip, deadline=0.5,
+                                    wait=0.1), 'no router for A', -1)
+            gateway_runs(GATEWAY_ANCHORED)
         conn.network.update_router(
             router, external_gateway_info={'network_id': public.id})
-        _until(lambda: fab.ping(b.name, out_ip, deadline=1, wait=0.1),
-               'no way out', -1)
-        for i in range(runs):
-            start = time.monotonic()
-            fip = conn.network.create_ip(floating_network_id=public.id,
-                                         port_id=b.port_id)
-            if world.ping(fip.floating_ip_address, timeout=GIVE_UP,
-                          wait=0.1) is None:
-                print('floating IP %s not reached after %.0fs (run %d): '
-                      'not counted' % (fip.floating_ip_address, GIVE_UP, i),
-                      flush=True)
-                conn.network.delete_ip(fip)
-                continue
-            samples['floating IP'].append(time.monotonic() - start)
-            conn.network.delete_ip(fip)
-            _until(lambda: world.ping(fip.floating_ip_address, timeout=0.3,
-                                      wait=0.1) is None,
-                   'floating IP still answers', i)
-        print(_line(name, 'floating IP', samples['floating IP']),
-              flush=True)
+        _until(lambda: fab.ping(b.name, outside.PRIMARY.ip, deadline=1,
+                                wait=0.1), 'no way out', -1)
+        fip_runs(FIP, b)
+        if not plain:
+            fip_runs(FIP_HERE, a)
         return samples
+
+
+def _gateway_runs(conn, router, public, fab, b, runs: int) -> list[float]:
+    out_ip = outside.PRIMARY.ip
+    samples = []
+    for i in range(runs):
+        start = time.monotonic()
+        conn.network.update_router(
+            router, external_gateway_info={'network_id': public.id})
+        if not fab.ping(b.name, out_ip, deadline=GIVE_UP, wait=0.1):
+            raise SystemExit('no way out after %.0fs (run %d)'
+                             % (GIVE_UP, i))
+        samples.append(time.monotonic() - start)
+        conn.network.update_router(router, external_gateway_info={})
+        _until(lambda: not fab.ping(b.name, out_ip, deadline=0.3, wait=0.1),
+               'still a way out', i)
+    return samples
+
+
+def _fip_runs(conn, public, world, vm, runs: int) -> list[float]:
+    samples = []
+    for i in range(runs):
+        start = time.monotonic()
+        fip = conn.network.create_ip(floating_network_id=public.id,
+                                     port_id=vm.port_id)
+        if world.ping(fip.floating_ip_address, timeout=GIVE_UP,
+                      wait=0.1) is None:
+            print('floating IP %s not reached after %.0fs (run %d): '
+                  'not counted' % (fip.floating_ip_address, GIVE_UP, i),
+                  flush=True)
+            conn.network.delete_ip(fip)
+            continue
+        samples.append(time.monotonic() - start)
+        conn.network.delete_ip(fip)
+        _until(lambda: world.ping(fip.floating_ip_address, timeout=0.3,
+                                  wait=0.1) is None,
+               'floating IP still answers', i)
+    return samples
 
 
 def _line(name: str, what: str, samples: list[float]) -> str:
     if not samples:
-        return '%-9s %-11s no run passed' % (name, what)
-    return '%-9s %-11s %d runs: -> first packet p50 %.2f s  p95 %.2f s  ' \
+        return '%-9s %s: no run passed' % (name, what)
+    return '%-9s %s, %d runs: -> first packet p50 %.2f s  p95 %.2f s  ' \
         'max %.2f s' % (name, what, len(samples), percentile(samples, 50),
                         percentile(samples, 95), max(samples))
 
@@ -130,12 +177,12 @@ def main() -> int:
     plain = measure(True, args.runs, 'plain')
     tricircle = measure(False, args.runs, 'tricircle')
     for what, samples in tricircle.items():
-        if not samples or not plain[what]:
+        base = plain[PLAIN_OF[what]]
+        if not samples or not base:
             continue
         print('  ratio tricircle / plain (%s): p50 %.2f  p95 %.2f' % (
-            what, percentile(samples, 50) / percentile(plain[what], 50),
-            percentile(samples, 95) / percentile(plain[what], 95)),
-            flush=True)
+            what, percentile(samples, 50) / percentile(base, 50),
+            percentile(samples, 95) / percentile(base, 95)), flush=True)
     return 0
 
 

@@ -1,17 +1,18 @@
 """One region's copy of a central router, brought in line with its plan.
 
-The steps run in an order Neutron accepts: the subnets and the transit
-port are copied into the region first (asked as a user would, so the
-region copies what it lacks from central), then the router with the
-central id, the missing interfaces, the external gateway (in the
-gateway's region only, on central's addresses), the routes (whose next
-hops need the interfaces), and last the interfaces no longer wanted
-(which no route uses any more). A region that should hold no copy loses it, interfaces
-first.
+The steps run in an order Neutron accepts: the subnets are copied into
+the region first (asked as a user would, so the region copies what it
+lacks from central), then the router with the central id, the missing
+subnet interfaces and the external gateway (in the gateway's region
+only, on central's addresses). When the router spans regions, the
+transit subnet and port follow, copied the same way, and the transit
+interface; then the routes (whose next hops need the interfaces), and
+last the interfaces no longer wanted (which no route uses any more). A
+region that should hold no copy loses it, interfaces first.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Protocol
 
 from tricircle.db import api as db_api
 from tricircle import resources
@@ -19,6 +20,7 @@ from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import router as router_res
 from tricircle.resources import shadow
+from tricircle.resources import transit as transit_res
 
 SPEC = resources.get(resources.ROUTER)
 
@@ -138,19 +140,6 @@ def _ensure_gateway(client, region: str, router_id: str, copy: dict,
         ', '.join(ip for _s, ip in plan.gateway.fixed_ips)))
 
 
-def prepare(client, region: str, router: dict,
-            plan: router_res.RegionalRouter) -> list[str]:
-    """What needs no transit: the copy, its subnet interfaces and its
-    gateway (run while central makes the transit network)."""
-    changes: list[str] = []
-    _copy_subnets(client, region, plan)
-    copy = _ensure_copy(client, region, router, changes)
-    _add_subnet_interfaces(client, router['id'],
-                           _interfaces(client, router['id']), plan, changes)
-    _ensure_gateway(client, region, router['id'], copy, plan, changes)
-    return changes
-
-
 def transit_host(client, router_id: str) -> tuple[str, str] | None:
     """(host, tunnel IP) of the L3 agent the region scheduled the copy
     to: where its transit port will be bound. None if not scheduled yet
@@ -169,33 +158,62 @@ def transit_host(client, router_id: str) -> tuple[str, str] | None:
     return None
 
 
+class Transit(Protocol):
+    """The router's transit on central, as one region's converge needs
+    it; each call waits for central's part it needs."""
+
+    def subnet_id(self) -> str:
+        """The transit subnet (made first)."""
+
+    def port(self) -> dict:
+        """This region's transit port (made next)."""
+
+    def plan(self) -> router_res.RegionalRouter:
+        """The copy's plan with its routes (they need every region's
+        transit address)."""
+
+    def announce(self) -> bool:
+        """Tell central where the port will be bound, once it is known;
+        whether it was told."""
+
+
 def converge(client, region: str, router_id: str, router: dict | None,
              plan: router_res.RegionalRouter | None,
-             transit_port: dict | None,
-             transit_ready: Callable[[], None] | None = None) -> list[str]:
+             transit: Transit | None = None) -> list[str]:
     """Bring the region's copy in line; what changed, for the log.
 
-    ``transit_ready()`` is called once the transit interface exists,
-    before the routes are set.
+    ``plan``: the copy's interfaces and gateway (its routes come from
+    ``transit`` when the router spans regions). What needs no transit is
+    done first, while central makes the transit; the region then copies
+    the transit subnet while central makes the ports, and the port is
+    announced as soon as the copy is scheduled, so the other regions make
+    its shadow while this one plugs it.
     """
     if router is None or plan is None:
         return remove(client, region, router_id)
     changes: list[str] = []
     _copy_subnets(client, region, plan)
-    if transit_port is not None:
-        client.get(resources.PORT, transit_port['id'],
-                   headers=regions.AS_USER)
     copy = _ensure_copy(client, region, router, changes)
     interfaces = _interfaces(client, router_id)
     _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
-    transit_id = transit_port['id'] if transit_port else None
-    if transit_id and transit_id not in {p['id'] for p in interfaces}:
-        _action(client, router_id, 'add_router_interface',
-                {'port_id': transit_id})
-        changes.append('transit interface added')
-    if transit_id and transit_ready is not None:
-        transit_ready()
     _ensure_gateway(client, region, router_id, copy, plan, changes)
+    transit_id = None
+    if transit is not None:
+        linked = [p['id'] for p in interfaces
+                  if p['name'] == transit_res.port_name(router_id, region)]
+        if not linked:
+            client.get(resources.SUBNET, transit.subnet_id(),
+                       headers=regions.AS_USER)
+        announced = transit.announce()
+        transit_id = transit.port()['id']
+        if transit_id not in linked:
+            client.get(resources.PORT, transit_id, headers=regions.AS_USER)
+            _action(client, router_id, 'add_router_interface',
+                    {'port_id': transit_id})
+            changes.append('transit interface added')
+        if not announced:  # the copy was not scheduled before
+            transit.announce()
+        plan = transit.plan()
 
     if not router_res.same_routes(copy.get('routes') or [], plan.routes):
         client.update(resources.ROUTER, router_id, {'routes': plan.routes})

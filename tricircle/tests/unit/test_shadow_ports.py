@@ -81,9 +81,12 @@ def test_remote_binding_needs_region_host_and_tunnel():
 class FakeRegion:
     """Records what the job asks of a region's Neutron."""
 
-    def __init__(self, ports: list[dict], conflict: set[str] = ()):
+    def __init__(self, ports: list[dict], conflict: set[str] = (),
+                 network_copied: bool = True):
         self.ports = {p['id']: p for p in ports}
         self.conflict = conflict
+        # False: the network's copy is still being made (not committed)
+        self.network_copied = network_copied
         self.calls: list[tuple[str, str]] = []
 
     def list(self, resource, **filters):
@@ -94,12 +97,16 @@ class FakeRegion:
         port_id = shadow.port_id_of(attrs['name'])
         if port_id in self.conflict:
             raise neutron_client.RemoteConflict(message='in use')
+        if not self.network_copied:
+            raise neutron_client.RemoteNotFound(message='no network')
         self.calls.append(('create', port_id))
         self.ports[port_id] = dict(attrs, id=port_id)
         return self.ports[port_id]
 
     def get(self, resource, res_id, headers=None):
         self.calls.append(('copy', res_id))  # the region copies a group
+        if resource == 'network':  # ... or waits for its copy
+            self.network_copied = True
         return {'id': res_id}
 
     def update(self, resource, res_id, attrs):
@@ -127,8 +134,12 @@ def shadow_of(port: dict) -> dict:
 @pytest.fixture
 def pod1(sqlite_db) -> str:
     from tricircle.db import api as db_api
-    return db_api.create_pod({'region_name': 'RegionOne',
-                              'az_name': 'az1'})['pod_id']
+    pod_id = db_api.create_pod({'region_name': 'RegionOne',
+                                'az_name': 'az1'})['pod_id']
+    # The job runs for the regions holding the network.
+    db_api.ensure_routing(top_id='net', bottom_id='net', pod_id=pod_id,
+                          project_id='p', resource_type='network')
+    return pod_id
 
 
 def test_converge_creates_missing_and_removes_stale_only(pod1):
@@ -159,10 +170,23 @@ def test_converge_creates_missing_and_removes_stale_only(pod1):
     assert region.calls == []
 
 
-def test_converge_skips_a_conflicting_address():
+def test_a_network_copy_still_being_made_gets_its_shadow(pod1):
+    """The routing of a network a region is copying comes before the
+    copy is committed: the shadow waits for the copy, and the routing
+    stays."""
+    there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
+    region = FakeRegion([], network_copied=False)
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
+                               {'p-21': there}) == (1, 0)
+    assert region.calls == [('copy', 'net'), ('create', 'p-21')]
+    from tricircle.resources import regions
+    assert regions.holding('network', 'net') == {'RegionOne': pod1}
+
+
+def test_converge_skips_a_conflicting_address(pod1):
     there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
     region = FakeRegion([], conflict={'p-21'})
-    assert job.converge_region(Ctx(region), 'RegionOne', 'pod1', 'net',
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
                                {'p-21': there}) == (0, 0)
 
 

@@ -94,30 +94,6 @@ def _transit_network(central, router_id: str) -> dict | None:
     return nets[0] if nets else None
 
 
-def _ensure_transit(central, router: dict, subnets, wanted: set[str]
-                    ) -> tuple[dict, dict[str, dict]]:
-    """The transit network and region -> transit port (all, stale ones
-    too), made where missing."""
-    project = cfg.CONF.xjob.service_project_id
-    net = _transit_network(central, router['id'])
-    if net is None:
-        net = central.create(resources.NETWORK,
-                             transit.network_body(router['id'], project))
-        LOG.info('router %s: transit network %s created', router['id'],
-                 net['id'])
-    if not central.list(resources.SUBNET, network_id=net['id']):
-        cidr = transit.choose_cidr(cfg.CONF.xjob.transit_cidr,
-                                   cfg.CONF.xjob.transit_prefixlen,
-                                   [s.cidr for s in subnets])
-        central.create(resources.SUBNET, transit.subnet_body(
-            router['id'], net['id'], cidr, project))
-    ports = _transit_ports(central, router['id'], net['id'])
-    for region in sorted(wanted - set(ports)):
-        ports[region] = central.create(resources.PORT, transit.port_body(
-            router['id'], region, net['id'], project))
-    return net, ports
-
-
 def _transit_ports(central, router_id: str, network_id: str
                    ) -> dict[str, dict]:
     ports = {}
@@ -159,50 +135,118 @@ def _log_changes(router_id: str, outcome: regions.Outcome) -> None:
                      result[1], '; '.join(result[0]))
 
 
-def _transit_beside_copies(ctx, central, router: dict, subnets,
-                           gateway: router_res.Gateway | None,
-                           wanted: set[str]) -> dict[str, dict]:
-    """Make the transit on central while the regions make their copies,
-    subnet interfaces and gateway (which need no transit); the transit
-    ports."""
-    first = router_res.plan(router, subnets, {}, gateway)
-    with futures.ThreadPoolExecutor(1) as pool:
-        transit_ports = pool.submit(_ensure_transit, central, router,
-                                    subnets, wanted)
-        early = regions.in_parallel(
-            wanted, _timed(lambda region: router_copy.prepare(
-                ctx.region_client(region), region, router, first[region])),
-            'router %s' % router['id'], skip_down=True)
-        ports = transit_ports.result()[1]
-    _log_changes(router['id'], early)
-    # A region that failed here fails again (and is reported) below.
-    return ports
+class _Transit:
+    """The router's transit on central, made where missing while the
+    regions work (router_copy.Transit): first the network and subnet,
+    then one port per region, at once. Each region waits only for the
+    part it needs next."""
+
+    def __init__(self, ctx, central, router: dict, subnets,
+                 gateway: router_res.Gateway | None, wanted: set[str]):
+        self._ctx, self._central, self._router = ctx, central, router
+        self._subnets, self._gateway = subnets, gateway
+        self._wanted = wanted
+        self._pool = futures.ThreadPoolExecutor(1)
+        self._network = self._pool.submit(self._ensure_network)
+        self._ports = self._pool.submit(self._ensure_ports)
+        self._pool.shutdown(wait=False)
+
+    def _ensure_network(self) -> tuple[dict, dict]:
+        central, router_id = self._central, self._router['id']
+        project = cfg.CONF.xjob.service_project_id
+        net = _transit_network(central, router_id)
+        if net is None:
+            net = central.create(resources.NETWORK,
+                                 transit.network_body(router_id, project))
+            LOG.info('router %s: transit network %s created', router_id,
+                     net['id'])
+        found = central.list(resources.SUBNET, network_id=net['id'])
+        if found:
+            return net, found[0]
+        cidr = transit.choose_cidr(cfg.CONF.xjob.transit_cidr,
+                                   cfg.CONF.xjob.transit_prefixlen,
+                                   [s.cidr for s in self._subnets])
+        return net, central.create(resources.SUBNET, transit.subnet_body(
+            router_id, net['id'], cidr, project))
+
+    def _ensure_ports(self) -> dict[str, dict]:
+        """Region -> transit port (stale ones too)."""
+        net = self._network.result()[0]
+        central, router_id = self._central, self._router['id']
+        project = cfg.CONF.xjob.service_project_id
+        ports = _transit_ports(central, router_id, net['id'])
+        missing = sorted(self._wanted - set(ports))
+        if missing:
+            with futures.ThreadPoolExecutor(len(missing)) as pool:
+                made = pool.map(lambda region: central.create(
+                    resources.PORT, transit.port_body(
+                        router_id, region, net['id'], project)), missing)
+                ports.update(zip(missing, made))
+        return ports
+
+    def all_ports(self) -> dict[str, dict]:
+        """Region -> transit port; raises what making them raised."""
+        return self._ports.result()
+
+    def region(self, region: str) -> '_RegionTransit':
+        return _RegionTransit(self, region)
+
+    def plans(self) -> dict[str, router_res.RegionalRouter]:
+        ports = self.all_ports()
+        return router_res.plan(self._router, self._subnets, {
+            region: port['fixed_ips'][0]['ip_address']
+            for region, port in ports.items() if region in self._wanted},
+            self._gateway)
+
+    def subnet_id(self) -> str:
+        return self._network.result()[1]['id']
+
+    def announce(self, region: str) -> bool:
+        """Tell central where the region's transit port will be bound,
+        as the region itself will once its L3 agent has plugged it:
+        central then has the other regions make its shadow now, while
+        the region works, instead of after (that report comes seconds
+        later). False if the copy is not scheduled yet."""
+        port = self.all_ports()[region]
+        if binding.remote_binding(port):
+            return True  # reported already
+        router_id = self._router['id']
+        try:
+            found = router_copy.transit_host(
+                self._ctx.region_client(region), router_id)
+            if found is None:
+                return False
+            host, tunnel_ip = found
+            self._central.update(resources.PORT, port['id'], binding.report(
+                region, {portbindings.HOST_ID: host}, tunnel_ip),
+                headers={regions.SOURCE_HEADER: region})
+        except neutron_client.RemoteNeutronError as exc:
+            # Only a head start is lost: the region's report comes anyway.
+            LOG.warning('router %s: transit port %s of %s not announced: '
+                        '%s', router_id, port['id'], region, exc)
+            return True
+        LOG.info('router %s: transit port %s of %s announced on host %s '
+                 '(%s)', router_id, port['id'], region, host, tunnel_ip)
+        return True
 
 
-def _announce_transit(ctx, central, region: str, router_id: str,
-                      port: dict) -> None:
-    """Tell central where the region's transit port will be bound, as
-    the region itself will once its L3 agent has plugged it: central
-    then has the other regions make its shadow now, while the agents
-    work, instead of after (that report comes seconds later)."""
-    if binding.remote_binding(port):
-        return  # reported already
-    try:
-        found = router_copy.transit_host(ctx.region_client(region),
-                                         router_id)
-        if found is None:
-            return
-        host, tunnel_ip = found
-        central.update(resources.PORT, port['id'], binding.report(
-            region, {portbindings.HOST_ID: host}, tunnel_ip),
-            headers={regions.SOURCE_HEADER: region})
-    except neutron_client.RemoteNeutronError as exc:
-        # Only a head start is lost: the region's report comes anyway.
-        LOG.warning('router %s: transit port %s of %s not announced: %s',
-                    router_id, port['id'], region, exc)
-        return
-    LOG.info('router %s: transit port %s of %s announced on host %s (%s)',
-             router_id, port['id'], region, host, tunnel_ip)
+class _RegionTransit:
+    """One region's view of _Transit (router_copy.Transit)."""
+
+    def __init__(self, whole: _Transit, region: str):
+        self._whole, self._region = whole, region
+
+    def subnet_id(self) -> str:
+        return self._whole.subnet_id()
+
+    def port(self) -> dict:
+        return self._whole.all_ports()[self._region]
+
+    def plan(self) -> router_res.RegionalRouter:
+        return self._whole.plans()[self._region]
+
+    def announce(self) -> bool:
+        return self._whole.announce(self._region)
 
 
 def _record_states(router_id: str, router: dict | None,
@@ -226,7 +270,7 @@ def router_setup(ctx, resource: dict) -> None:
     router = central.get(resources.ROUTER, router_id)
     held = regions.holding(resources.ROUTER, router_id)
     plans: dict[str, router_res.RegionalRouter] = {}
-    ports: dict[str, dict] = {}
+    links: _Transit | None = None
     if router is not None:
         # Hints may name availability zones: the plan wants regions.
         router = dict(router, availability_zone_hints=regions.of_hints(
@@ -234,21 +278,21 @@ def router_setup(ctx, resource: dict) -> None:
         subnets = _subnets(central, router)
         gateway = _gateway(central, router)
         wanted = router_res.regions_of(router, subnets, gateway)
+        # Without transit addresses: interfaces and gateway (the routes
+        # come from the transit, once central has made it).
+        plans = router_res.plan(router, subnets, {}, gateway)
         if router_res.needs_transit(wanted):
-            ports = _transit_beside_copies(ctx, central, router, subnets,
-                                           gateway, wanted)
-        plans = router_res.plan(router, subnets, {
-            region: port['fixed_ips'][0]['ip_address']
-            for region, port in ports.items() if region in wanted}, gateway)
+            links = _Transit(ctx, central, router, subnets, gateway, wanted)
     outcome = regions.in_parallel(
         set(plans) | set(held), _timed(lambda region: router_copy.converge(
             ctx.region_client(region), region, router_id, router,
-            plans.get(region), ports.get(region) if region in plans
-            else None, transit_ready=lambda: _announce_transit(
-                ctx, central, region, router_id, ports[region]))),
+            plans.get(region), links.region(region)
+            if links is not None and region in plans else None)),
         'router %s' % router_id, skip_down=True)
     _log_changes(router_id, outcome)
     _record_states(router_id, router, outcome)
+    if links is not None:
+        links.all_ports()  # central's own failure fails the job too
     outcome.raise_first()  # retried with backoff; the rest is done
     _tidy_transit(central, router_id, set(plans))
 

@@ -79,8 +79,11 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
             _in_sync(port, pod_id)
             continue
         try:
+            # The network too: its routing may come before the region's
+            # copy is committed (a copy being made as this job runs).
             regions.with_dependencies(
-                client, pod_id, _groups(port.get('security_groups') or []),
+                client, pod_id, [(resources.NETWORK, network_id)] +
+                _groups(port.get('security_groups') or []),
                 lambda: client.create(resources.PORT,
                                       shadow.port_body(port)))
         except neutron_client.RemoteNotFound:
