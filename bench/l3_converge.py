@@ -60,7 +60,11 @@ def _settled(state, router_id: str) -> bool:
 def _ready(state, fab, a, sub1, router_id: str, anchored: bool) -> bool:
     """The set-up is done before the first add is timed: A reaches the
     router on net1 and, anchored, both copies route to each other."""
-    if not fab.ping(a.name, sub1.gateway_ip, deadline=0.5, wait=0.1):
+    # The region's own gateway address (Tricircle: a network a router
+    # spans has one per region).
+    gateway = demo.connect(state, 'RegionOne').network.get_subnet(
+        sub1.id).gateway_ip
+    if not fab.ping(a.name, gateway, deadline=0.5, wait=0.1):
         return False
     return not anchored or all(
         demo.connect(state, region).network.get_router(router_id).routes

@@ -111,7 +111,10 @@ def measure(plain: bool, runs: int, name: str) -> dict[str, list[float]]:
             a = sb_vm.create(state, 'bench-a', 'RegionOne', net1.id,
                              host='RegionOne-h2')
             conn.network.add_interface_to_router(router, subnet_id=sub1.id)
-            _until(lambda: fab.ping(a.name, sub1.gateway_ip, deadline=0.5,
+            # RegionOne's own gateway address on net1 (one per region).
+            gateway = demo.connect(state, 'RegionOne').network.get_subnet(
+                sub1.id).gateway_ip
+            _until(lambda: fab.ping(a.name, gateway, deadline=0.5,
                                     wait=0.1), 'no router for A', -1)
             gateway_runs(GATEWAY_ANCHORED)
         conn.network.update_router(
