@@ -20,6 +20,13 @@ def percentile(samples: list[float], pct: float) -> float:
                                                    (len(ordered) - 1))))]
 
 
+def keep_logs(state_dir: str) -> str:
+    """A copy of the sandbox's logs as they are now; its directory."""
+    kept = tempfile.mkdtemp(prefix='tricircle-bench-logs-')
+    subprocess.run(['cp', '-r', os.path.join(state_dir, 'logs'), kept])
+    return kept
+
+
 @contextlib.contextmanager
 def sandbox(*up_args: str) -> Iterator[sb_state.SandboxState]:
     """``tricircle-sandbox up *up_args`` in a temporary directory, down
@@ -32,10 +39,8 @@ def sandbox(*up_args: str) -> Iterator[sb_state.SandboxState]:
         try:
             yield sb_state.SandboxState.load(state_dir)
         except BaseException:
-            kept = tempfile.mkdtemp(prefix='tricircle-bench-logs-')
-            subprocess.run(['cp', '-r', os.path.join(state_dir, 'logs'),
-                            kept])
-            print('logs kept in %s' % kept, file=sys.stderr)
+            print('logs kept in %s' % keep_logs(state_dir),
+                  file=sys.stderr)
             raise
         finally:
             subprocess.run([BIN, 'down', '--state-dir', state_dir],

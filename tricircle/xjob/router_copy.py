@@ -12,7 +12,11 @@ region that should hold no copy loses it, interfaces first.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
 from typing import Protocol
+
+from neutron_lib.api.definitions import portbindings
+from neutron_lib import constants as n_const
 
 from tricircle.db import api as db_api
 from tricircle import resources
@@ -140,10 +144,23 @@ def _ensure_gateway(client, region: str, router_id: str, copy: dict,
         ', '.join(ip for _s, ip in plan.gateway.fixed_ips)))
 
 
-def transit_host(client, router_id: str) -> tuple[str, str] | None:
-    """(host, tunnel IP) of the L3 agent the region scheduled the copy
-    to: where its transit port will be bound. None if not scheduled yet
-    or the host's L2 agent reports no tunnel endpoint."""
+class TransitHost(NamedTuple):
+    """Where a copy's transit port will be bound."""
+    host: str
+    tunnel_ip: str
+    vif_type: str | None  # as the host's L2 agent binds its ports
+
+
+# The VIF type each L2 agent's mechanism driver binds a port with.
+_VIF_TYPES = {n_const.AGENT_TYPE_OVS: portbindings.VIF_TYPE_OVS,
+              n_const.AGENT_TYPE_LINUXBRIDGE: portbindings.VIF_TYPE_BRIDGE}
+
+
+def transit_host(client, router_id: str) -> TransitHost | None:
+    """The L3 agent's host the region scheduled the copy to, with the
+    tunnel endpoint of that host's L2 agent: where its transit port will
+    be bound. None if not scheduled yet or the host's L2 agent reports no
+    tunnel endpoint."""
     agents = client.request('GET', '/v2.0/routers/%s/l3-agents'
                             % router_id).get('agents') or []
     hosts = sorted(a['host'] for a in agents if a.get('alive', True))
@@ -154,7 +171,8 @@ def transit_host(client, router_id: str) -> tuple[str, str] | None:
         tunnel_ip = (agent.get('configurations') or {}).get(
             shadow.TUNNEL_IP)
         if tunnel_ip and agent.get('binary') != shadow.SHADOW_AGENT_BINARY:
-            return hosts[0], tunnel_ip
+            return TransitHost(hosts[0], tunnel_ip,
+                               _VIF_TYPES.get(agent.get('agent_type')))
     return None
 
 

@@ -27,8 +27,9 @@ class FakeRegion:
         return {'agents': [a for a in self.agents if a['host'] == hosts]}
 
 
-def _ovs(host: str, ip: str | None, binary='neutron-openvswitch-agent'):
-    return {'host': host, 'binary': binary,
+def _ovs(host: str, ip: str | None, binary='neutron-openvswitch-agent',
+         agent_type='Open vSwitch agent'):
+    return {'host': host, 'binary': binary, 'agent_type': agent_type,
             'configurations': {shadow.TUNNEL_IP: ip} if ip else {}}
 
 
@@ -36,8 +37,16 @@ def test_the_scheduled_hosts_tunnel_endpoint():
     region = FakeRegion([{'host': 'h1', 'alive': True}],
                         [_ovs('h1', None, binary='neutron-l3-agent'),
                          _ovs('h1', '172.30.1.1'), _ovs('h2', '172.30.1.2')])
-    assert router_copy.transit_host(region, 'r1') == ('h1', '172.30.1.1')
+    assert router_copy.transit_host(region, 'r1') == (
+        'h1', '172.30.1.1', 'ovs')
     assert region.asked[0][0] == '/v2.0/routers/r1/l3-agents'
+
+
+def test_an_agent_of_unknown_type_leaves_the_vif_type_to_the_region():
+    region = FakeRegion([{'host': 'h1', 'alive': True}],
+                        [_ovs('h1', '172.30.1.1', agent_type='Other')])
+    assert router_copy.transit_host(region, 'r1') == (
+        'h1', '172.30.1.1', None)
 
 
 def test_unscheduled_or_ha_routers_wait_for_the_report():

@@ -216,9 +216,13 @@ class _Transit:
                 self._ctx.region_client(region), router_id)
             if found is None:
                 return False
-            host, tunnel_ip = found
+            host, tunnel_ip, vif_type = found
+            # With the VIF type the host's agent will bind it with,
+            # central binds it at once (without, ML2 there tries and
+            # fails to bind it until the region's report).
             self._central.update(resources.PORT, port['id'], binding.report(
-                region, {portbindings.HOST_ID: host}, tunnel_ip),
+                region, {portbindings.HOST_ID: host,
+                         portbindings.VIF_TYPE: vif_type}, tunnel_ip),
                 headers={regions.SOURCE_HEADER: region})
         except neutron_client.RemoteNeutronError as exc:
             # Only a head start is lost: the region's report comes anyway.
