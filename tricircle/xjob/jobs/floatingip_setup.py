@@ -23,6 +23,8 @@ again.
 """
 from __future__ import annotations
 
+from concurrent import futures
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -97,21 +99,25 @@ def _ensure_proxy(central, client, fip: dict, vm_port: dict,
         fip['id'], region, project))
     subnet = central.create(resources.SUBNET, fip_res.proxy_subnet_body(
         fip['id'], net['id'], cidr, project))
-    port = central.create(resources.PORT, fip_res.proxy_port_body(
-        fip['id'], fip['router_id'], net['id'], subnet['id'], address,
-        project))
+    with futures.ThreadPoolExecutor(1) as pool:
+        # The region copies the network and subnet while central makes
+        # the port.
+        pool.submit(client.get, resources.SUBNET, subnet['id'],
+                    headers=regions.AS_USER)
+        port = central.create(resources.PORT, fip_res.proxy_port_body(
+            fip['id'], fip['router_id'], net['id'], subnet['id'], address,
+            project))
     LOG.info('floating IP %s: proxy port %s for %s in %s', fip['id'],
              port['id'], address, region)
     return port
 
 
-def _associated_port(central, client, fip: dict,
+def _associated_port(central, client, fip: dict, vm_port: dict | None,
                      region: str) -> tuple[str | None, bool]:
     """(id of the port the copy in ``region`` is associated with, whether
-    it is a proxy)."""
+    it is a proxy); ``vm_port``: central's port of the floating IP."""
     if not fip.get('port_id'):
         return None, False
-    vm_port = central.get(resources.PORT, fip['port_id'])
     bound = binding.remote_binding(vm_port) if vm_port else None
     if bound is None:
         # The copy stays unassociated; the port's binding report runs
@@ -142,25 +148,31 @@ def _find_copy(client, pod_id: str, fip: dict) -> dict | None:
     return found[0] if found else None
 
 
-def _converge(ctx, central, region: str, pod_id: str,
-              fip: dict) -> list[str]:
+def _converge(ctx, central, region: str, pod_id: str, fip: dict,
+              vm_port: dict | None) -> list[str]:
     client = ctx.region_client(region)
-    port_id, is_proxy = _associated_port(central, client, fip, region)
-    if port_id is not None:
-        # Copied here as for a user (the VM's port is here already).
-        if client.get(resources.PORT, port_id,
-                      headers=regions.AS_USER) is None:
-            raise _NotYet(server=region, status=404,
-                          reason='port %s is not copied there' % port_id)
+    with futures.ThreadPoolExecutor(1) as pool:
+        # The copy is looked for while its port is made ready.
+        found = pool.submit(_find_copy, client, pod_id, fip)
+        port_id, is_proxy = _associated_port(central, client, fip, vm_port,
+                                             region)
+        if port_id is not None:
+            # Copied here as for a user (the VM's port is here already).
+            if client.get(resources.PORT, port_id,
+                          headers=regions.AS_USER) is None:
+                raise _NotYet(server=region, status=404,
+                              reason='port %s is not copied there' % port_id)
+        copy = found.result()
     changes = []
     target = ('none' if port_id is None else '%s (%s %s)' % (
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
-    copy = _find_copy(client, pod_id, fip)
     if copy is None:
-        client.get(resources.NETWORK, fip['floating_network_id'],
-                   headers=regions.AS_USER)
-        copy = client.create(resources.FLOATINGIP,
-                             fip_res.regional_body(fip, port_id))
+        # The external network is there (the router's gateway is): its
+        # routing says so, and saves asking.
+        copy = regions.with_dependencies(
+            client, pod_id, [(resources.NETWORK, fip['floating_network_id'])],
+            lambda: client.create(resources.FLOATINGIP,
+                                  fip_res.regional_body(fip, port_id)))
         changes.append('copy %s created, associated with %s' % (
             copy['id'], target))
     elif fip_res.association_differs(copy, port_id,
@@ -195,7 +207,14 @@ def floatingip_setup(ctx, resource: dict) -> None:
     central = ctx.central_client()
     fip = central.get(resources.FLOATINGIP, fip_id)
     held = regions.holding(resources.FLOATINGIP, fip_id)
-    region = fip and _region_of_network(central, fip['floating_network_id'])
+    port_id = fip.get('port_id') if fip else None
+    with futures.ThreadPoolExecutor(1) as pool:
+        # The VM's port is read while the external network is.
+        port_read = port_id and pool.submit(central.get, resources.PORT,
+                                            port_id)
+        region = fip and _region_of_network(central,
+                                            fip['floating_network_id'])
+        vm_port = port_read.result() if port_read else None
     for other, pod_id in sorted(held.items()):
         if other != region:
             LOG.info('floating IP %s in %s: %s', fip_id, other, '; '.join(
@@ -209,7 +228,7 @@ def floatingip_setup(ctx, resource: dict) -> None:
     if pod is None:
         raise neutron_client.RemoteNotFound(
             server=region, status=404, reason='region %s is no pod' % region)
-    changes = _converge(ctx, central, region, pod['pod_id'], fip)
+    changes = _converge(ctx, central, region, pod['pod_id'], fip, vm_port)
     if changes:
         LOG.info('floating IP %s (%s) in %s: %s', fip_id,
                  fip['floating_ip_address'], region, '; '.join(changes))
