@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures
 
+from neutron_lib import constants as n_const
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
@@ -32,11 +33,15 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
+from tricircle.resources import router as router_res
 from tricircle.xjob import copy_parts
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
 
+# A router copy's own ports: router_setup's, not this job's.
+ROUTER_PORT_OWNERS = frozenset(router_res.INTERFACE_OWNERS) | {
+    n_const.DEVICE_OWNER_ROUTER_GW}
 # Types a region copies whole on a lookup by id (with what they need):
 # a lost copy of one of them is made again.
 RECREATED = (resources.NETWORK, resources.SUBNET, resources.SECURITY_GROUP,
@@ -82,6 +87,14 @@ def _sync(ctx, resource: dict) -> None:
         regions.forget(pod_id, spec.name, res_id)
         LOG.info('%s %s: no copy in %s; its routing is removed', spec.name,
                  res_id, region)
+        return
+    if central is None and spec.name == resources.PORT and \
+            regional.get('device_owner') in ROUTER_PORT_OWNERS:
+        # A router copy's own port goes with its interface or gateway
+        # (router_setup); Neutron refuses to delete it as a port.
+        regions.forget(pod_id, spec.name, res_id)
+        LOG.info('port %s: left to the router copy %s in %s', res_id,
+                 regional.get('device_id'), region)
         return
     if central is None:
         if spec.delete_orphans:
