@@ -12,6 +12,7 @@ region that should hold no copy loses it, interfaces first.
 """
 from __future__ import annotations
 
+from concurrent import futures
 from typing import NamedTuple
 from typing import Protocol
 
@@ -66,19 +67,23 @@ def remove(client, region: str, router_id: str) -> list[str]:
 
 def _copy_subnets(client, region: str,
                   plan: router_res.RegionalRouter) -> None:
-    # Copies the region lacks are made as for a user of the router.
-    for subnet_id in sorted(plan.subnet_ids):
-        if client.get(resources.SUBNET, subnet_id,
-                      headers=regions.AS_USER) is None:
+    # Copies the region lacks are made as for a user of the router (a
+    # few asked at once).
+    ids = sorted(plan.subnet_ids)
+    with futures.ThreadPoolExecutor(min(4, max(1, len(ids)))) as pool:
+        found = list(pool.map(lambda subnet_id: client.get(
+            resources.SUBNET, subnet_id, headers=regions.AS_USER), ids))
+    for subnet_id, subnet in zip(ids, found):
+        if subnet is None:
             raise neutron_client.RemoteNotFound(
                 server=region, status=404,
                 reason='subnet %s is not copied there' % subnet_id)
 
 
-def _ensure_copy(client, region: str, router: dict,
+def _ensure_copy(client, region: str, router: dict, copy: dict | None,
                  changes: list[str]) -> dict:
+    """The copy (``copy``: as read from the region, None if none)."""
     router_id = router['id']
-    copy = client.get(resources.ROUTER, router_id)
     if copy is None:
         # The API takes no id in a POST: the header carries it.
         body = {k: v for k, v in SPEC.regional_body(router).items()
@@ -210,9 +215,14 @@ def converge(client, region: str, router_id: str, router: dict | None,
     if router is None or plan is None:
         return remove(client, region, router_id)
     changes: list[str] = []
-    _copy_subnets(client, region, plan)
-    copy = _ensure_copy(client, region, router, changes)
-    interfaces = _interfaces(client, router_id)
+    with futures.ThreadPoolExecutor(2) as pool:
+        # The region's reads at once: they are the wait before its first
+        # write.
+        copy_read = pool.submit(client.get, resources.ROUTER, router_id)
+        interfaces_read = pool.submit(_interfaces, client, router_id)
+        _copy_subnets(client, region, plan)
+        copy, interfaces = copy_read.result(), interfaces_read.result()
+    copy = _ensure_copy(client, region, router, copy, changes)
     _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
     _ensure_gateway(client, region, router_id, copy, plan, changes)
     transit_id = None
