@@ -204,16 +204,18 @@ def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
               '%.2f s)' % (when, took, time.monotonic() - start))
         return vm, took
 
-    boot('a1-synchung', 'all up')
+    _a1, all_up = boot('a1-synchung', 'all up')
     with hung(sandbox.pids['neutron-RegionTwo']):
         eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
         a, took = boot('a-synchung', 'RegionTwo hung')
-        assert took < 2.0
+        # As fast as with all regions up, give or take the machine's load
+        # (1.7 to 2.8 s on the 2-core CI machine); waiting would add 30 s.
+        assert took < all_up + 2.0
         start = time.monotonic()
         central.network.update_port(a.port_id, name='vm-a-renamed')
         took = time.monotonic() - start
         print('port update on central, RegionTwo hung: %.2f s' % took)
-        assert took < 2.0
+        assert took < 5.0  # about 0.8 s; waiting would take 30 s
         # Its copy in RegionOne is in sync already; its shadow in RegionTwo
         # is pending, and so is the network (its shadow job is left).
         eventually(lambda: states(sandbox, 'port', a.port_id)['RegionOne'][

@@ -146,9 +146,15 @@ def test_a_job_finding_no_copy_makes_it_again(ks_sandbox, admin_api):
     assert r2.network.get_network(net.id).id == net.id  # copied
     # The copy goes behind central's back (central's own header is not
     # sent by users: the region just deletes its copy).
-    r2.network.delete_network(net.id)
-    assert net.id not in _ids_in_region(ks_sandbox, 'RegionTwo',
-                                        'networks')
+    for _attempt in range(3):
+        r2.network.delete_network(net.id)
+        # A drift audit that saw the copy being made may have had it made
+        # again at once (it did once in CI): delete it once more.
+        if net.id not in _ids_in_region(ks_sandbox, 'RegionTwo',
+                                        'networks'):
+            break
+    else:
+        pytest.fail('the copy in RegionTwo came back at once 3 times')
     assert len(_routings(admin_api, net.id)) == 1
     admin.network.update_network(net, description='changed')
     _wait(lambda: net.id in _ids_in_region(ks_sandbox, 'RegionTwo',
