@@ -42,6 +42,12 @@ api_opts = [
 xjob_opts = [
     cfg.IntOpt('workers', default=2, min=1,
                help='Job runner threads in one tricircle-xjob process.'),
+    cfg.IntOpt('spare_workers', default=8, min=0,
+               help='Most extra job runner threads started while workers '
+                    'wait on calls to pods that the probe found down (a '
+                    'hung Neutron answers only at neutron_timeout). The '
+                    'other regions\' jobs then do not wait behind them. '
+                    'Needs the pod probe (pod_probe_interval > 0).'),
     cfg.FloatOpt('poll_interval', default=0.5, min=0.01,
                  help='Seconds between looks for due jobs in the database '
                       'when no wake-up message arrives.'),

@@ -8,6 +8,7 @@ same status.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -75,6 +76,14 @@ class NeutronClient:
         self._endpoint = endpoint.rstrip('/') if endpoint else None
         self._region_name = region_name
         self._retries = retries
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Requests sent and not answered yet (XJob's workers count those
+        waiting on a pod that is down)."""
+        return self._waiting
 
     @classmethod
     def from_conf(cls, name: str, endpoint: str | None = None,
@@ -151,6 +160,8 @@ class NeutronClient:
         if params:
             kwargs['params'] = params
         started = time.monotonic()
+        with self._waiting_lock:
+            self._waiting += 1
         try:
             resp = self._session.request(path, method, **kwargs)
         except (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout,
@@ -158,6 +169,9 @@ class NeutronClient:
             LOG.warning('%s unreachable (%s %s): %s', self.name, method,
                         path, exc)
             raise _RetryableError(str(exc))
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
         LOG.debug('%s %s %s: %s in %.3f s', self.name, method, path,
                   resp.status_code, time.monotonic() - started)
         if resp.status_code in _RETRY_STATUS:

@@ -27,6 +27,7 @@ class PodProbe:
         self._engine = engine
         self._conf = conf
         self._on_return = on_return
+        self._down: list[dict] = []
 
     def _client(self, pod: dict):
         if not pod['az_name']:
@@ -49,6 +50,7 @@ class PodProbe:
         with concurrent.futures.ThreadPoolExecutor(len(pods)) as pool:
             errors = dict(zip([p['pod_id'] for p in pods],
                               pool.map(self._probe, pods)))
+        self._down = [p for p in pods if errors[p['pod_id']]]
         states, returned = {}, []
         for pod in pods:
             error = errors[pod['pod_id']]
@@ -68,3 +70,8 @@ class PodProbe:
                      ', '.join(returned), count)
             self._on_return()
         return states
+
+    def calls_to_down_pods(self) -> int:
+        """Calls of this daemon now waiting on the pods the last pass
+        found down."""
+        return sum(self._client(pod).calls_in_flight for pod in self._down)

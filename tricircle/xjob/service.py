@@ -14,6 +14,7 @@ from tricircle.resources import jobs as job_shapes
 from tricircle.xjob import engine as xjob_engine
 from tricircle.xjob import probe
 from tricircle.xjob import registry
+from tricircle.xjob import workers
 
 LOG = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ class XJobService:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener = None
+        self._workers = workers.WorkerPool(
+            self._run_once, conf.xjob.workers, conf.xjob.spare_workers,
+            self._idle_wait, self._stop)
 
     def start(self) -> None:
         self._listener = wakeup.start_listener(self.conf, self._wake,
@@ -41,11 +45,7 @@ class XJobService:
                                       name='xjob-audit', daemon=True)
             thread.start()
             self._threads.append(thread)
-        for i in range(self.conf.xjob.workers):
-            thread = threading.Thread(target=self._work, args=('/%d' % i,),
-                                      name='xjob-worker-%d' % i, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._workers.start()
         LOG.info('tricircle-xjob %s started: %d workers, job types %s, %s',
                  self.engine.name, self.conf.xjob.workers,
                  ', '.join(t.name for t in registry.all_types()),
@@ -58,6 +58,7 @@ class XJobService:
         while not self._stop.is_set():
             try:
                 pods.run_once()
+                self._workers.rebalance(pods.calls_to_down_pods())
             except Exception:  # the DB may be briefly unavailable
                 LOG.exception('pod probe failed; retrying')
             self._stop.wait(self.conf.xjob.pod_probe_interval)
@@ -74,15 +75,12 @@ class XJobService:
             except Exception:  # the DB may be briefly unavailable
                 LOG.exception('drift audit not queued; retrying')
 
-    def _work(self, worker: str) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.engine.run_once(worker, more_due=self._wake.set):
-                    continue
-            except Exception:  # the DB may be briefly unavailable
-                LOG.exception('job loop error; retrying')
-            self._wake.wait(self.conf.xjob.poll_interval)
-            self._wake.clear()
+    def _run_once(self, worker: str) -> bool:
+        return self.engine.run_once(worker, more_due=self._wake.set)
+
+    def _idle_wait(self) -> None:
+        self._wake.wait(self.conf.xjob.poll_interval)
+        self._wake.clear()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the jobs in hand, then return."""
@@ -90,7 +88,7 @@ class XJobService:
         self._wake.set()
         if self._listener is not None:
             self._listener.stop()
-        for thread in self._threads:
+        for thread in self._threads + self._workers.threads:
             thread.join(timeout)
         LOG.info('tricircle-xjob %s stopped', self.engine.name)
 

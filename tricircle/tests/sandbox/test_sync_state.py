@@ -206,6 +206,11 @@ def test_a_hung_region_delays_only_its_own_part(sandbox, central, regions,
 
     _a1, all_up = boot('a1-synchung', 'all up')
     with hung(sandbox.pids['neutron-RegionTwo']):
+        # Changes sent before the probe finds RegionTwo down: their jobs
+        # into RegionTwo hold both of XJob's workers until neutron_timeout
+        # (30 s). Spare workers run RegionOne's jobs meanwhile.
+        central.network.update_network(net.id, name=net.name + '-hung')
+        central.network.update_port(b.port_id, name='vm-b-renamed')
         eventually(lambda: health(sandbox, 'RegionTwo') == 'down', 15)
         a, took = boot('a-synchung', 'RegionTwo hung')
         # As fast as with all regions up, give or take the machine's load
