@@ -101,11 +101,12 @@ class LocalPlugin(revision_listing.RevisionListing,
                 self.copies.ensure(context, resources.NETWORK,
                                    central_net['id'], missing_ok=True)
 
-    def _refuse_user_create(self, context, what: str,
-                            error=t_exc.CreateOnCentral) -> None:
-        """Users create networks, subnets and security groups on
-        central: one made here would bypass central's IPAM and could
-        collide with central's. The peers and admins may."""
+    def _refuse_member(self, context, what: str,
+                       error=t_exc.CreateOnCentral) -> None:
+        """Members create (and change) networks, subnets, security
+        groups and address groups on central: one made here would bypass
+        central's IPAM and could collide with central's. The peers and
+        admins may. ``error``: CreateOnCentral or ChangeOnCentral."""
         if request_source.requesting_peer(context) or \
                 copies.requester(context).is_admin:
             return
@@ -116,7 +117,7 @@ class LocalPlugin(revision_listing.RevisionListing,
 
     # -- networks ---------------------------------------------------------
     def create_network(self, context, network):
-        self._refuse_user_create(context, 'Networks')
+        self._refuse_member(context, 'Networks')
         return super().create_network(context, network)
 
     def get_network(self, context, id, fields=None, net_db=None):
@@ -146,7 +147,7 @@ class LocalPlugin(revision_listing.RevisionListing,
 
     # -- subnets ----------------------------------------------------------
     def create_subnet(self, context, subnet):
-        self._refuse_user_create(context, 'Subnets')
+        self._refuse_member(context, 'Subnets')
         return super().create_subnet(context, subnet)
 
     def get_subnet(self, context, id, fields=None):
@@ -167,12 +168,12 @@ class LocalPlugin(revision_listing.RevisionListing,
     def create_security_group(self, context, security_group,
                               default_sg=False):
         if not default_sg:  # a project's default group is made as needed
-            self._refuse_user_create(context, 'Security groups')
+            self._refuse_member(context, 'Security groups')
         return super().create_security_group(context, security_group,
                                              default_sg=default_sg)
 
     def create_security_group_rule(self, context, security_group_rule):
-        self._refuse_user_create(context, 'Security group rules')
+        self._refuse_member(context, 'Security group rules')
         rule_id = request_source.proposed_id(context)
         if rule_id and request_source.requesting_peer(context):
             # XJob syncing a rule made on central: the copy has its id.
@@ -204,7 +205,7 @@ class LocalPlugin(revision_listing.RevisionListing,
 
     # -- address groups -----------------------------------------------------
     def create_address_group(self, context, address_group):
-        self._refuse_user_create(context, 'Address groups')
+        self._refuse_member(context, 'Address groups')
         return super().create_address_group(context, address_group)
 
     def get_address_group(self, context, id, fields=None):
@@ -221,17 +222,17 @@ class LocalPlugin(revision_listing.RevisionListing,
     # A copy's name and addresses are central's: a member widening a
     # copy here would widen this region's firewall beyond central's.
     def update_address_group(self, context, id, address_group):
-        self._refuse_user_create(context, 'Address groups',
+        self._refuse_member(context, 'Address groups',
                                  t_exc.ChangeOnCentral)
         return super().update_address_group(context, id, address_group)
 
     def add_addresses(self, context, address_group_id, addresses):
-        self._refuse_user_create(context, 'Address groups',
+        self._refuse_member(context, 'Address groups',
                                  t_exc.ChangeOnCentral)
         return super().add_addresses(context, address_group_id, addresses)
 
     def remove_addresses(self, context, address_group_id, addresses):
-        self._refuse_user_create(context, 'Address groups',
+        self._refuse_member(context, 'Address groups',
                                  t_exc.ChangeOnCentral)
         return super().remove_addresses(context, address_group_id,
                                         addresses)
