@@ -147,6 +147,23 @@ def down_regions() -> set[str]:
             if p['pod_id'] in down} if down else set()
 
 
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Each call at once, the first in this thread: reads that are a
+    job's wait before its first write. Their results, in order, once
+    every call is over; the first error in call order is raised."""
+    if not calls:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(
+            max(1, len(calls) - 1)) as pool:
+        others = [pool.submit(call) for call in calls[1:]]
+        here: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            here.set_result(calls[0]())
+        except Exception as exc:  # raised below, once the others are over
+            here.set_exception(exc)
+    return [future.result() for future in (here, *others)]
+
+
 def in_parallel(regions, func: Callable[[str], Any], what: str,
                 within: float | None = None,
                 skip_down: bool = False) -> Outcome:

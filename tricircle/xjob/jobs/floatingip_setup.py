@@ -23,8 +23,6 @@ again.
 """
 from __future__ import annotations
 
-from concurrent import futures
-
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -99,14 +97,14 @@ def _ensure_proxy(central, client, fip: dict, vm_port: dict,
         fip['id'], region, project))
     subnet = central.create(resources.SUBNET, fip_res.proxy_subnet_body(
         fip['id'], net['id'], cidr, project))
-    with futures.ThreadPoolExecutor(1) as pool:
-        # The region copies the network and subnet while central makes
-        # the port.
-        pool.submit(client.get, resources.SUBNET, subnet['id'],
-                    headers=regions.AS_USER)
-        port = central.create(resources.PORT, fip_res.proxy_port_body(
+    # The region copies the network and subnet while central makes the
+    # port.
+    port, _subnet = regions.at_once(
+        lambda: central.create(resources.PORT, fip_res.proxy_port_body(
             fip['id'], fip['router_id'], net['id'], subnet['id'], address,
-            project))
+            project)),
+        lambda: client.get(resources.SUBNET, subnet['id'],
+                           headers=regions.AS_USER))
     LOG.info('floating IP %s: proxy port %s for %s in %s', fip['id'],
              port['id'], address, region)
     return port
@@ -151,18 +149,20 @@ def _find_copy(client, pod_id: str, fip: dict) -> dict | None:
 def _converge(ctx, central, region: str, pod_id: str, fip: dict,
               vm_port: dict | None) -> list[str]:
     client = ctx.region_client(region)
-    with futures.ThreadPoolExecutor(1) as pool:
-        # The copy is looked for while its port is made ready.
-        found = pool.submit(_find_copy, client, pod_id, fip)
+
+    def ready_port() -> tuple[str | None, bool]:
         port_id, is_proxy = _associated_port(central, client, fip, vm_port,
                                              region)
-        if port_id is not None:
-            # Copied here as for a user (the VM's port is here already).
-            if client.get(resources.PORT, port_id,
-                          headers=regions.AS_USER) is None:
-                raise _NotYet(server=region, status=404,
-                              reason='port %s is not copied there' % port_id)
-        copy = found.result()
+        # Copied here as for a user (the VM's port is here already).
+        if port_id is not None and client.get(
+                resources.PORT, port_id, headers=regions.AS_USER) is None:
+            raise _NotYet(server=region, status=404,
+                          reason='port %s is not copied there' % port_id)
+        return port_id, is_proxy
+
+    # The copy is looked for while its port is made ready.
+    (port_id, is_proxy), copy = regions.at_once(
+        ready_port, lambda: _find_copy(client, pod_id, fip))
     changes = []
     target = ('none' if port_id is None else '%s (%s %s)' % (
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
@@ -208,13 +208,13 @@ def floatingip_setup(ctx, resource: dict) -> None:
     fip = central.get(resources.FLOATINGIP, fip_id)
     held = regions.holding(resources.FLOATINGIP, fip_id)
     port_id = fip.get('port_id') if fip else None
-    with futures.ThreadPoolExecutor(1) as pool:
+    region, vm_port = None, None
+    if fip is not None:
         # The VM's port is read while the external network is.
-        port_read = port_id and pool.submit(central.get, resources.PORT,
-                                            port_id)
-        region = fip and _region_of_network(central,
-                                            fip['floating_network_id'])
-        vm_port = port_read.result() if port_read else None
+        region, vm_port = regions.at_once(
+            lambda: _region_of_network(central, fip['floating_network_id']),
+            lambda: central.get(resources.PORT, port_id) if port_id
+            else None)
     for other, pod_id in sorted(held.items()):
         if other != region:
             LOG.info('floating IP %s in %s: %s', fip_id, other, '; '.join(

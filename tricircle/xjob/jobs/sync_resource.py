@@ -22,7 +22,6 @@ coalesces them per key).
 """
 from __future__ import annotations
 
-import concurrent.futures
 
 from neutron_lib import constants as n_const
 from oslo_log import log as logging
@@ -66,12 +65,9 @@ def _sync(ctx, resource: dict) -> None:
     pod_id = resource['pod_id']
     region = ctx.region_of_pod(pod_id)
     client = ctx.region_client(region)
-    # Both reads at once: they are the job's wait before its first write.
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        central_read = pool.submit(ctx.central_client().get, spec.name,
-                                   res_id)
-        regional = client.get(spec.name, res_id)
-        central = central_read.result()
+    regional, central = regions.at_once(
+        lambda: client.get(spec.name, res_id),
+        lambda: ctx.central_client().get(spec.name, res_id))
     if spec.name == resources.ROUTER and (regional is None or
                                           central is None):
         # Which regions hold a router's copy, with its interfaces and
@@ -88,16 +84,15 @@ def _sync(ctx, resource: dict) -> None:
         LOG.info('%s %s: no copy in %s; its routing is removed', spec.name,
                  res_id, region)
         return
-    if central is None and spec.name == resources.PORT and \
-            regional.get('device_owner') in ROUTER_PORT_OWNERS:
-        # A router copy's own port goes with its interface or gateway
-        # (router_setup); Neutron refuses to delete it as a port.
-        regions.forget(pod_id, spec.name, res_id)
-        LOG.info('port %s: left to the router copy %s in %s', res_id,
-                 regional.get('device_id'), region)
-        return
     if central is None:
-        if spec.delete_orphans:
+        if spec.name == resources.PORT and \
+                regional.get('device_owner') in ROUTER_PORT_OWNERS:
+            # A router copy's own port goes with its interface or gateway
+            # (router_setup); Neutron refuses to delete it as a port.
+            regions.forget(pod_id, spec.name, res_id)
+            LOG.info('port %s: left to the router copy %s in %s', res_id,
+                     regional.get('device_id'), region)
+        elif spec.delete_orphans:
             client.delete(spec.name, res_id)
             regions.forget(pod_id, spec.name, res_id)
             LOG.info('%s %s: deleted its copy in %s (gone from central)',
