@@ -161,7 +161,8 @@ _VIF_TYPES = {n_const.AGENT_TYPE_OVS: portbindings.VIF_TYPE_OVS,
               n_const.AGENT_TYPE_LINUXBRIDGE: portbindings.VIF_TYPE_BRIDGE}
 
 
-def transit_host(client, router_id: str) -> TransitHost | None:
+def transit_host(client: neutron_client.NeutronClient,
+                 router_id: str) -> TransitHost | None:
     """The L3 agent's host the region scheduled the copy to, with the
     tunnel endpoint of that host's L2 agent: where its transit port will
     be bound. None if not scheduled yet or the host's L2 agent reports no
@@ -182,25 +183,26 @@ def transit_host(client, router_id: str) -> TransitHost | None:
 
 
 class Transit(Protocol):
-    """The router's transit on central, as one region's converge needs
+    """The router's transit on central, as the regions' converge needs
     it; each call waits for central's part it needs."""
 
     def subnet_id(self) -> str:
         """The transit subnet (made first)."""
 
-    def port(self) -> dict:
-        """This region's transit port (made next)."""
+    def port(self, region: str) -> dict:
+        """The region's transit port (made next)."""
 
-    def plan(self) -> router_res.RegionalRouter:
-        """The copy's plan with its routes (they need every region's
-        transit address)."""
+    def plan(self, region: str) -> router_res.RegionalRouter:
+        """The region copy's plan with its routes (they need every
+        region's transit address)."""
 
-    def announce(self) -> bool:
-        """Tell central where the port will be bound, once it is known;
-        whether it was told."""
+    def announce(self, region: str) -> bool:
+        """Tell central where the region's port will be bound; False
+        while that is not known yet (ask again later)."""
 
 
-def converge(client, region: str, router_id: str, router: dict | None,
+def converge(client: neutron_client.NeutronClient, region: str,
+             router_id: str, router: dict | None,
              plan: router_res.RegionalRouter | None,
              transit: Transit | None = None) -> list[str]:
     """Bring the region's copy in line; what changed, for the log.
@@ -215,13 +217,10 @@ def converge(client, region: str, router_id: str, router: dict | None,
     if router is None or plan is None:
         return remove(client, region, router_id)
     changes: list[str] = []
-    with futures.ThreadPoolExecutor(2) as pool:
-        # The region's reads at once: they are the wait before its first
-        # write.
-        copy_read = pool.submit(client.get, resources.ROUTER, router_id)
-        interfaces_read = pool.submit(_interfaces, client, router_id)
-        _copy_subnets(client, region, plan)
-        copy, interfaces = copy_read.result(), interfaces_read.result()
+    _none, copy, interfaces = regions.at_once(
+        lambda: _copy_subnets(client, region, plan),
+        lambda: client.get(resources.ROUTER, router_id),
+        lambda: _interfaces(client, router_id))
     copy = _ensure_copy(client, region, router, copy, changes)
     _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
     _ensure_gateway(client, region, router_id, copy, plan, changes)
@@ -232,16 +231,16 @@ def converge(client, region: str, router_id: str, router: dict | None,
         if not linked:
             client.get(resources.SUBNET, transit.subnet_id(),
                        headers=regions.AS_USER)
-        announced = transit.announce()
-        transit_id = transit.port()['id']
+        announced = transit.announce(region)
+        transit_id = transit.port(region)['id']
         if transit_id not in linked:
             client.get(resources.PORT, transit_id, headers=regions.AS_USER)
             _action(client, router_id, 'add_router_interface',
                     {'port_id': transit_id})
             changes.append('transit interface added')
-        if not announced:  # the copy was not scheduled before
-            transit.announce()
-        plan = transit.plan()
+        if not announced:  # where it goes was not known before
+            transit.announce(region)
+        plan = transit.plan(region)
 
     if not router_res.same_routes(copy.get('routes') or [], plan.routes):
         client.update(resources.ROUTER, router_id, {'routes': plan.routes})

@@ -21,7 +21,10 @@ satisfies any number of requests (XJob coalesces them per router).
 from __future__ import annotations
 
 from concurrent import futures
+import contextlib
+import threading
 import time
+from typing import Any
 
 from neutron_lib.api.definitions import portbindings
 from oslo_config import cfg
@@ -34,7 +37,7 @@ from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import router as router_res
-from tricircle.resources import transit
+from tricircle.resources import transit as transit_res
 from tricircle.xjob import registry
 from tricircle.xjob import router_copy
 
@@ -90,7 +93,7 @@ def _gateway(central, router: dict) -> router_res.Gateway | None:
 
 def _transit_network(central, router_id: str) -> dict | None:
     nets = central.list(resources.NETWORK,
-                        name=transit.network_name(router_id))
+                        name=transit_res.network_name(router_id))
     return nets[0] if nets else None
 
 
@@ -98,7 +101,7 @@ def _transit_ports(central, router_id: str, network_id: str
                    ) -> dict[str, dict]:
     ports = {}
     for port in central.list(resources.PORT, network_id=network_id):
-        region = transit.region_of_port(router_id, port['name'])
+        region = transit_res.region_of_port(router_id, port['name'])
         if region:
             ports[region] = port
     return ports
@@ -136,20 +139,31 @@ def _log_changes(router_id: str, outcome: regions.Outcome) -> None:
 
 
 class _Transit:
-    """The router's transit on central, made where missing while the
-    regions work (router_copy.Transit): first the network and subnet,
-    then one port per region, at once. Each region waits only for the
-    part it needs next."""
+    """The router's transit on central (router_copy.Transit), made where
+    missing while the regions work: first the network and subnet, then
+    one port per region, at once. Each region waits only for the part it
+    needs next. A context: leaving it waits for central's part, so that
+    nothing outlives the run."""
 
-    def __init__(self, ctx, central, router: dict, subnets,
-                 gateway: router_res.Gateway | None, wanted: set[str]):
+    def __init__(self, ctx: Any, central: neutron_client.NeutronClient,
+                 router: dict, subnets: list[router_res.Subnet],
+                 gateway: router_res.Gateway | None,
+                 wanted: set[str]) -> None:
         self._ctx, self._central, self._router = ctx, central, router
         self._subnets, self._gateway = subnets, gateway
         self._wanted = wanted
-        self._pool = futures.ThreadPoolExecutor(1)
-        self._network = self._pool.submit(self._ensure_network)
-        self._ports = self._pool.submit(self._ensure_ports)
-        self._pool.shutdown(wait=False)
+        self._plans: dict[str, router_res.RegionalRouter] | None = None
+        self._lock = threading.Lock()
+        pool = futures.ThreadPoolExecutor(1)
+        self._network = pool.submit(self._ensure_network)
+        self._ports = pool.submit(self._ensure_ports)
+        pool.shutdown(wait=False)
+
+    def __enter__(self) -> '_Transit':
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        futures.wait([self._network, self._ports])
 
     def _ensure_network(self) -> tuple[dict, dict]:
         central, router_id = self._central, self._router['id']
@@ -157,16 +171,17 @@ class _Transit:
         net = _transit_network(central, router_id)
         if net is None:
             net = central.create(resources.NETWORK,
-                                 transit.network_body(router_id, project))
+                                 transit_res.network_body(router_id,
+                                                          project))
             LOG.info('router %s: transit network %s created', router_id,
                      net['id'])
         found = central.list(resources.SUBNET, network_id=net['id'])
         if found:
             return net, found[0]
-        cidr = transit.choose_cidr(cfg.CONF.xjob.transit_cidr,
-                                   cfg.CONF.xjob.transit_prefixlen,
-                                   [s.cidr for s in self._subnets])
-        return net, central.create(resources.SUBNET, transit.subnet_body(
+        cidr = transit_res.choose_cidr(cfg.CONF.xjob.transit_cidr,
+                                       cfg.CONF.xjob.transit_prefixlen,
+                                       [s.cidr for s in self._subnets])
+        return net, central.create(resources.SUBNET, transit_res.subnet_body(
             router_id, net['id'], cidr, project))
 
     def _ensure_ports(self) -> dict[str, dict]:
@@ -179,35 +194,53 @@ class _Transit:
         if missing:
             with futures.ThreadPoolExecutor(len(missing)) as pool:
                 made = pool.map(lambda region: central.create(
-                    resources.PORT, transit.port_body(
+                    resources.PORT, transit_res.port_body(
                         router_id, region, net['id'], project)), missing)
                 ports.update(zip(missing, made))
         return ports
 
+    @staticmethod
+    def _central(future: futures.Future) -> Any:
+        """Central's part; a 404 there (the transit deleted meanwhile)
+        must not read as a region's "nothing left to do"."""
+        try:
+            return future.result()
+        except neutron_client.RemoteNotFound as exc:
+            raise neutron_client.RemoteConflict(
+                server='central Neutron', status=409,
+                reason='the transit changed meanwhile: %s' % exc) from exc
+
     def all_ports(self) -> dict[str, dict]:
         """Region -> transit port; raises what making them raised."""
-        return self._ports.result()
-
-    def region(self, region: str) -> '_RegionTransit':
-        return _RegionTransit(self, region)
-
-    def plans(self) -> dict[str, router_res.RegionalRouter]:
-        ports = self.all_ports()
-        return router_res.plan(self._router, self._subnets, {
-            region: port['fixed_ips'][0]['ip_address']
-            for region, port in ports.items() if region in self._wanted},
-            self._gateway)
+        return self._central(self._ports)
 
     def subnet_id(self) -> str:
-        return self._network.result()[1]['id']
+        return self._central(self._network)[1]['id']
+
+    def port(self, region: str) -> dict:
+        return self.all_ports()[region]
+
+    def plan(self, region: str) -> router_res.RegionalRouter:
+        """The region's plan with its routes, from every region's
+        transit address (planned once, for all regions)."""
+        with self._lock:
+            if self._plans is None:
+                self._plans = router_res.plan(
+                    self._router, self._subnets, {
+                        region: port['fixed_ips'][0]['ip_address']
+                        for region, port in self.all_ports().items()
+                        if region in self._wanted}, self._gateway)
+        return self._plans[region]
 
     def announce(self, region: str) -> bool:
         """Tell central where the region's transit port will be bound,
         as the region itself will once its L3 agent has plugged it:
         central then has the other regions make its shadow now, while
         the region works, instead of after (that report comes seconds
-        later). False if the copy is not scheduled yet."""
-        port = self.all_ports()[region]
+        later). False while that is not known (the copy is not scheduled
+        yet): ask again later. A failure only loses the head start (the
+        region's report comes anyway): True, nothing to ask again."""
+        port = self.port(region)
         if binding.remote_binding(port):
             return True  # reported already
         router_id = self._router['id']
@@ -225,32 +258,12 @@ class _Transit:
                          portbindings.VIF_TYPE: vif_type}, tunnel_ip),
                 headers={regions.SOURCE_HEADER: region})
         except neutron_client.RemoteNeutronError as exc:
-            # Only a head start is lost: the region's report comes anyway.
             LOG.warning('router %s: transit port %s of %s not announced: '
                         '%s', router_id, port['id'], region, exc)
             return True
         LOG.info('router %s: transit port %s of %s announced on host %s '
                  '(%s)', router_id, port['id'], region, host, tunnel_ip)
         return True
-
-
-class _RegionTransit:
-    """One region's view of _Transit (router_copy.Transit)."""
-
-    def __init__(self, whole: _Transit, region: str):
-        self._whole, self._region = whole, region
-
-    def subnet_id(self) -> str:
-        return self._whole.subnet_id()
-
-    def port(self) -> dict:
-        return self._whole.all_ports()[self._region]
-
-    def plan(self) -> router_res.RegionalRouter:
-        return self._whole.plans()[self._region]
-
-    def announce(self) -> bool:
-        return self._whole.announce(self._region)
 
 
 def _record_states(router_id: str, router: dict | None,
@@ -274,7 +287,7 @@ def router_setup(ctx, resource: dict) -> None:
     router = central.get(resources.ROUTER, router_id)
     held = regions.holding(resources.ROUTER, router_id)
     plans: dict[str, router_res.RegionalRouter] = {}
-    links: _Transit | None = None
+    transit: _Transit | None = None
     if router is not None:
         # Hints may name availability zones: the plan wants regions.
         router = dict(router, availability_zone_hints=regions.of_hints(
@@ -286,17 +299,20 @@ def router_setup(ctx, resource: dict) -> None:
         # come from the transit, once central has made it).
         plans = router_res.plan(router, subnets, {}, gateway)
         if router_res.needs_transit(wanted):
-            links = _Transit(ctx, central, router, subnets, gateway, wanted)
-    outcome = regions.in_parallel(
-        set(plans) | set(held), _timed(lambda region: router_copy.converge(
-            ctx.region_client(region), region, router_id, router,
-            plans.get(region), links.region(region)
-            if links is not None and region in plans else None)),
-        'router %s' % router_id, skip_down=True)
-    _log_changes(router_id, outcome)
-    _record_states(router_id, router, outcome)
-    if links is not None:
-        links.all_ports()  # central's own failure fails the job too
+            transit = _Transit(ctx, central, router, subnets, gateway,
+                               wanted)
+    with transit or contextlib.nullcontext():
+        outcome = regions.in_parallel(
+            set(plans) | set(held), _timed(
+                lambda region: router_copy.converge(
+                    ctx.region_client(region), region, router_id, router,
+                    plans.get(region),
+                    transit if region in plans else None)),
+            'router %s' % router_id, skip_down=True)
+        _log_changes(router_id, outcome)
+        _record_states(router_id, router, outcome)
+        if transit is not None:
+            transit.all_ports()  # central's own failure fails the job too
     outcome.raise_first()  # retried with backoff; the rest is done
     _tidy_transit(central, router_id, set(plans))
 
