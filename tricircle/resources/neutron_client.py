@@ -76,14 +76,14 @@ class NeutronClient:
         self._endpoint = endpoint.rstrip('/') if endpoint else None
         self._region_name = region_name
         self._retries = retries
-        self._waiting = 0
-        self._waiting_lock = threading.Lock()
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
 
     @property
     def calls_in_flight(self) -> int:
         """Requests sent and not answered yet (XJob's workers count those
         waiting on a pod that is down)."""
-        return self._waiting
+        return self._in_flight
 
     @classmethod
     def from_conf(cls, name: str, endpoint: str | None = None,
@@ -160,8 +160,8 @@ class NeutronClient:
         if params:
             kwargs['params'] = params
         started = time.monotonic()
-        with self._waiting_lock:
-            self._waiting += 1
+        with self._in_flight_lock:
+            self._in_flight += 1
         try:
             resp = self._session.request(path, method, **kwargs)
         except (ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout,
@@ -170,8 +170,8 @@ class NeutronClient:
                         path, exc)
             raise _RetryableError(str(exc))
         finally:
-            with self._waiting_lock:
-                self._waiting -= 1
+            with self._in_flight_lock:
+                self._in_flight -= 1
         LOG.debug('%s %s %s: %s in %.3f s', self.name, method, path,
                   resp.status_code, time.monotonic() - started)
         if resp.status_code in _RETRY_STATUS:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -83,13 +84,16 @@ class XJobService:
         self._wake.clear()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the jobs in hand, then return."""
+        """Finish the jobs in hand, then return (``timeout`` seconds at
+        most)."""
         self._stop.set()
         self._wake.set()
         if self._listener is not None:
             self._listener.stop()
-        for thread in self._threads + self._workers.threads:
-            thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._workers.join(deadline)
         LOG.info('tricircle-xjob %s stopped', self.engine.name)
 
     def wait(self) -> None:

@@ -12,6 +12,7 @@ stall is over.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 from oslo_log import log as logging
@@ -47,9 +48,9 @@ class WorkerPool:
             return len(self._spares)
 
     def rebalance(self, stalled: int) -> None:
-        """``stalled``: calls now waiting on pods that are down. As many
-        spares run as the workers those calls hold (a job may make
-        several calls at once, so no more than the busy workers)."""
+        """``stalled``: calls now waiting on pods that are down. A spare
+        runs for each, up to the busy workers: an upper bound of the
+        workers held, since one job may make several calls at once."""
         with self._lock:
             wanted = min(stalled, self._busy, self._max_spares)
             self._spares_wanted = wanted
@@ -69,7 +70,17 @@ class WorkerPool:
         thread = threading.Thread(target=self._loop, args=(name,),
                                   name='xjob-worker' + name, daemon=True)
         thread.start()
-        self.threads.append(thread)
+        with self._lock:  # spares that left are forgotten
+            self.threads = [t for t in self.threads if t.is_alive()]
+            self.threads.append(thread)
+
+    def join(self, deadline: float) -> None:
+        """Wait until every worker is done, or ``deadline``
+        (time.monotonic())."""
+        with self._lock:
+            threads = list(self.threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _leaves(self, name: str) -> bool:
         """A spare leaves when fewer spares are wanted than run."""
