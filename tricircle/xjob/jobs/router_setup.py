@@ -200,7 +200,7 @@ class _Transit:
         return ports
 
     @staticmethod
-    def _central(future: futures.Future) -> Any:
+    def _central_part(future: futures.Future) -> Any:
         """Central's part; a 404 there (the transit deleted meanwhile)
         must not read as a region's "nothing left to do"."""
         try:
@@ -212,10 +212,10 @@ class _Transit:
 
     def all_ports(self) -> dict[str, dict]:
         """Region -> transit port; raises what making them raised."""
-        return self._central(self._ports)
+        return self._central_part(self._ports)
 
     def subnet_id(self) -> str:
-        return self._central(self._network)[1]['id']
+        return self._central_part(self._network)[1]['id']
 
     def port(self, region: str) -> dict:
         return self.all_ports()[region]
