@@ -14,6 +14,7 @@ from oslo_config import cfg
 from oslo_utils import excutils
 import tenacity
 
+from tricircle.common import config
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import address_proposal
 from tricircle.network.local import copies as copies_mod
@@ -26,9 +27,13 @@ from tricircle.resources import regions
 from tricircle.resources import reserved
 
 
-# Seconds a central-first create waits for a refused proposal here to give
-# back the address central granted to it.
-_PROPOSAL_GONE = 5.0
+def _proposal_gone_within() -> float:
+    """Seconds a central-first create waits for a proposal here to give
+    back the address central granted to it: the proposal's request waits
+    for central's refusal (a call bounded by the client's timeout), then
+    deletes its port. A loaded machine took longer than a fixed 5 s."""
+    config.register_client_opts(cfg.CONF)
+    return cfg.CONF.client.neutron_timeout
 
 
 class PortCreator:
@@ -88,7 +93,7 @@ class PortCreator:
             for attempt in tenacity.Retrying(
                     retry=tenacity.retry_if_exception_type(
                         ipam_exc.IpAddressAlreadyAllocated),
-                    stop=tenacity.stop_after_delay(_PROPOSAL_GONE),
+                    stop=tenacity.stop_after_delay(_proposal_gone_within()),
                     wait=tenacity.wait_exponential(multiplier=0.05, max=0.5),
                     reraise=True):
                 with attempt, self._copies.ml2_at_work():
