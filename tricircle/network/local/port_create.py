@@ -14,7 +14,6 @@ from oslo_config import cfg
 from oslo_utils import excutils
 import tenacity
 
-from tricircle.common import config
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import address_proposal
 from tricircle.network.local import copies as copies_mod
@@ -31,8 +30,8 @@ def _proposal_gone_within() -> float:
     """Seconds a central-first create waits for a proposal here to give
     back the address central granted to it: the proposal's request waits
     for central's refusal (a call bounded by the client's timeout), then
-    deletes its port. A loaded machine took longer than a fixed 5 s."""
-    config.register_client_opts(cfg.CONF)
+    deletes its port. A loaded machine took longer than a fixed 5 s.
+    (The plugin's central client registered the option.)"""
     return cfg.CONF.client.neutron_timeout
 
 
