@@ -240,12 +240,15 @@ def count_live(job_type: str, resource_id: str | None = None,
         return session.scalar(stmt)
 
 
-def live_resource_ids(job_type: str, prefix: str) -> set[str]:
+def live_resource_ids(job_type: str, prefix: str,
+                      status: str | None = None) -> set[str]:
     """Resource ids of the live requests of a type that start with
-    ``prefix``."""
+    ``prefix`` (only those in ``status``, if given)."""
     stmt = sa.select(Job.resource_id).where(
         Job.type == job_type,
         Job.resource_id.startswith(prefix, autoescape=True)).distinct()
+    if status is not None:
+        stmt = stmt.where(Job.status == status)
     with core.session_scope() as session:
         return set(session.scalars(stmt))
 

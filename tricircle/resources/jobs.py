@@ -49,6 +49,15 @@ ROUTER_SETUP = JobShape(
     'the router, with its interfaces, a transit port when the router '
     'spans regions and one route per subnet its region lacks; remove '
     'what is no longer wanted.')
+# While central adds a router interface on a subnet: the regions holding
+# its network add theirs at once (router_setup, after, has the last word).
+ROUTER_INTERFACE_AHEAD = JobShape(
+    'router_interface_ahead', ('router_id', 'subnet_id'),
+    'While central adds a router interface on a subnet, add the copy of '
+    'the router and its interface in the regions holding the subnet\'s '
+    'network, so that their L3 agents start sooner. Adds only; '
+    'router_setup, run once central has the interface, has the last '
+    'word.')
 # Give a floating IP its copy in its external network's region.
 FLOATINGIP_SETUP = JobShape(
     'floatingip_setup', ('floatingip_id',),
@@ -131,6 +140,13 @@ def setup_shadow_ports(network_id: str,
 
 def setup_router(router_id: str, project_id: str | None) -> dict[str, Any]:
     return submit(ROUTER_SETUP, {'router_id': router_id}, project_id)
+
+
+def add_router_interface_ahead(router_id: str, subnet_id: str,
+                               project_id: str | None) -> dict[str, Any]:
+    return submit(ROUTER_INTERFACE_AHEAD, {'router_id': router_id,
+                                           'subnet_id': subnet_id},
+                  project_id)
 
 
 def setup_floatingip(fip_id: str, project_id: str | None) -> dict[str, Any]:

@@ -5,10 +5,15 @@ the region first (asked as a user would, so the region copies what it
 lacks from central), then the router with the central id, the missing
 subnet interfaces and the external gateway (in the gateway's region
 only, on central's addresses). When the router spans regions, the
-transit subnet and port follow, copied the same way, and the transit
-interface; then the routes (whose next hops need the interfaces), and
-last the interfaces no longer wanted (which no route uses any more). A
-region that should hold no copy loses it, interfaces first.
+transit subnet and port are copied the same way meanwhile (they need no
+router), then the transit interface is added; then the routes (whose
+next hops need the interfaces), and last the interfaces no longer wanted
+(which no route uses any more). A region that should hold no copy loses
+it, interfaces first.
+
+A head start (add_interfaces) may add a subnet interface before central
+has it: converge takes an interface another run added meanwhile as
+added.
 """
 from __future__ import annotations
 
@@ -111,17 +116,32 @@ def _add_subnet_interfaces(client, router_id: str, interfaces: list[dict],
     for subnet_id in sorted(plan.subnet_ids - have):
         port_id = plan.interface_ports.get(subnet_id)
         if port_id is None:
-            _action(client, router_id, 'add_router_interface',
-                    {'subnet_id': subnet_id})
-            changes.append('interface on subnet %s added' % subnet_id)
+            if _add_interface(client, router_id, subnet_id,
+                              {'subnet_id': subnet_id}):
+                changes.append('interface on subnet %s added' % subnet_id)
             continue
         # The router's own port on central (not on the gateway address),
         # copied here as for a user.
         client.get(resources.PORT, port_id, headers=regions.AS_USER)
-        _action(client, router_id, 'add_router_interface',
-                {'port_id': port_id})
-        changes.append('interface port %s on subnet %s added' % (
-            port_id, subnet_id))
+        if _add_interface(client, router_id, subnet_id,
+                          {'port_id': port_id}):
+            changes.append('interface port %s on subnet %s added' % (
+                port_id, subnet_id))
+
+
+def _add_interface(client, router_id: str, subnet_id: str,
+                   body: dict) -> bool:
+    """Add an interface; False if another run (a head start) added one
+    on the subnet meanwhile, which is what Neutron's refusal then means."""
+    try:
+        _action(client, router_id, 'add_router_interface', body)
+    except neutron_client.RemoteNeutronError:
+        if any(ip['subnet_id'] == subnet_id
+               for port in _interfaces(client, router_id)
+               for ip in port['fixed_ips']):
+            return False
+        raise
+    return True
 
 
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,
@@ -201,6 +221,47 @@ class Transit(Protocol):
         while that is not known yet (ask again later)."""
 
 
+def _read(client, region: str, router_id: str,
+          plan: router_res.RegionalRouter) -> tuple[dict | None, list[dict]]:
+    """The copy (None if none) and its interfaces, once the plan's
+    subnets are copied here."""
+    _none, copy, interfaces = regions.at_once(
+        lambda: _copy_subnets(client, region, plan),
+        lambda: client.get(resources.ROUTER, router_id),
+        lambda: _interfaces(client, router_id))
+    return copy, interfaces
+
+
+def _copy_transit(client, region: str, transit: Transit) -> None:
+    """The transit subnet and the region's transit port, copied here as
+    for a user (each as soon as central has it)."""
+    client.get(resources.SUBNET, transit.subnet_id(),
+               headers=regions.AS_USER)
+    client.get(resources.PORT, transit.port(region)['id'],
+               headers=regions.AS_USER)
+
+
+def _link_transit(client, router_id: str, transit_id: str,
+                  linked: list[str], changes: list[str]) -> None:
+    if transit_id not in linked:
+        _action(client, router_id, 'add_router_interface',
+                {'port_id': transit_id})
+        changes.append('transit interface added')
+
+
+def add_interfaces(client: neutron_client.NeutronClient, region: str,
+                   router: dict, plan: router_res.RegionalRouter
+                   ) -> list[str]:
+    """The copy and the plan's subnet interfaces, adding only: what a
+    head start does while central adds the interface (converge, run
+    after central's change, has the last word). What changed."""
+    changes: list[str] = []
+    copy, interfaces = _read(client, region, router['id'], plan)
+    _ensure_copy(client, region, router, copy, changes)
+    _add_subnet_interfaces(client, router['id'], interfaces, plan, changes)
+    return changes
+
+
 def converge(client: neutron_client.NeutronClient, region: str,
              router_id: str, router: dict | None,
              plan: router_res.RegionalRouter | None,
@@ -209,38 +270,38 @@ def converge(client: neutron_client.NeutronClient, region: str,
 
     ``plan``: the copy's interfaces and gateway (its routes come from
     ``transit`` when the router spans regions). What needs no transit is
-    done first, while central makes the transit; the region then copies
-    the transit subnet while central makes the ports, and the port is
-    announced as soon as the copy is scheduled, so the other regions make
-    its shadow while this one plugs it.
+    done first, while central makes the transit and the region copies
+    the transit subnet and its port; the port is announced once the copy
+    is scheduled, while it is added, so the other regions make its
+    shadow while this one plugs it.
     """
     if router is None or plan is None:
         return remove(client, region, router_id)
     changes: list[str] = []
-    _none, copy, interfaces = regions.at_once(
-        lambda: _copy_subnets(client, region, plan),
-        lambda: client.get(resources.ROUTER, router_id),
-        lambda: _interfaces(client, router_id))
-    copy = _ensure_copy(client, region, router, copy, changes)
-    _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
-    _ensure_gateway(client, region, router_id, copy, plan, changes)
-    transit_id = None
-    if transit is not None:
-        linked = [p['id'] for p in interfaces
-                  if p['name'] == transit_res.port_name(router_id, region)]
-        if not linked:
-            client.get(resources.SUBNET, transit.subnet_id(),
-                       headers=regions.AS_USER)
-        announced = transit.announce(region)
-        transit_id = transit.port(region)['id']
-        if transit_id not in linked:
-            client.get(resources.PORT, transit_id, headers=regions.AS_USER)
-            _action(client, router_id, 'add_router_interface',
-                    {'port_id': transit_id})
-            changes.append('transit interface added')
-        if not announced:  # where it goes was not known before
-            transit.announce(region)
-        plan = transit.plan(region)
+    copy, interfaces = _read(client, region, router_id, plan)
+    linked = [p['id'] for p in interfaces
+              if p['name'] == transit_res.port_name(router_id, region)]
+    with futures.ThreadPoolExecutor(1) as side:
+        # The transit's copies here need no router: made meanwhile.
+        copied = side.submit(_copy_transit, client, region, transit) \
+            if transit is not None and not linked else None
+        copy = _ensure_copy(client, region, router, copy, changes)
+        _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
+        _ensure_gateway(client, region, router_id, copy, plan, changes)
+        transit_id = None
+        if transit is not None:
+            if copied is not None:
+                copied.result()
+            transit_id = transit.port(region)['id']
+            # The copy is scheduled now (it has an interface): where its
+            # transit port goes is known while the port is plugged.
+            announced, _none = regions.at_once(
+                lambda: transit.announce(region),
+                lambda: _link_transit(client, router_id, transit_id,
+                                      linked, changes))
+            if not announced:  # where it goes was not known before
+                transit.announce(region)
+            plan = transit.plan(region)
 
     if not router_res.same_routes(copy.get('routes') or [], plan.routes):
         client.update(resources.ROUTER, router_id, {'routes': plan.routes})

@@ -9,6 +9,9 @@ Each change of a router (interfaces, routes, gateway, name, delete) asks
 XJob to bring the router's copies in the regions in line (router_setup),
 and each change of a floating IP (create, association, delete, its port
 deleted) its copy in the external network's region (floatingip_setup).
+An interface on a subnet also gets a head start in the regions holding
+its network, asked for before central makes its own port
+(router_interface_ahead).
 Its availability zones are regions: a router hinted to one region is
 local to it, and takes only networks (and a gateway) that may be there.
 A region reports the status its L3 agent gave a floating IP's copy; it
@@ -26,6 +29,7 @@ from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from tricircle.network.central import availability_zones
 from tricircle.network.central import uses
@@ -99,10 +103,43 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
 
     def add_router_interface(self, context, router_id, interface_info=None):
         self._refuse_if_not_local(context, router_id, interface_info or {})
-        info = super().add_router_interface(context, router_id,
-                                            interface_info)
+        ahead = self._head_start(context, router_id, interface_info or {})
+        try:
+            info = super().add_router_interface(context, router_id,
+                                                interface_info)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                if ahead is not None:
+                    # router_setup removes what went ahead in the regions.
+                    jobs.setup_router(router_id, ahead)
         self._setup(context, router_id)
         return info
+
+    def _head_start(self, context, router_id: str,
+                    interface_info: dict) -> str | None:
+        """Once Neutron's checks of an interface on a subnet pass, and
+        before central's port is made (most of this request's time), the
+        regions holding the subnet's network add theirs: their L3 agents
+        start sooner (router_interface_ahead). The router's project, or
+        None when nothing went ahead."""
+        if set(interface_info) != {'subnet_id'}:
+            return None  # a port of the user's: central's is the region's
+        self._validate_interface_info(interface_info)
+        router = self._get_router(context, router_id)
+        subnet = self._core_plugin.get_subnet(context,
+                                              interface_info['subnet_id'])
+        if not subnet.get('gateway_ip') or (
+                subnet['project_id'] != context.project_id and
+                not context.is_admin):
+            return None  # Neutron's own checks say what is wrong, or not
+        self._validate_subnet_address_mode(subnet)
+        self._check_for_dup_router_subnets(
+            context, router, [subnet], n_const.DEVICE_OWNER_ROUTER_INTF)
+        if not regions.holding(t_resources.NETWORK, subnet['network_id']):
+            return None  # no region to add it in yet
+        jobs.add_router_interface_ahead(router_id, subnet['id'],
+                                        router.project_id)
+        return router.project_id
 
     def remove_router_interface(self, context, router_id, interface_info):
         info = super().remove_router_interface(context, router_id,

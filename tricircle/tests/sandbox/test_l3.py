@@ -8,7 +8,9 @@ so what these pings prove is the routing.
 """
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 
 import openstack.exceptions as os_exc
 import pytest
@@ -171,6 +173,62 @@ def test_two_projects_with_the_same_cidrs_stay_apart(sandbox, central,
     assert not ping(sandbox, a_a.name, b_b.ip, deadline=3)
     for _a, router, s1, s2, _n in made.values():
         remove_router(central, router, s1, s2)
+
+
+def _jobs(sandbox, job_type: str) -> list[dict]:
+    url = '%s/v1.0/jobs?type=%s' % (sandbox.admin_api, job_type)
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.load(resp)['jobs']
+
+
+def test_an_interface_starts_in_its_region_while_central_adds_it(
+        sandbox, central, regions):
+    """``router add subnet``: the region holding the subnet's network
+    makes the copy and adds its interface while central makes its own
+    (router_interface_ahead), so that its L3 agent starts sooner;
+    router_setup then finds the interface there. An add central refuses
+    (an overlap) sends nothing ahead."""
+    net1, sub1 = network(central, 'l3-hs1', '10.66.1.0/24', ['RegionOne'])
+    net2, sub2 = network(central, 'l3-hs2', '10.66.2.0/24', ['RegionTwo'])
+    net3, sub3 = network(central, 'l3-hs3', '10.66.2.128/25',
+                         ['RegionTwo'])
+    for net, region in ((net1, 'RegionOne'), (net2, 'RegionTwo'),
+                        (net3, 'RegionTwo')):
+        regions[region].network.create_port(network_id=net.id)  # held
+    router = central.network.create_router(name='l3-hs-r')
+    central.network.add_interface_to_router(router, subnet_id=sub1.id)
+    # (A head start is skipped while router_setup runs for the router.)
+    wait_for(lambda: not [j for j in _jobs(sandbox, 'router_setup')
+                          if j['resource']['router_id'] == router.id and
+                          j['status'] in ('NEW', 'RUNNING')])
+    central.network.add_interface_to_router(router, subnet_id=sub2.id)
+    one, two = regions['RegionOne'], regions['RegionTwo']
+    wait_for(lambda: len(routes_of(one, router.id)) == 1 and
+             len(routes_of(two, router.id)) == 1, timeout=ROUTED)
+
+    ahead = {(j['resource']['subnet_id'], j['status'])
+             for j in _jobs(sandbox, 'router_interface_ahead')
+             if j['resource']['router_id'] == router.id}
+    assert ahead == {(sub1.id, 'SUCCESS'), (sub2.id, 'SUCCESS')}
+    with open(sandbox.log_of('tricircle-xjob')) as f:
+        log = f.read()
+    assert 'router %s in RegionTwo, ahead of central: copy created; ' \
+        'interface on subnet %s added' % (router.id, sub2.id) in log
+    # router_setup found it there: one interface, no failed run.
+    assert [ip['subnet_id'] for p in two.network.ports(device_id=router.id)
+            for ip in p.fixed_ips if ip['subnet_id'] == sub2.id] == [sub2.id]
+    assert not [j for j in _jobs(sandbox, 'router_setup')
+                if j['resource']['router_id'] == router.id and
+                j['status'] == 'FAIL']
+
+    with pytest.raises(os_exc.BadRequestException) as err:
+        central.network.add_interface_to_router(router, subnet_id=sub3.id)
+    assert 'overlaps' in str(err.value)
+    assert not [j for j in _jobs(sandbox, 'router_interface_ahead')
+                if j['resource']['subnet_id'] == sub3.id]
+    assert not [p for p in two.network.ports(device_id=router.id)
+                for ip in p.fixed_ips if ip['subnet_id'] == sub3.id]
+    remove_router(central, router, sub1, sub2)
 
 
 def test_central_refuses_what_plain_neutron_refuses(central):

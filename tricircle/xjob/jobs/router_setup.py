@@ -14,6 +14,9 @@ This job makes it so:
 3. central again, once every region is done: transit ports (and network)
    no region uses any more are deleted.
 
+A run first waits (briefly) for a head start of the router's interface
+still running (router_interface_ahead), which adds what this run would.
+
 A region that fails (down) fails the job, which is retried with backoff;
 the other regions' parts are done meanwhile. Idempotent: one run
 satisfies any number of requests (XJob coalesces them per router).
@@ -30,6 +33,7 @@ from neutron_lib.api.definitions import portbindings
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from tricircle.db import jobs as db_jobs
 from tricircle.db import sync_states
 from tricircle import resources
 from tricircle.resources import binding
@@ -281,8 +285,27 @@ def _record_states(router_id: str, router: dict | None,
                                      router.get('revision_number'))
 
 
+# How long a run waits for a head start (router_interface_ahead) still
+# adding an interface it would add too. Normally done by then: it began
+# while central made its own interface.
+HEAD_START_WAIT = 5.0
+
+
+def _wait_for_head_starts(router_id: str) -> None:
+    end = time.monotonic() + HEAD_START_WAIT
+    while db_jobs.live_resource_ids(
+            job_shapes.ROUTER_INTERFACE_AHEAD.name,
+            router_id + job_shapes.SEPARATOR, status=db_jobs.RUNNING):
+        if time.monotonic() > end:
+            LOG.info('router %s: a head start is still running; going on '
+                     'beside it', router_id)
+            return
+        time.sleep(0.05)
+
+
 def router_setup(ctx, resource: dict) -> None:
     router_id = resource['router_id']
+    _wait_for_head_starts(router_id)
     central = ctx.central_client()
     router = central.get(resources.ROUTER, router_id)
     held = regions.holding(resources.ROUTER, router_id)
