@@ -240,6 +240,14 @@ def count_live(job_type: str, resource_id: str | None = None,
         return session.scalar(stmt)
 
 
+def live_statuses(job_type: str, resource_id: str) -> set[str]:
+    """The statuses of the live requests of one key."""
+    stmt = sa.select(Job.status).where(
+        Job.type == job_type, Job.resource_id == resource_id).distinct()
+    with core.session_scope() as session:
+        return set(session.scalars(stmt))
+
+
 def live_resource_ids(job_type: str, prefix: str,
                       status: str | None = None) -> set[str]:
     """Resource ids of the live requests of a type that start with

@@ -149,13 +149,21 @@ class _NoCentral:
         raise AssertionError('a skipped head start asks nothing')
 
 
-def test_no_head_start_while_router_setup_runs(pods):
+def test_a_head_start_waits_for_router_setup_and_skips_when_queued(
+        pods, monkeypatch):
+    monkeypatch.setattr(ahead, 'SETUP_WAIT', 0.3)
     shape = job_shapes.ROUTER_SETUP
     db_jobs.submit(shape.name, 'r1', 'p')
     claim = db_jobs.claim(shape.name, 'r1', 'w', 60)
-    ahead.router_interface_ahead(_NoCentral(), {'router_id': 'r1',
-                                                'subnet_id': 's2'})
+    request = {'router_id': 'r1', 'subnet_id': 's2'}
+    # Still running after the wait: skipped, nothing asked.
+    assert 0.3 <= _timed(lambda: ahead.router_interface_ahead(
+        _NoCentral(), request)) < 1.0
     db_jobs.succeed(claim)
+    # Nothing runs or is queued: it goes ahead.
     with pytest.raises(AssertionError):
-        ahead.router_interface_ahead(_NoCentral(), {'router_id': 'r1',
-                                                    'subnet_id': 's2'})
+        ahead.router_interface_ahead(_NoCentral(), request)
+    # Queued (central's change is in): that run does it.
+    db_jobs.submit(shape.name, 'r1', 'p')
+    assert _timed(lambda: ahead.router_interface_ahead(
+        _NoCentral(), request)) < 0.2

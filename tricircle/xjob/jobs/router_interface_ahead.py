@@ -12,14 +12,18 @@ change (tricircle.xjob.router_copy.add_interfaces).
 It only adds. router_setup, submitted once central has committed the
 interface (or failed to: then it removes what went ahead), has the last
 word. The two never work on a router at once: router_setup waits a
-little for a head start still running, and a head start that finds
-router_setup running is skipped (that run may be removing the very copy
-it would add to; the run after it adds the interface).
+little for a head start still running, and a head start waits a little
+for a router_setup run (which may be removing the very copy it would add
+to). It is skipped when router_setup still runs then, or is queued
+already (central's change is in: that run does the work, and would only
+wait for the head start).
 
 A head start is best effort: a failure is logged, the job succeeds and
 router_setup does the work. Regions XJob's probe finds down are skipped.
 """
 from __future__ import annotations
+
+import time
 
 from oslo_log import log as logging
 
@@ -43,19 +47,33 @@ def target_regions(router: dict, network_regions: set[str]) -> set[str]:
     return set(network_regions)
 
 
-def _setup_running(router_id: str) -> bool:
-    return router_id in db_jobs.live_resource_ids(
-        job_shapes.ROUTER_SETUP.name, router_id, status=db_jobs.RUNNING)
+# How long a head start waits for a router_setup run of its router to
+# end (a run for the change before, often still tidying up).
+SETUP_WAIT = 5.0
+
+
+def _clear_to_start(router_id: str) -> bool:
+    """True once no router_setup runs for the router (waiting a little
+    for one that does) and none is queued. A run works from central's
+    state before this change (it may be removing the copy this would add
+    to); a queued one means central's change is in already, and that run
+    adds the interface without waiting for this one."""
+    end = time.monotonic() + SETUP_WAIT
+    while True:
+        live = db_jobs.live_statuses(job_shapes.ROUTER_SETUP.name,
+                                     router_id)
+        if db_jobs.RUNNING not in live:
+            return db_jobs.NEW not in live
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
 
 
 def router_interface_ahead(ctx, resource: dict) -> None:
     router_id, subnet_id = resource['router_id'], resource['subnet_id']
-    if _setup_running(router_id):
-        # It works from central's state before this change (it may be
-        # removing the copy this would add to); the run that follows it
-        # adds the interface.
-        LOG.info('router %s: router_setup is running, no head start for '
-                 'subnet %s', router_id, subnet_id)
+    if not _clear_to_start(router_id):
+        LOG.info('router %s: router_setup runs or is queued, no head start '
+                 'for subnet %s', router_id, subnet_id)
         return
     central = ctx.central_client()
     router, subnet = regions.at_once(
