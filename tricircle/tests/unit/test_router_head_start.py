@@ -167,3 +167,39 @@ def test_a_head_start_waits_for_router_setup_and_skips_when_queued(
     db_jobs.submit(shape.name, 'r1', 'p')
     assert _timed(lambda: ahead.router_interface_ahead(
         _NoCentral(), request)) < 0.2
+
+
+class _Ctx:
+    def __init__(self, central, regions_: dict) -> None:
+        self._central, self._regions = central, regions_
+
+    def central_client(self):
+        return self._central
+
+    def region_client(self, region: str):
+        return self._regions[region]
+
+
+class _Central:
+    def get(self, resource, res_id, headers=None):
+        return {resources.ROUTER: ROUTER,
+                resources.SUBNET: {'id': res_id, 'network_id': 'n2'}}[
+                    resource]
+
+
+class _Refusing(Region):
+    def create(self, resource, body, headers=None):
+        raise neutron_client.RemoteConflict(server='R2', status=409,
+                                            reason='made meanwhile')
+
+
+def test_the_head_start_adds_in_each_region_holding_the_network(pods):
+    for region in ('R1', 'R2'):
+        db_api.ensure_routing('n2', 'n2', db_api.get_pod_by_region(
+            region)['pod_id'], 'p', resources.NETWORK)
+    one, two = Region(), _Refusing()
+    ahead.router_interface_ahead(_Ctx(_Central(), {'R1': one, 'R2': two}),
+                                 {'router_id': 'r1', 'subnet_id': 's2'})
+    assert one.writes == ['create router', 'add s2']
+    # A region that refuses is left to router_setup: no error.
+    assert two.writes == [] and two.ports == []

@@ -30,6 +30,7 @@ from oslo_log import log as logging
 from tricircle.db import jobs as db_jobs
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import router as router_res
 from tricircle.xjob import registry
@@ -83,19 +84,23 @@ def router_interface_ahead(ctx, resource: dict) -> None:
         return  # central's change failed or was undone: router_setup's
     wanted = target_regions(router, set(regions.holding(
         resources.NETWORK, subnet['network_id'])))
-    plans = {region: router_res.RegionalRouter(region, {subnet_id})
-             for region in wanted}
-    outcome = regions.in_parallel(
-        wanted, lambda region: router_copy.add_interfaces(
-            ctx.region_client(region), region, router, plans[region]),
-        'router %s head start' % router_id, skip_down=True)
-    for region, changes in sorted(outcome.results.items()):
+
+    def ahead_in(region: str) -> None:
+        try:
+            changes = router_copy.add_interfaces(
+                ctx.region_client(region), region, router,
+                router_res.RegionalRouter(region, {subnet_id}))
+        except neutron_client.RemoteNeutronError as exc:
+            # Not an error: router_setup does it (and reports failures).
+            LOG.info('router %s in %s: no head start for subnet %s (%s)',
+                     router_id, region, subnet_id, exc)
+            return
         if changes:
             LOG.info('router %s in %s, ahead of central: %s', router_id,
                      region, '; '.join(changes))
-    for region in sorted(outcome.errors):
-        LOG.info('router %s in %s: no head start, router_setup will add '
-                 'the interface on subnet %s', router_id, region, subnet_id)
+
+    regions.in_parallel(wanted, ahead_in, 'router %s head start'
+                        % router_id, skip_down=True)
 
 
 JOB = registry.JobType.of(job_shapes.ROUTER_INTERFACE_AHEAD,
