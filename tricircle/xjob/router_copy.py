@@ -135,7 +135,7 @@ def _add_interface(client, router_id: str, subnet_id: str,
     on the subnet meanwhile, which is what Neutron's refusal then means."""
     try:
         _action(client, router_id, 'add_router_interface', body)
-    except neutron_client.RemoteNeutronError:
+    except (neutron_client.RemoteBadRequest, neutron_client.RemoteConflict):
         if any(ip['subnet_id'] == subnet_id
                for port in _interfaces(client, router_id)
                for ip in port['fixed_ips']):

@@ -31,6 +31,7 @@ class Region:
         self.routers: dict[str, dict] = {}
         self.ports: list[dict] = []
         self.writes: list[str] = []
+        self.lists = 0
         self._racing = racing
         self._ids = itertools.count(1)
 
@@ -41,6 +42,7 @@ class Region:
 
     def list(self, resource, **filters):
         assert resource == resources.PORT
+        self.lists += 1
         return [p for p in self.ports
                 if p['device_id'] == filters['device_id']]
 
@@ -68,6 +70,9 @@ class Region:
             raise neutron_client.RemoteBadRequest(
                 server='R', status=400, reason='Router already has a port '
                 'on subnet %s' % subnet_id)
+        if subnet_id == 'down':
+            raise neutron_client.RemoteUnavailable(
+                server='R', status='no answer', reason='timed out')
         if subnet_id == 'refused':
             raise neutron_client.RemoteBadRequest(server='R', status=400,
                                                   reason='no')
@@ -113,6 +118,11 @@ def test_an_interface_another_run_added_meanwhile_counts_as_added(pods):
     # A refusal with no interface there is a failure.
     with pytest.raises(neutron_client.RemoteBadRequest):
         router_copy.add_interfaces(region, 'R1', ROUTER, _plan('refused'))
+    # No answer is no refusal: raised as it came, nothing asked after.
+    with pytest.raises(neutron_client.RemoteUnavailable):
+        router_copy.add_interfaces(region, 'R1', ROUTER, _plan('down'))
+    # (two reads for each refusal above, one for this call)
+    assert region.lists == 5
 
 
 def test_a_local_router_gets_its_head_start_in_its_region_only(pods):
