@@ -40,8 +40,12 @@ api_opts = [
 
 # [xjob]: the job daemon and the library that submits jobs.
 xjob_opts = [
-    cfg.IntOpt('workers', default=2, min=1,
-               help='Job runner threads in one tricircle-xjob process.'),
+    cfg.IntOpt('workers', default=4, min=1,
+               help='Job runner threads in one tricircle-xjob process. '
+                    'Use 3 or more: a router_setup waiting for a head '
+                    'start of its router (router_interface_ahead) holds '
+                    'one, and the jobs the head start asks for need '
+                    'another.'),
     cfg.IntOpt('spare_workers', default=8, min=0,
                help='Most extra job runner threads started while workers '
                     'wait on calls to pods that the probe found down (a '

@@ -328,7 +328,10 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
             f.write('[DEFAULT]\ntricircle_db_connection = %s\n'
                     '[client]\ncentral_neutron_url = %s\n'
                     'central_region_name = %s\nregion_endpoints = %s\n'
-                    '[xjob]\nworkers = 2\npoll_interval = 0.2\n'
+                    # Three: a router_setup waiting for a router's head
+                    # start holds one, the shadow ports the head start
+                    # asks for need another.
+                    '[xjob]\nworkers = 3\npoll_interval = 0.2\n'
                     'retry_interval = 1\nretry_max_interval = 30\n'
                     # A hung region shows as down within a few seconds.
                     'pod_probe_interval = 2\n'

@@ -11,9 +11,9 @@ next hops need the interfaces), and last the interfaces no longer wanted
 (which no route uses any more). A region that should hold no copy loses
 it, interfaces first.
 
-A head start (add_interfaces) may add a subnet interface before central
-has it: converge takes an interface another run added meanwhile as
-added.
+A head start (router_interface_ahead) converges ``add_only`` before
+central has the new interface: it removes nothing. Either run takes an
+interface the other added meanwhile as added.
 """
 from __future__ import annotations
 
@@ -144,6 +144,17 @@ def _add_interface(client, router_id: str, subnet_id: str,
     return True
 
 
+def add_subnet_interface(client: neutron_client.NeutronClient,
+                         router_id: str, subnet_id: str) -> bool:
+    """The copy's interface on the region's gateway address of the
+    subnet, added at once, with nothing read first (a head start into a
+    copy the region holds: its L3 agent starts that much sooner). False
+    if one was there; a refusal for any other reason (the copy or the
+    subnet's copy missing) is raised."""
+    return _add_interface(client, router_id, subnet_id,
+                          {'subnet_id': subnet_id})
+
+
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,
                     plan: router_res.RegionalRouter,
                     changes: list[str]) -> None:
@@ -249,23 +260,11 @@ def _link_transit(client, router_id: str, transit_id: str,
         changes.append('transit interface added')
 
 
-def add_interfaces(client: neutron_client.NeutronClient, region: str,
-                   router: dict, plan: router_res.RegionalRouter
-                   ) -> list[str]:
-    """The copy and the plan's subnet interfaces, adding only: what a
-    head start does while central adds the interface (converge, run
-    after central's change, has the last word). What changed."""
-    changes: list[str] = []
-    copy, interfaces = _read(client, region, router['id'], plan)
-    _ensure_copy(client, region, router, copy, changes)
-    _add_subnet_interfaces(client, router['id'], interfaces, plan, changes)
-    return changes
-
-
 def converge(client: neutron_client.NeutronClient, region: str,
              router_id: str, router: dict | None,
              plan: router_res.RegionalRouter | None,
-             transit: Transit | None = None) -> list[str]:
+             transit: Transit | None = None,
+             add_only: bool = False) -> list[str]:
     """Bring the region's copy in line; what changed, for the log.
 
     ``plan``: the copy's interfaces and gateway (its routes come from
@@ -273,7 +272,8 @@ def converge(client: neutron_client.NeutronClient, region: str,
     done first, while central makes the transit and the region copies
     the transit subnet and its port; the port is announced once the copy
     is scheduled, while it is added, so the other regions make its
-    shadow while this one plugs it.
+    shadow while this one plugs it. ``add_only``: no interface nor
+    gateway is removed (a head start's plan may be ahead of central).
     """
     if router is None or plan is None:
         return remove(client, region, router_id)
@@ -287,7 +287,8 @@ def converge(client: neutron_client.NeutronClient, region: str,
             if transit is not None and not linked else None
         copy = _ensure_copy(client, region, router, copy, changes)
         _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
-        _ensure_gateway(client, region, router_id, copy, plan, changes)
+        if plan.gateway is not None or not add_only:
+            _ensure_gateway(client, region, router_id, copy, plan, changes)
         transit_id = None
         if transit is not None:
             if copied is not None:
@@ -309,7 +310,7 @@ def converge(client: neutron_client.NeutronClient, region: str,
             '%(destination)s via %(nexthop)s' % r for r in plan.routes)
             if plan.routes else 'routes cleared')
 
-    for port in interfaces:
+    for port in [] if add_only else interfaces:
         subnets = {ip['subnet_id'] for ip in port['fixed_ips']}
         if port['id'] != transit_id and not subnets & plan.subnet_ids:
             _action(client, router_id, 'remove_router_interface',

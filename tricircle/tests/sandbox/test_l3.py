@@ -185,9 +185,10 @@ def test_an_interface_starts_in_its_region_while_central_adds_it(
         sandbox, central, regions):
     """``router add subnet``: the region holding the subnet's network
     makes the copy and adds its interface while central makes its own
-    (router_interface_ahead), so that its L3 agent starts sooner;
-    router_setup then finds the interface there. An add central refuses
-    (an overlap) sends nothing ahead."""
+    (router_interface_ahead), so that its L3 agent starts sooner, and
+    the router, now across regions, gets its transit and routes in both;
+    router_setup then finds it all there. An add central refuses (an
+    overlap) sends nothing ahead."""
     net1, sub1 = network(central, 'l3-hs1', '10.66.1.0/24', ['RegionOne'])
     net2, sub2 = network(central, 'l3-hs2', '10.66.2.0/24', ['RegionTwo'])
     net3, sub3 = network(central, 'l3-hs3', '10.66.2.128/25',
@@ -214,6 +215,8 @@ def test_an_interface_starts_in_its_region_while_central_adds_it(
         log = f.read()
     assert 'router %s in RegionTwo, ahead of central: copy created; ' \
         'interface on subnet %s added' % (router.id, sub2.id) in log
+    assert 'router %s in RegionOne, ahead of central: transit interface ' \
+        'added; routes set to 10.66.2.0/24 via' % router.id in log
     # router_setup found it there: one interface, no failed run.
     assert [ip['subnet_id'] for p in two.network.ports(device_id=router.id)
             for ip in p.fixed_ips if ip['subnet_id'] == sub2.id] == [sub2.id]

@@ -17,6 +17,7 @@ from tricircle.resources import router as router_res
 from tricircle.xjob.jobs import router_interface_ahead as ahead
 from tricircle.xjob.jobs import router_setup
 from tricircle.xjob import router_copy
+from tricircle.xjob import router_state
 
 ROUTER = {'id': 'r1', 'project_id': 'p', 'name': 'r', 'description': '',
           'admin_state_up': True, 'availability_zone_hints': []}
@@ -32,10 +33,13 @@ class Region:
         self.ports: list[dict] = []
         self.writes: list[str] = []
         self.lists = 0
+        self.reads = 0  # gets and lists
+        self.reads_before_first_write: int | None = None
         self._racing = racing
         self._ids = itertools.count(1)
 
     def get(self, resource, res_id, headers=None):
+        self.reads += 1
         if resource == resources.ROUTER:
             return self.routers.get(res_id)
         return {'id': res_id}  # subnets and ports: copied as asked
@@ -43,6 +47,7 @@ class Region:
     def list(self, resource, **filters):
         assert resource == resources.PORT
         self.lists += 1
+        self.reads += 1
         return [p for p in self.ports
                 if p['device_id'] == filters['device_id']]
 
@@ -62,6 +67,10 @@ class Region:
 
     def request(self, method, path, body=None, **_kw):
         router_id, action = path.split('/')[-2:]
+        if action == 'remove_router_interface':
+            self.ports = [p for p in self.ports if p['id'] != body['port_id']]
+            self.writes.append('remove %s' % body['port_id'])
+            return {}
         assert (method, action) == ('PUT', 'add_router_interface')
         subnet_id = body['subnet_id']
         if subnet_id == self._racing:
@@ -78,6 +87,8 @@ class Region:
                                                   reason='no')
         self._add(router_id, subnet_id)
         self.writes.append('add %s' % subnet_id)
+        if self.reads_before_first_write is None:
+            self.reads_before_first_write = self.reads
         return {}
 
 
@@ -92,11 +103,15 @@ def _plan(*subnets: str) -> router_res.RegionalRouter:
     return router_res.RegionalRouter('R1', set(subnets))
 
 
+def _ahead(region: Region, plan: router_res.RegionalRouter) -> list[str]:
+    return router_copy.converge(region, 'R1', 'r1', ROUTER, plan,
+                                add_only=True)
+
+
 def test_a_head_start_makes_the_copy_and_adds_only(pods):
     region = Region()
     region._add('r1', 'old')  # an interface central's plan may drop
-    assert router_copy.add_interfaces(region, 'R1', ROUTER,
-                                      _plan('s2')) == [
+    assert _ahead(region, _plan('s2')) == [
         'copy created', 'interface on subnet s2 added']
     assert region.routers['r1']['name'] == 'r'
     assert sorted(p['fixed_ips'][0]['subnet_id']
@@ -104,32 +119,78 @@ def test_a_head_start_makes_the_copy_and_adds_only(pods):
     assert [r['pod_id'] for r in db_api.list_routings({'top_id': 'r1'})] \
         == [db_api.get_pod_by_region('R1')['pod_id']]
     # Again: nothing left to add.
-    assert router_copy.add_interfaces(region, 'R1', ROUTER,
-                                      _plan('s2')) == []
+    assert _ahead(region, _plan('s2')) == []
     assert region.writes == ['create router', 'add s2']
+    # router_setup's converge, after central's change, removes it.
+    assert router_copy.converge(region, 'R1', 'r1', ROUTER,
+                                _plan('s2')) == ['interface port-1 removed']
 
 
 def test_an_interface_another_run_added_meanwhile_counts_as_added(pods):
     region = Region(racing='s2')
     region.routers['r1'] = dict(ROUTER)
-    assert router_copy.add_interfaces(region, 'R1', ROUTER,
-                                      _plan('s2')) == []
+    assert _ahead(region, _plan('s2')) == []
     assert len(region.ports) == 1
     # A refusal with no interface there is a failure.
     with pytest.raises(neutron_client.RemoteBadRequest):
-        router_copy.add_interfaces(region, 'R1', ROUTER, _plan('refused'))
+        _ahead(region, _plan('refused'))
     # No answer is no refusal: raised as it came, nothing asked after.
     with pytest.raises(neutron_client.RemoteUnavailable):
-        router_copy.add_interfaces(region, 'R1', ROUTER, _plan('down'))
+        _ahead(region, _plan('down'))
     # (two reads for each refusal above, one for this call)
     assert region.lists == 5
 
 
-def test_a_local_router_gets_its_head_start_in_its_region_only(pods):
-    local = dict(ROUTER, availability_zone_hints=['R2'])
-    assert ahead.target_regions(local, {'R1', 'R2'}) == {'R2'}
-    assert ahead.target_regions(local, {'R1'}) == set()
-    assert ahead.target_regions(ROUTER, {'R1', 'R2'}) == {'R1', 'R2'}
+class _Central:
+    """Central with router r1 joined to subnet s1 (network n1)."""
+    SUBNETS = {'s1': {'id': 's1', 'cidr': '10.0.1.0/24', 'ip_version': 4,
+                      'network_id': 'n1', 'gateway_ip': '10.0.1.1'},
+               's2': {'id': 's2', 'cidr': '10.0.2.0/24', 'ip_version': 4,
+                      'network_id': 'n2', 'gateway_ip': '10.0.2.1'}}
+
+    def __init__(self, router: dict = ROUTER, joined: tuple = ()) -> None:
+        self._router = router
+        self._joined = joined
+
+    def get(self, resource, res_id, headers=None):
+        if resource == resources.ROUTER:
+            return self._router
+        return self.SUBNETS[res_id]
+
+    def list(self, resource, **filters):
+        if resource == resources.PORT:
+            return [{'id': 'c-%s' % s, 'device_owner':
+                     'network:router_interface', 'fixed_ips': [{
+                         'subnet_id': s, 'ip_address':
+                         self.SUBNETS[s]['gateway_ip']}]}
+                    for s in self._joined]
+        return [self.SUBNETS[s] for s in filters['id']]
+
+
+def _hold(network_id: str, *held_in: str) -> None:
+    for region in held_in:
+        db_api.ensure_routing(network_id, network_id, db_api.get_pod_by_region(
+            region)['pod_id'], 'p', resources.NETWORK)
+
+
+def test_a_head_start_plans_with_the_subnet_central_is_adding(pods):
+    _hold('n1', 'R1')
+    _hold('n2', 'R2')
+    central = _Central(joined=('s1',))
+    assert router_state.read(central, 'r1').wanted == {'R1'}
+    view = router_state.read(central, 'r1', adding=central.SUBNETS['s2'])
+    assert view.wanted == {'R1', 'R2'}
+    assert view.plans['R2'].subnet_ids == {'s2'}
+    assert view.plans['R1'].subnet_ids == {'s1'}
+    # Central has the interface already (its change was quick): once.
+    both = _Central(joined=('s1', 's2'))
+    assert len(router_state.read(both, 'r1', adding=both.SUBNETS[
+        's2']).subnets) == 2
+    # A router local to R2 is planned there only, with every subnet.
+    local = _Central(dict(ROUTER, availability_zone_hints=['R2']))
+    view = router_state.read(local, 'r1', adding=local.SUBNETS['s2'])
+    assert set(view.plans) == {'R2'}
+    assert view.plans['R2'].subnet_ids == {'s2'}
 
 
 def test_router_setup_waits_for_a_running_head_start_only(pods,
@@ -190,26 +251,33 @@ class _Ctx:
         return self._regions[region]
 
 
-class _Central:
-    def get(self, resource, res_id, headers=None):
-        return {resources.ROUTER: ROUTER,
-                resources.SUBNET: {'id': res_id, 'network_id': 'n2'}}[
-                    resource]
-
-
 class _Refusing(Region):
     def create(self, resource, body, headers=None):
         raise neutron_client.RemoteConflict(server='R2', status=409,
                                             reason='made meanwhile')
 
 
-def test_the_head_start_adds_in_each_region_holding_the_network(pods):
-    for region in ('R1', 'R2'):
-        db_api.ensure_routing('n2', 'n2', db_api.get_pod_by_region(
-            region)['pod_id'], 'p', resources.NETWORK)
+def test_the_head_start_makes_each_region_of_its_plan(pods):
+    """A router local to R1 and one local to R2 (no transit): the head
+    start makes each copy; a region that refuses is left to
+    router_setup."""
+    _hold('n2', 'R1', 'R2')
+    request = {'router_id': 'r1', 'subnet_id': 's2'}
     one, two = Region(), _Refusing()
-    ahead.router_interface_ahead(_Ctx(_Central(), {'R1': one, 'R2': two}),
-                                 {'router_id': 'r1', 'subnet_id': 's2'})
+    for region, copies in (('R2', {'R2': two}), ('R1', {'R1': one})):
+        ahead.router_interface_ahead(_Ctx(_Central(dict(
+            ROUTER, availability_zone_hints=[region])), copies), request)
     assert one.writes == ['create router', 'add s2']
-    # A region that refuses is left to router_setup: no error.
     assert two.writes == [] and two.ports == []
+
+
+def test_into_a_copy_there_the_interface_goes_before_any_read(pods):
+    _hold('n2', 'R1')
+    db_api.ensure_routing('r1', 'r1', db_api.get_pod_by_region('R1')[
+        'pod_id'], 'p', resources.ROUTER)
+    one = Region()
+    one.routers['r1'] = dict(ROUTER)
+    ahead.router_interface_ahead(_Ctx(_Central(), {'R1': one}),
+                                 {'router_id': 'r1', 'subnet_id': 's2'})
+    assert one.writes == ['add s2']
+    assert one.reads_before_first_write == 0

@@ -1,4 +1,4 @@
-"""router_setup's transit on central, with a central that keeps its
+"""A router's transit on central, with a central that keeps its
 resources in dicts."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tricircle.common import config
 from tricircle import resources
 from tricircle.resources import neutron_client
 from tricircle.resources import router as router_res
-from tricircle.xjob.jobs import router_setup
+from tricircle.xjob import router_state
 
 ROUTER = {'id': 'r1', 'project_id': 'p', 'availability_zone_hints': []}
 SUBNETS = [router_res.Subnet('s1', '10.0.1.0/24', 4, 'n1',
@@ -51,8 +51,8 @@ def xjob_opts():
 def test_the_transit_is_made_once_and_each_region_gets_its_port():
     central = Central()
     wanted = {'RegionOne', 'RegionTwo'}
-    with router_setup._Transit(None, central, ROUTER, SUBNETS, None,
-                               wanted) as transit:
+    with router_state.CentralTransit(None, central, ROUTER, SUBNETS,
+                                     None, wanted) as transit:
         subnet_id = transit.subnet_id()
         ports = {region: transit.port(region) for region in wanted}
         plans = {region: transit.plan(region) for region in wanted}
@@ -70,9 +70,9 @@ def test_the_transit_is_made_once_and_each_region_gets_its_port():
 def test_a_404_on_central_is_no_regions_nothing_to_do():
     """in_parallel takes a region's 404 for "its copy is gone, done": a
     transit deleted on central meanwhile must fail the region instead."""
-    with router_setup._Transit(None, Central(fail_subnet=True), ROUTER,
-                               SUBNETS, None, {'RegionOne',
-                                               'RegionTwo'}) as transit:
+    with router_state.CentralTransit(
+            None, Central(fail_subnet=True), ROUTER, SUBNETS, None,
+            {'RegionOne', 'RegionTwo'}) as transit:
         with pytest.raises(neutron_client.RemoteConflict):
             transit.subnet_id()
         with pytest.raises(neutron_client.RemoteConflict):

@@ -1,28 +1,33 @@
-"""router_interface_ahead: a router's interface in the regions, made
-while central makes its own.
+"""router_interface_ahead: a router's copies in the regions, made with
+the interface central is adding, while central makes its own.
 
 Central submits this job once Neutron's checks of ``router add subnet``
 have passed, before it creates its interface port (most of the
-request's time). The regions holding the subnet's network then make the
-router's copy if they lack it and add their interface, on their own
-gateway address of the subnet, which needs nothing of central's new
-port: their L3 agents start about a second sooner than after central's
-change (tricircle.xjob.router_copy.add_interfaces).
+request's time). The region's interface needs nothing of central's new
+port: it goes on the region's own gateway address of the subnet. So this
+job plans the copies from central's state plus that subnet
+(tricircle.xjob.router_state) and converges every region of the plan
+without removing anything: the copy where missing, the interface, the
+transit when the router comes to span regions, and the routes to the new
+subnet. The L3 agents start seconds sooner than after central's change.
 
-It only adds. router_setup, submitted once central has committed the
-interface (or failed to: then it removes what went ahead), has the last
-word. The two never work on a router at once: router_setup waits a
-little for a head start still running, and a head start waits a little
-for a router_setup run (which may be removing the very copy it would add
-to). It is skipped when router_setup still runs then, or is queued
-already (central's change is in: that run does the work, and would only
-wait for the head start).
+router_setup, submitted once central has committed the interface (or
+failed to: then it removes what went ahead), has the last word. The two
+never work on a router at once: router_setup waits for a head start
+still running, and a head start waits a little for a router_setup run
+(which may be removing the very copy it would add to). It is skipped
+when router_setup still runs then, or is queued already (central's
+change is in: that run does the work, and would only wait for the head
+start).
 
-A head start is best effort: a failure is logged, the job succeeds and
-router_setup does the work. Regions XJob's probe finds down are skipped.
+A head start is best effort: a region's failure is logged, the job
+succeeds and router_setup does the work. Regions XJob's probe finds down
+are skipped.
 """
 from __future__ import annotations
 
+from concurrent import futures
+import contextlib
 import time
 
 from oslo_log import log as logging
@@ -32,20 +37,11 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
-from tricircle.resources import router as router_res
 from tricircle.xjob import registry
 from tricircle.xjob import router_copy
+from tricircle.xjob import router_state
 
 LOG = logging.getLogger(__name__)
-
-
-def target_regions(router: dict, network_regions: set[str]) -> set[str]:
-    """Where the interface goes: the regions holding the network, those
-    of its hint only for a router local to a region."""
-    if router_res.is_local(router):
-        return network_regions & set(regions.of_hints(
-            router_res.hinted_regions(router)))
-    return set(network_regions)
 
 
 # How long a head start waits for a router_setup run of its router to
@@ -77,30 +73,58 @@ def router_interface_ahead(ctx, resource: dict) -> None:
                  'for subnet %s', router_id, subnet_id)
         return
     central = ctx.central_client()
-    router, subnet = regions.at_once(
-        lambda: central.get(resources.ROUTER, router_id),
-        lambda: central.get(resources.SUBNET, subnet_id))
-    if router is None or subnet is None:
+    subnet = central.get(resources.SUBNET, subnet_id)
+    if subnet is None:
         return  # central's change failed or was undone: router_setup's
-    wanted = target_regions(router, set(regions.holding(
-        resources.NETWORK, subnet['network_id'])))
+    # Where the region holds the copy and the network already, the
+    # interface goes first, alone: on 2 loaded cores, reading the rest
+    # meanwhile slowed that add (and the L3 agent's start) more than it
+    # saved.
+    direct = set(regions.holding(resources.ROUTER, router_id)) & set(
+        regions.holding(resources.NETWORK, subnet['network_id'])) - \
+        regions.down_regions()
+    added = {}
+    if direct:
+        with futures.ThreadPoolExecutor(len(direct)) as pool:
+            added = dict(zip(direct, pool.map(
+                lambda region: _add_at_once(ctx, region, router_id,
+                                            subnet_id), direct)))
+    view = router_state.read(central, router_id, adding=subnet)
+    if view.router is None:
+        return
+    transit = view.transit(ctx, central)
 
     def ahead_in(region: str) -> None:
+        changes = added.get(region, [])
         try:
-            changes = router_copy.add_interfaces(
-                ctx.region_client(region), region, router,
-                router_res.RegionalRouter(region, {subnet_id}))
+            changes += router_copy.converge(
+                ctx.region_client(region), region, router_id, view.router,
+                view.plans[region], transit, add_only=True)
         except neutron_client.RemoteNeutronError as exc:
             # Not an error: router_setup does it (and reports failures).
             LOG.info('router %s in %s: no head start for subnet %s (%s)',
                      router_id, region, subnet_id, exc)
-            return
         if changes:
             LOG.info('router %s in %s, ahead of central: %s', router_id,
                      region, '; '.join(changes))
 
-    regions.in_parallel(wanted, ahead_in, 'router %s head start'
-                        % router_id, skip_down=True)
+    with transit or contextlib.nullcontext():
+        regions.in_parallel(view.wanted, ahead_in, 'router %s head start'
+                            % router_id, skip_down=True)
+
+
+def _add_at_once(ctx, region: str, router_id: str,
+                 subnet_id: str) -> list[str]:
+    """The interface in a region holding the copy, before reading it."""
+    try:
+        if router_copy.add_subnet_interface(ctx.region_client(region),
+                                            router_id, subnet_id):
+            return ['interface on subnet %s added' % subnet_id]
+    except neutron_client.RemoteNeutronError as exc:
+        # converge reads the copy and tries again
+        LOG.info('router %s in %s: interface on subnet %s not added at '
+                 'once (%s)', router_id, region, subnet_id, exc)
+    return []
 
 
 JOB = registry.JobType.of(job_shapes.ROUTER_INTERFACE_AHEAD,
