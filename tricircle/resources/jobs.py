@@ -53,11 +53,12 @@ ROUTER_SETUP = JobShape(
 # its network add theirs at once (router_setup, after, has the last word).
 ROUTER_INTERFACE_AHEAD = JobShape(
     'router_interface_ahead', ('router_id', 'subnet_id'),
-    'While central adds a router interface on a subnet, add the copy of '
-    'the router and its interface in the regions holding the subnet\'s '
-    'network, so that their L3 agents start sooner. Adds only; '
-    'router_setup, run once central has the interface, has the last '
-    'word.')
+    'While central adds a router interface on a subnet, make the '
+    'router\'s copies as they will be with it (the copy and the interface '
+    'in the regions holding the subnet\'s network, the transit and the '
+    'routes in every region of the router), so that their L3 agents '
+    'start sooner. Adds only; router_setup, run once central has the '
+    'interface, has the last word.')
 # Give a floating IP its copy in its external network's region.
 FLOATINGIP_SETUP = JobShape(
     'floatingip_setup', ('floatingip_id',),
