@@ -206,6 +206,13 @@ def test_an_interface_starts_in_its_region_while_central_adds_it(
     one, two = regions['RegionOne'], regions['RegionTwo']
     wait_for(lambda: len(routes_of(one, router.id)) == 1 and
              len(routes_of(two, router.id)) == 1, timeout=ROUTED)
+    # The head start sets the routes itself: its job and router_setup's
+    # may still run then.
+    wait_for(lambda: not [
+        j for job_type in ('router_interface_ahead', 'router_setup')
+        for j in _jobs(sandbox, job_type)
+        if j['resource']['router_id'] == router.id and
+        j['status'] in ('NEW', 'RUNNING')], timeout=ROUTED)
 
     ahead = {(j['resource']['subnet_id'], j['status'])
              for j in _jobs(sandbox, 'router_interface_ahead')
