@@ -27,7 +27,7 @@ from tricircle.xjob import router_copy
 LOG = logging.getLogger(__name__)
 
 
-def subnets_of(central, router: dict) -> list[router_res.Subnet]:
+def _subnets(central, router: dict) -> list[router_res.Subnet]:
     """The router's subnets on central, with the regions of each, and
     the interface port of those it joined by a port of its own."""
     ports = central.list(resources.PORT, device_id=router['id'])
@@ -41,22 +41,28 @@ def subnets_of(central, router: dict) -> list[router_res.Subnet]:
     subnets = []
     for subnet in (central.list(resources.SUBNET, id=sorted(interfaces))
                    if interfaces else []):
-        held = frozenset(regions.holding(resources.NETWORK,
-                                         subnet['network_id']))
+        planned = _subnet(subnet)
         # A port is one region's: a network stretched over several keeps
         # one interface per region on that region's gateway address.
-        by_port = (subnet.get('gateway_ip') not in interfaces[subnet['id']]
-                   and len(held) <= 1)
-        subnets.append(router_res.Subnet(
-            id=subnet['id'], cidr=subnet['cidr'],
-            ip_version=subnet['ip_version'],
-            network_id=subnet['network_id'], regions=held,
-            port_id=sorted(interfaces[subnet['id']].values())[0]
-            if by_port else None))
+        if (subnet.get('gateway_ip') not in interfaces[subnet['id']] and
+                len(planned.regions) <= 1):
+            planned = dataclasses.replace(planned, port_id=sorted(
+                interfaces[subnet['id']].values())[0])
+        subnets.append(planned)
     return subnets
 
 
-def gateway_of(central, router: dict) -> router_res.Gateway | None:
+def _subnet(subnet: dict) -> router_res.Subnet:
+    """A central subnet as the plan takes it, with the regions holding
+    its network (joined on the region's gateway address)."""
+    return router_res.Subnet(
+        id=subnet['id'], cidr=subnet['cidr'],
+        ip_version=subnet['ip_version'], network_id=subnet['network_id'],
+        regions=frozenset(regions.holding(resources.NETWORK,
+                                          subnet['network_id'])))
+
+
+def _gateway(central, router: dict) -> router_res.Gateway | None:
     """The router's external gateway and the region of its network."""
     network_id = router_res.external_gateway_network(router)
     if network_id is None:
@@ -74,13 +80,13 @@ def gateway_of(central, router: dict) -> router_res.Gateway | None:
     return router_res.Gateway.of(router, hinted[0])
 
 
-def transit_network(central, router_id: str) -> dict | None:
+def _transit_network(central, router_id: str) -> dict | None:
     nets = central.list(resources.NETWORK,
                         name=transit_res.network_name(router_id))
     return nets[0] if nets else None
 
 
-def transit_ports(central, router_id: str, network_id: str
+def _transit_ports(central, router_id: str, network_id: str
                    ) -> dict[str, dict]:
     ports = {}
     for port in central.list(resources.PORT, network_id=network_id):
@@ -93,10 +99,10 @@ def transit_ports(central, router_id: str, network_id: str
 def tidy_transit(central, router_id: str, wanted: set[str]) -> None:
     """Delete the transit ports of regions not wanted, and the network
     once no region is."""
-    net = transit_network(central, router_id)
+    net = _transit_network(central, router_id)
     if net is None:
         return
-    for region, port in transit_ports(central, router_id,
+    for region, port in _transit_ports(central, router_id,
                                        net['id']).items():
         if region not in wanted or not router_res.needs_transit(wanted):
             central.delete(resources.PORT, port['id'])
@@ -136,7 +142,7 @@ class CentralTransit:
     def _ensure_network(self) -> tuple[dict, dict]:
         central, router_id = self._central, self._router['id']
         project = cfg.CONF.xjob.service_project_id
-        net = transit_network(central, router_id)
+        net = _transit_network(central, router_id)
         if net is None:
             net = central.create(resources.NETWORK,
                                  transit_res.network_body(router_id,
@@ -157,7 +163,7 @@ class CentralTransit:
         net = self._network.result()[0]
         central, router_id = self._central, self._router['id']
         project = cfg.CONF.xjob.service_project_id
-        ports = transit_ports(central, router_id, net['id'])
+        ports = _transit_ports(central, router_id, net['id'])
         missing = sorted(self._wanted - set(ports))
         if missing:
             with futures.ThreadPoolExecutor(len(missing)) as pool:
@@ -266,14 +272,9 @@ def read(central: neutron_client.NeutronClient, router_id: str,
     # Hints may name availability zones: the plan wants regions.
     router = dict(router, availability_zone_hints=regions.of_hints(
         router_res.hinted_regions(router)))
-    subnets = subnets_of(central, router)
+    subnets = _subnets(central, router)
     if adding is not None and adding['id'] not in {s.id for s in subnets}:
-        subnets.append(router_res.Subnet(
-            id=adding['id'], cidr=adding['cidr'],
-            ip_version=adding['ip_version'],
-            network_id=adding['network_id'],
-            regions=frozenset(regions.holding(resources.NETWORK,
-                                              adding['network_id']))))
-    gateway = gateway_of(central, router)
+        subnets.append(_subnet(adding))
+    gateway = _gateway(central, router)
     return View(router, subnets, gateway,
                 router_res.plan(router, subnets, {}, gateway))
