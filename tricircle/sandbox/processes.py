@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,6 +15,11 @@ import psutil
 
 class ProcessError(RuntimeError):
     pass
+
+
+def console_script(name: str) -> str:
+    """A console script installed beside this interpreter."""
+    return os.path.join(os.path.dirname(sys.executable), name)
 
 
 def free_port() -> int:

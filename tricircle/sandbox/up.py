@@ -14,19 +14,17 @@ import fcntl
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from typing import Callable
 
+from tricircle.sandbox import db_steps
 from tricircle.sandbox import down as sb_down
 from tricircle.sandbox import host_steps
 from tricircle.sandbox import keystone as sb_keystone
 from tricircle.sandbox import neutron_conf
-from tricircle.sandbox import neutron_db
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 
@@ -90,18 +88,14 @@ def external_regions(requested: list[str] | None, regions: list[str],
     return wanted
 
 
-def _bin(name: str) -> str:
-    """A console script installed beside this interpreter."""
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
 # Owner of Tricircle's own resources on central when there is no Keystone.
 SERVICE_PROJECT = 'tricircle-service'
 # [xjob] audit_interval of the sandbox's XJob (seconds).
 AUDIT_INTERVAL = 10
 
 
-class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
+class Up(sb_keystone.KeystoneSteps, db_steps.DatabaseSteps,
+         host_steps.HostSteps):
     """Bring a sandbox up; :meth:`run` returns the saved state."""
 
     def __init__(self, state_dir: str, regions: int = 2, db: str = 'sqlite',
@@ -202,71 +196,6 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
             os.makedirs(sub)
         os.chmod(self.state.state_dir, 0o755)
 
-    def start_database(self) -> None:
-        names = ['neutron_%s' % n.lower() for n in self.region_names]
-        if not self.state.plain:
-            names += ['neutron_central', 'tricircle']
-        if self.state.db == 'sqlite':
-            for name in names:
-                path = os.path.join(self.data, name + '.sqlite')
-                self.db_urls[name] = 'sqlite:///' + path
-            return
-        from tricircle.sandbox import postgres
-        # Outside the state dir: the postgres user must be able to reach
-        # it, and the state dir may sit under a 0700 home or tmp dir.
-        pg_root = tempfile.mkdtemp(prefix='tricircle-pg-')
-        os.chmod(pg_root, 0o755)
-        pg = postgres.PostgresServer(os.path.join(pg_root, 'data'),
-                                     processes.free_port())
-        pg.init()
-        pg.start()
-        self.state.pids['postgres'] = pg.pid
-        self.state.postgres = {'port': pg.port, 'data_dir': pg.data_dir,
-                               'root': pg_root}
-        self.state.logs['postgres'] = pg.log_path
-        pg.wait_ready(30)
-        for name in names:
-            self.db_urls[name] = pg.create_database(name)
-
-    def create_neutron_databases(self) -> None:
-        neutron_names = [n for n in self.db_urls if n.startswith('neutron_')]
-        if self.state.db == 'sqlite':
-            # Build one schema, copy it: later regions are instant.
-            template = os.path.join(self.data, 'neutron-template.sqlite')
-            self._create_schemas({'template': 'sqlite:///' + template})
-            for name in neutron_names:
-                shutil.copyfile(template,
-                                self.db_urls[name][len('sqlite:///'):])
-            os.unlink(template)
-        else:
-            self._create_schemas({n: self.db_urls[n] for n in neutron_names})
-
-    def _create_schemas(self, urls: dict[str, str]) -> None:
-        log = os.path.join(self.logs, 'neutron-db.log')
-        children = {name: neutron_db.run(
-            neutron_conf.write_db_only(self.etc, name, url), log)
-            for name, url in urls.items()}
-        for name, child in children.items():
-            if child.wait(timeout=120) != 0:
-                raise SandboxError('creating the Neutron schema %s failed; '
-                                   'see %s:\n%s' % (name, log,
-                                                    processes.tail(log)))
-
-    def create_tricircle_database(self) -> None:
-        url = self.db_urls['tricircle']
-        self.state.tricircle_db = url
-        conf = os.path.join(self.etc, 'tricircle.conf')
-        with open(conf, 'w') as f:
-            f.write('[DEFAULT]\ntricircle_db_connection = %s\n' % url)
-        log = os.path.join(self.logs, 'tricircle-db-manage.log')
-        with open(log, 'ab') as out:
-            rc = subprocess.call(
-                [_bin('tricircle-db-manage'), '--config-file', conf,
-                 'upgrade', 'head'], stdout=out, stderr=out)
-        if rc:
-            raise SandboxError('tricircle-db-manage upgrade failed; see %s'
-                               ':\n%s' % (log, processes.tail(log)))
-
     def write_neutron_configs(self) -> None:
         shared = neutron_conf.write_shared(self.etc)
         serialize = self.state.db == 'sqlite'
@@ -317,7 +246,7 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                 f.write('[xjob]\ntransport_url = %s\n' % self.wake_url)
         url = 'http://127.0.0.1:%d' % port
         self.servers['tricircle-api'] = (
-            [_bin('tricircle-api'), '--config-file', conf], url,
+            [processes.console_script('tricircle-api'), '--config-file', conf], url,
             os.path.join(self.logs, 'tricircle-api.log'))
         self.state.admin_api = url
 
@@ -352,7 +281,7 @@ class Up(sb_keystone.KeystoneSteps, host_steps.HostSteps):
                 f.write('service_project_id = %s\n' % SERVICE_PROJECT)
         # No HTTP port: ready when it logs that it started.
         self.servers['tricircle-xjob'] = (
-            [_bin('tricircle-xjob'), '--config-file', conf], None,
+            [processes.console_script('tricircle-xjob'), '--config-file', conf], None,
             os.path.join(self.logs, 'tricircle-xjob.log'))
 
     def _add_neutron(self, name: str, port: int, confs: list[str],
