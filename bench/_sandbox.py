@@ -3,11 +3,14 @@ and percentiles."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Iterator
+import urllib.request
 
 from tricircle.common import config
 from tricircle.sandbox import state as sb_state
@@ -19,6 +22,44 @@ def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 *
                                                    (len(ordered) - 1))))]
+
+
+# Seconds both setups rest after a change settles, before the next timed
+# one: the agents finish applying it (see settle).
+SETTLE = 3.0
+
+
+def add_settle_option(parser) -> None:
+    parser.add_argument(
+        '--settle', type=float, default=SETTLE, metavar='SECONDS',
+        help='rest between an undo and the next timed change, in both '
+             'setups alike, after XJob has no job left (default '
+             '%(default)s; 0: back to back, the agents may still be '
+             'applying the undo when the next change is timed)')
+
+
+def _live_jobs(state) -> int:
+    count = 0
+    for status in ('new', 'running'):
+        url = '%s/v1.0/jobs?status=%s' % (state.admin_api, status)
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            count += len(json.load(resp)['jobs'])
+    return count
+
+
+def settle(state, seconds: float, give_up: float = 60.0) -> None:
+    """Before the next timed change, the undo of the last one is done:
+    with Tricircle, XJob holds no job new or running (the undo is in
+    every region's API); then, in both setups alike, ``seconds`` more
+    for the L3 and OVS agents to apply it. Timing a change while the
+    agents still apply the one before measures the two at once."""
+    if state.admin_api and not state.plain:
+        end = time.monotonic() + give_up
+        while _live_jobs(state):
+            if time.monotonic() > end:
+                raise SystemExit('XJob still busy after %.0fs' % give_up)
+            time.sleep(0.2)
+    time.sleep(seconds)
 
 
 def keep_logs(state_dir: str) -> str:

@@ -7,9 +7,10 @@ two regions. In each, VM A is on net1 and VM B on net2 (plain: both in
 RegionOne; Tricircle: net1 only in RegionOne, net2 only in RegionTwo),
 and a router has net1's subnet. Then N times: add net2's subnet to the
 router, ping B from A (one probe every 100 ms) until one passes, remove
-the subnet again and wait until the ping fails (and, with Tricircle, the
-removal is done in every region). The first add is timed once the
-set-up is done (A reaches the router). Prints p50, p95 and max of
+the subnet again and wait until the ping fails and the removal has
+settled (with Tricircle, it is done in every region and XJob has no job
+left; then, in both, ``--settle`` seconds for the agents). The first add
+is timed once the set-up is done (A reaches the router). Prints p50, p95 and max of
 each, and the ratio Tricircle / plain. Target: ratio <= 1.5.
 
 Tricircle is measured twice: as described (each add makes RegionTwo's
@@ -18,7 +19,7 @@ subnet removed them), and "anchored": the router also has a subnet of a
 third network held by RegionTwo, so that the copy and the transit stay,
 like the plain router, and the add changes interfaces and routes only.
 
-    .venv/bin/python bench/l3_converge.py [--runs 10]
+    .venv/bin/python bench/l3_converge.py [--runs 10] [--settle 3]
 """
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def _ready(state, fab, a, sub1, router_id: str, anchored: bool) -> bool:
         for region in ('RegionOne', 'RegionTwo'))
 
 
-def measure(plain: bool, runs: int, anchored: bool = False) -> list[float]:
+def measure(plain: bool, runs: int, anchored: bool = False,
+            settle: float = _sandbox.SETTLE) -> list[float]:
     """Samples; ``anchored``: the router also has a subnet of a network
     held by RegionTwo only, so its copy there (and the transit) outlive
     the removal of net2's subnet, as the plain router does."""
@@ -119,6 +121,7 @@ def measure(plain: bool, runs: int, anchored: bool = False) -> list[float]:
                 if time.monotonic() > end:
                     raise SystemExit('still a path after removing the '
                                      'interface (run %d)' % i)
+            _sandbox.settle(state, settle)
         return samples
 
 
@@ -131,11 +134,12 @@ def _line(name: str, samples: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=10)
+    _sandbox.add_settle_option(parser)
     args = parser.parse_args()
-    plain = measure(True, args.runs)
+    plain = measure(True, args.runs, settle=args.settle)
     print(_line('plain', plain), flush=True)
     for name, anchored in (('tricircle', False), ('anchored', True)):
-        samples = measure(False, args.runs, anchored)
+        samples = measure(False, args.runs, anchored, args.settle)
         print(_line(name, samples))
         print('  ratio %s / plain: p50 %.2f  p95 %.2f' % (
             name, percentile(samples, 50) / percentile(plain, 50),

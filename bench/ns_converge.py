@@ -24,11 +24,15 @@ RegionOne's copy, which holds the gateway). N times each:
 - floating IP, VM in the gateway region (Tricircle only): the same for
   A, whose port takes the floating IP in RegionOne itself.
 
+After each undo (gateway removed, floating IP deleted) the next change
+waits until the undo has settled: with Tricircle, XJob has no job left;
+then, in both, ``--settle`` seconds for the agents.
+
 Prints p50, p95 and max of each, and the ratio of each Tricircle
 operation to plain Neutron's (of the same operation, in its one
 region). Target: ratio <= 1.5.
 
-    .venv/bin/python bench/ns_converge.py [--runs 10]
+    .venv/bin/python bench/ns_converge.py [--runs 10] [--settle 3]
 """
 from __future__ import annotations
 
@@ -62,7 +66,8 @@ def _until(predicate, what: str, run: int) -> None:
                                                           run))
 
 
-def measure(plain: bool, runs: int, name: str) -> dict[str, list[float]]:
+def measure(plain: bool, runs: int, name: str,
+            settle: float = _sandbox.SETTLE) -> dict[str, list[float]]:
     """Samples of each operation (each printed once measured)."""
     up = ['--plain'] if plain else ['--regions', '2']
     with _sandbox.sandbox(*up) as state:
@@ -93,11 +98,12 @@ def measure(plain: bool, runs: int, name: str) -> dict[str, list[float]]:
 
         def gateway_runs(what: str) -> None:
             samples[what] = _gateway_runs(state, conn, router, public, fab, b,
-                                         runs)
+                                         runs, settle)
             print(_line(name, what, samples[what]), flush=True)
 
         def fip_runs(what: str, vm) -> None:
-            samples[what] = _fip_runs(conn, public, world, vm, runs)
+            samples[what] = _fip_runs(state, conn, public, world, vm, runs,
+                                      settle)
             print(_line(name, what, samples[what]), flush=True)
 
         gateway_runs(GATEWAY)
@@ -129,7 +135,7 @@ def measure(plain: bool, runs: int, name: str) -> dict[str, list[float]]:
 
 
 def _gateway_runs(state, conn, router, public, fab, b,
-                  runs: int) -> list[float]:
+                  runs: int, settle: float) -> list[float]:
     out_ip = outside.PRIMARY.ip
     samples = []
     for i in range(runs):
@@ -145,10 +151,12 @@ def _gateway_runs(state, conn, router, public, fab, b,
         conn.network.update_router(router, external_gateway_info={})
         _until(lambda: not fab.ping(b.name, out_ip, deadline=0.3, wait=0.1),
                'still a way out', i)
+        _sandbox.settle(state, settle)
     return samples
 
 
-def _fip_runs(conn, public, world, vm, runs: int) -> list[float]:
+def _fip_runs(state, conn, public, world, vm, runs: int,
+              settle: float) -> list[float]:
     samples = []
     for i in range(runs):
         start = time.monotonic()
@@ -160,12 +168,14 @@ def _fip_runs(conn, public, world, vm, runs: int) -> list[float]:
                   'not counted' % (fip.floating_ip_address, GIVE_UP, i),
                   flush=True)
             conn.network.delete_ip(fip)
+            _sandbox.settle(state, settle)
             continue
         samples.append(time.monotonic() - start)
         conn.network.delete_ip(fip)
         _until(lambda: world.ping(fip.floating_ip_address, timeout=0.3,
                                   wait=0.1) is None,
                'floating IP still answers', i)
+        _sandbox.settle(state, settle)
     return samples
 
 
@@ -180,9 +190,10 @@ def _line(name: str, what: str, samples: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=10)
+    _sandbox.add_settle_option(parser)
     args = parser.parse_args()
-    plain = measure(True, args.runs, 'plain')
-    tricircle = measure(False, args.runs, 'tricircle')
+    plain = measure(True, args.runs, 'plain', args.settle)
+    tricircle = measure(False, args.runs, 'tricircle', args.settle)
     for what, samples in tricircle.items():
         base = plain[PLAIN_OF[what]]
         if not samples or not base:
