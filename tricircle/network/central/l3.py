@@ -11,13 +11,18 @@ and each change of a floating IP (create, association, delete, its port
 deleted) its copy in the external network's region (floatingip_setup).
 An interface on a subnet also gets a head start in the regions holding
 its network, asked for before central makes its own port
-(router_interface_ahead).
+(router_interface_ahead). A gateway's router_setup is asked for as soon
+as central's gateway port is committed (the router shows its gateway
+from then on), and a new floating IP's floatingip_setup as soon as the
+floating IP is, while Neutron still finishes the request.
 Its availability zones are regions: a router hinted to one region is
 local to it, and takes only networks (and a gateway) that may be there.
 A region reports the status its L3 agent gave a floating IP's copy; it
 becomes the central floating IP's.
 """
 from __future__ import annotations
+
+import threading
 
 from neutron.db import l3_dvrscheduler_db
 from neutron.services.l3_router import l3_router_plugin
@@ -46,6 +51,10 @@ _FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
                  n_const.FLOATINGIP_STATUS_ERROR)
 LOG = logging.getLogger(__name__)
 
+# l3_db's device_id of a floating IP's port until the floating IP, with
+# its association, is committed; then it names the floating IP.
+_FIP_PORT_PENDING = 'PENDING'
+
 # The port callbacks l3_dvrscheduler_db.subscribe() registers.
 _AGENT_PORT_CALLBACKS = (
     (l3_dvrscheduler_db._notify_l3_agent_new_port, events.AFTER_CREATE),
@@ -65,6 +74,13 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         self._released: dict[str, list[dict]] = {}
         registry.subscribe(self._port_deleted, resources.PORT,
                            events.AFTER_DELETE)
+        registry.subscribe(gateway_port_committed, resources.ROUTER_GATEWAY,
+                           events.AFTER_CREATE)
+        # Per request: the floating IP being created whose
+        # floatingip_setup was asked for once it was committed.
+        self._fip_set_up = threading.local()
+        registry.subscribe(self._floatingip_committed, resources.PORT,
+                           events.BEFORE_UPDATE)
 
     # -- availability zones: the regions ----------------------------------
     def validate_availability_zones(self, context, resource_type,
@@ -194,9 +210,40 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
     # -- floating IPs: a copy in the external network's region -----------
     def create_floatingip(self, context, floatingip):
         # DOWN until the region's L3 agent has its copy (a report).
-        fip = super().create_floatingip(context, floatingip)
-        jobs.setup_floatingip(fip['id'], fip['project_id'])
+        self._fip_set_up.id = None
+        try:
+            fip = super().create_floatingip(context, floatingip)
+        finally:
+            set_up, self._fip_set_up.id = self._fip_set_up.id, None
+        if set_up != fip['id']:
+            jobs.setup_floatingip(fip['id'], fip['project_id'])
         return fip
+
+    def _floatingip_committed(self, resource, event, trigger,
+                              payload) -> None:
+        """Neutron gives a new floating IP's port its device_id once the
+        floating IP is committed with its association, then finishes the
+        request (that port update, callbacks, the response): its
+        floatingip_setup starts now. Nothing of the floating IP changes
+        after this in the request, so create_floatingip asks for no
+        second run."""
+        original, attrs = payload.states
+        if original.get('device_owner') != n_const.DEVICE_OWNER_FLOATINGIP \
+                or original.get('device_id') != _FIP_PORT_PENDING or \
+                not attrs.get('device_id'):
+            return
+        fip_id = attrs['device_id']
+        try:
+            project_id = self._get_floatingip(payload.context.elevated(),
+                                              fip_id).project_id
+            jobs.setup_floatingip(fip_id, project_id)
+        except Exception:  # the request goes on: it asks at its end
+            LOG.exception('floating IP %s: floatingip_setup not asked for '
+                          'early', fip_id)
+            return
+        self._fip_set_up.id = fip_id
+        LOG.info('floating IP %s committed, floatingip_setup asked for now',
+                 fip_id)
 
     def update_floatingip(self, context, id, floatingip):
         status = request_source.reported_status(context)
@@ -235,6 +282,28 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                 LOG.exception('floating IP %s: its copy does not follow the '
                               'delete of port %s (run floatingip_setup for '
                               'it)', fip['id'], payload.resource_id)
+
+
+def gateway_port_committed(resource, event, trigger, payload) -> None:
+    """Central's gateway port of a router is committed, and the router
+    shows its gateway: router_setup starts now rather than once Neutron
+    has finished the request (its router update, callbacks, response),
+    so the gateway region's copy and its L3 agent start sooner. The
+    request's own router_setup, asked for at its end, runs after this
+    one and has the last word.
+
+    A local router's gateway waits for the end: create_router may still
+    refuse it (its network is not in the router's region)."""
+    router = payload.states[0]
+    hints = az_validator.convert_az_string_to_list(getattr(
+        getattr(router, 'extra_attributes', None),
+        'availability_zone_hints', None))
+    if router_res.is_local({'availability_zone_hints': hints}):
+        return
+    LOG.info('router %s: gateway port on network %s committed, '
+             'router_setup asked for now', router['id'],
+             payload.metadata.get('network_id'))
+    jobs.setup_router(router['id'], router['project_id'])
 
 
 def _network_of(core, context, interface_info: dict) -> str | None:

@@ -124,6 +124,14 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     wait_for(lambda: central.network.get_ip(fip.id).status == 'ACTIVE',
              ROUTED)
     assert len(proxies(central, fip.id)) == 1
+    # Central asked XJob as soon as the gateway port, then the floating
+    # IP, was committed, not at the end of each request.
+    with open(sandbox.log_of('neutron-central')) as f:
+        central_log = f.read()
+    assert 'router %s: gateway port on network %s committed, router_setup ' \
+        'asked for now' % (router.id, public.id) in central_log
+    assert 'floating IP %s committed, floatingip_setup asked for now' % \
+        fip.id in central_log
 
     # Moved to A in RegionOne: A's pings leave from it, B's from the
     # gateway again (B has no floating IP any more), and the proxy goes.

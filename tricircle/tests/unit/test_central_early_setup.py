@@ -1,0 +1,120 @@
+"""Central asks XJob early: router_setup for a gateway once its port is
+committed (ROUTER_GATEWAY AFTER_CREATE), floatingip_setup for a new
+floating IP once it is (its port named: PORT BEFORE_UPDATE)."""
+from __future__ import annotations
+
+import threading
+import types
+
+from neutron_lib.callbacks import events
+from neutron_lib import constants as n_const
+import pytest
+
+from tricircle.network.central import l3
+
+
+class Router(dict):
+    """The router DB object as Neutron's callback passes it: items, and
+    the hints as ``extra_attributes`` keep them (a JSON list in a string)."""
+
+    def __init__(self, hints: str | None) -> None:
+        super().__init__(id='r1', project_id='p1')
+        self.extra_attributes = types.SimpleNamespace(
+            availability_zone_hints=hints)
+
+
+@pytest.fixture
+def asked(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    monkeypatch.setattr(l3.jobs, 'setup_router',
+                        lambda *args: calls.append(args))
+    return calls
+
+
+def _committed(router: Router) -> None:
+    l3.gateway_port_committed(
+        'router_gateway', events.AFTER_CREATE, None,
+        events.DBEventPayload(None, states=(router,),
+                              metadata={'network_id': 'ext'},
+                              resource_id=router['id']))
+
+
+@pytest.mark.parametrize('hints', [None, '', '["RegionOne", "RegionTwo"]'])
+def test_a_router_across_regions_is_set_up_once_its_gateway_is_committed(
+        asked, hints):
+    _committed(Router(hints))
+    assert asked == [('r1', 'p1')]
+
+
+def test_a_local_routers_gateway_waits_for_the_end_of_the_request(asked):
+    # create_router may still refuse it: its network may not be there.
+    _committed(Router('["RegionTwo"]'))
+    assert asked == []
+
+
+class Plugin:
+    """What CentralL3Plugin._floatingip_committed uses of the plugin."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self._fip_set_up = threading.local()
+        self._fip_set_up.id = None
+        self._fail = fail
+
+    def _get_floatingip(self, context, fip_id):
+        if self._fail:
+            raise RuntimeError('database gone')
+        return types.SimpleNamespace(id=fip_id, project_id='p2')
+
+
+class Context:
+    def elevated(self):
+        return self
+
+
+def _port_update(plugin: Plugin, owner: str, device_id: str,
+                 new_device_id: str) -> None:
+    original = {'id': 'port1', 'device_owner': owner,
+                'device_id': device_id}
+    l3.CentralL3Plugin._floatingip_committed(
+        plugin, 'port', events.BEFORE_UPDATE, None,
+        events.DBEventPayload(Context(), resource_id='port1',
+                              states=(original,
+                                      {'device_id': new_device_id})))
+
+
+@pytest.fixture
+def fips_asked(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    monkeypatch.setattr(l3.jobs, 'setup_floatingip',
+                        lambda *args: calls.append(args))
+    return calls
+
+
+def test_a_floating_ip_is_set_up_once_neutron_names_its_port(fips_asked):
+    plugin = Plugin()
+    _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
+    assert fips_asked == [('f1', 'p2')]
+    # create_floatingip asks for no second run
+    assert plugin._fip_set_up.id == 'f1'
+
+
+@pytest.mark.parametrize('owner, device_id, new_device_id', [
+    (n_const.DEVICE_OWNER_FLOATINGIP, 'f0', 'f1'),   # not a new one
+    (n_const.DEVICE_OWNER_ROUTER_GW, 'PENDING', 'r1'),
+    ('compute:nova', 'PENDING', 'vm1'),
+    (n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', ''),
+])
+def test_other_port_updates_ask_for_nothing(fips_asked, owner, device_id,
+                                            new_device_id):
+    plugin = Plugin()
+    _port_update(plugin, owner, device_id, new_device_id)
+    assert fips_asked == []
+    assert plugin._fip_set_up.id is None
+
+
+def test_a_failure_to_ask_early_leaves_it_to_the_end_of_the_request(
+        fips_asked):
+    plugin = Plugin(fail=True)
+    _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
+    assert fips_asked == []
+    assert plugin._fip_set_up.id is None
