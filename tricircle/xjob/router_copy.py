@@ -155,6 +155,20 @@ def add_subnet_interface(client: neutron_client.NeutronClient,
                           {'subnet_id': subnet_id})
 
 
+def set_gateway(client: neutron_client.NeutronClient, router_id: str,
+                gateway: router_res.Gateway) -> bool:
+    """The copy's gateway set at once, with only the copy read first
+    (router_setup, where the gateway's region holds the copy and the
+    external network): that region's L3 agent, with the gateway's NAT to
+    build, starts sooner. False if the copy is missing or has it."""
+    copy = client.get(resources.ROUTER, router_id)
+    if copy is None or gateway.matches(copy.get('external_gateway_info')):
+        return False
+    client.update(resources.ROUTER, router_id,
+                  {'external_gateway_info': gateway.info()})
+    return True
+
+
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,
                     plan: router_res.RegionalRouter,
                     changes: list[str]) -> None:

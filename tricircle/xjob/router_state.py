@@ -263,10 +263,11 @@ class View:
 
 
 def read(central: neutron_client.NeutronClient, router_id: str,
-         adding: dict | None = None) -> View:
+         adding: dict | None = None, router: dict | None = None) -> View:
     """Central's router and its plans; ``adding``: a subnet (as central
-    shows it) the router is being given, counted as one of its own."""
-    router = central.get(resources.ROUTER, router_id)
+    shows it) the router is being given, counted as one of its own;
+    ``router``: central's router, read already."""
+    router = router or central.get(resources.ROUTER, router_id)
     if router is None:
         return View(None, [], None, {})
     # Hints may name availability zones: the plan wants regions.
