@@ -23,12 +23,17 @@ class Router(dict):
             availability_zone_hints=hints)
 
 
+def _jobs_asked(monkeypatch, submit: str) -> list[tuple]:
+    """The arguments of each call of ``tricircle.resources.jobs.<submit>``
+    (a job asked for)."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(l3.jobs, submit, lambda *args: calls.append(args))
+    return calls
+
+
 @pytest.fixture
 def asked(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(l3.jobs, 'setup_router',
-                        lambda *args: calls.append(args))
-    return calls
+    return _jobs_asked(monkeypatch, 'setup_router')
 
 
 def _committed(router: Router) -> None:
@@ -84,10 +89,7 @@ def _port_update(plugin: Plugin, owner: str, device_id: str,
 
 @pytest.fixture
 def fips_asked(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(l3.jobs, 'setup_floatingip',
-                        lambda *args: calls.append(args))
-    return calls
+    return _jobs_asked(monkeypatch, 'setup_floatingip')
 
 
 def test_a_floating_ip_is_set_up_once_neutron_names_its_port(fips_asked):
