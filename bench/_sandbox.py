@@ -32,10 +32,15 @@ SETTLE = 3.0
 def add_settle_option(parser) -> None:
     parser.add_argument(
         '--settle', type=float, default=SETTLE, metavar='SECONDS',
-        help='rest between an undo and the next timed change, in both '
-             'setups alike, after XJob has no job left (default '
-             '%(default)s; 0: back to back, the agents may still be '
-             'applying the undo when the next change is timed)')
+        help='rest before each timed change (after the set-up or the '
+             'undo of the change before), in both setups alike, once '
+             'XJob has no job left (default %(default)s; 0: the agents '
+             'may still be applying what came before)')
+
+
+def samples_line(samples: list[float]) -> str:
+    """Every sample, in the order measured (a slow first run shows)."""
+    return '  samples: ' + ' '.join('%.2f' % x for x in samples)
 
 
 def _live_jobs(state) -> int:
@@ -48,11 +53,12 @@ def _live_jobs(state) -> int:
 
 
 def settle(state, seconds: float, give_up: float = 60.0) -> None:
-    """Before the next timed change, the undo of the last one is done:
-    with Tricircle, XJob holds no job new or running (the undo is in
-    every region's API); then, in both setups alike, ``seconds`` more
-    for the L3 and OVS agents to apply it. Timing a change while the
-    agents still apply the one before measures the two at once."""
+    """Before a timed change, what came before it (the set-up, or the
+    undo of the last change) is done: with Tricircle, XJob holds no job
+    new or running (it is in every region's API); then, in both setups
+    alike, ``seconds`` more for the L3 and OVS agents to apply it.
+    Timing a change while the agents still apply the one before
+    measures the two at once."""
     if state.admin_api and not state.plain:
         end = time.monotonic() + give_up
         while _live_jobs(state):

@@ -7,10 +7,10 @@ two regions. In each, VM A is on net1 and VM B on net2 (plain: both in
 RegionOne; Tricircle: net1 only in RegionOne, net2 only in RegionTwo),
 and a router has net1's subnet. Then N times: add net2's subnet to the
 router, ping B from A (one probe every 100 ms) until one passes, remove
-the subnet again and wait until the ping fails and the removal has
-settled (with Tricircle, it is done in every region and XJob has no job
-left; then, in both, ``--settle`` seconds for the agents). The first add
-is timed once the set-up is done (A reaches the router). Prints p50, p95 and max of
+the subnet again and wait until the ping fails. Each add is timed once
+what came before it has settled: the set-up (A reaches the router), then
+each removal (with Tricircle, done in every region), XJob has no job
+left, then, in both, ``--settle`` seconds for the agents. Prints p50, p95 and max of
 each, and the ratio Tricircle / plain. Target: ratio <= 1.5.
 
 Tricircle is measured twice: as described (each add makes RegionTwo's
@@ -106,6 +106,8 @@ def measure(plain: bool, runs: int, anchored: bool = False,
                                  % GIVE_UP)
         samples = []
         for i in range(runs):
+            # The set-up, then each removal, settled (agents included).
+            _sandbox.settle(state, settle)
             start = time.monotonic()
             conn.network.add_interface_to_router(router,
                                                  subnet_id=sub2.id)
@@ -121,7 +123,6 @@ def measure(plain: bool, runs: int, anchored: bool = False,
                 if time.monotonic() > end:
                     raise SystemExit('still a path after removing the '
                                      'interface (run %d)' % i)
-            _sandbox.settle(state, settle)
         return samples
 
 
@@ -138,9 +139,11 @@ def main() -> int:
     args = parser.parse_args()
     plain = measure(True, args.runs, settle=args.settle)
     print(_line('plain', plain), flush=True)
+    print(_sandbox.samples_line(plain), flush=True)
     for name, anchored in (('tricircle', False), ('anchored', True)):
         samples = measure(False, args.runs, anchored, args.settle)
         print(_line(name, samples))
+        print(_sandbox.samples_line(samples))
         print('  ratio %s / plain: p50 %.2f  p95 %.2f' % (
             name, percentile(samples, 50) / percentile(plain, 50),
             percentile(samples, 95) / percentile(plain, 95)),

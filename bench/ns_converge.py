@@ -24,9 +24,10 @@ RegionOne's copy, which holds the gateway). N times each:
 - floating IP, VM in the gateway region (Tricircle only): the same for
   A, whose port takes the floating IP in RegionOne itself.
 
-After each undo (gateway removed, floating IP deleted) the next change
-waits until the undo has settled: with Tricircle, XJob has no job left;
-then, in both, ``--settle`` seconds for the agents.
+Each change is timed once what came before it (the set-up, or the undo
+of the run before: gateway removed, floating IP deleted) has settled:
+with Tricircle, XJob has no job left; then, in both, ``--settle``
+seconds for the agents.
 
 Prints p50, p95 and max of each, and the ratio of each Tricircle
 operation to plain Neutron's (of the same operation, in its one
@@ -100,11 +101,13 @@ def measure(plain: bool, runs: int, name: str,
             samples[what] = _gateway_runs(state, conn, router, public, fab, b,
                                          runs, settle)
             print(_line(name, what, samples[what]), flush=True)
+            print(_sandbox.samples_line(samples[what]), flush=True)
 
         def fip_runs(what: str, vm) -> None:
             samples[what] = _fip_runs(state, conn, public, world, vm, runs,
                                       settle)
             print(_line(name, what, samples[what]), flush=True)
+            print(_sandbox.samples_line(samples[what]), flush=True)
 
         gateway_runs(GATEWAY)
         if not plain:
@@ -139,6 +142,7 @@ def _gateway_runs(state, conn, router, public, fab, b,
     out_ip = outside.PRIMARY.ip
     samples = []
     for i in range(runs):
+        _sandbox.settle(state, settle)  # what came before, agents included
         start = time.monotonic()
         conn.network.update_router(
             router, external_gateway_info={'network_id': public.id})
@@ -151,7 +155,6 @@ def _gateway_runs(state, conn, router, public, fab, b,
         conn.network.update_router(router, external_gateway_info={})
         _until(lambda: not fab.ping(b.name, out_ip, deadline=0.3, wait=0.1),
                'still a way out', i)
-        _sandbox.settle(state, settle)
     return samples
 
 
@@ -159,6 +162,7 @@ def _fip_runs(state, conn, public, world, vm, runs: int,
               settle: float) -> list[float]:
     samples = []
     for i in range(runs):
+        _sandbox.settle(state, settle)  # what came before, agents included
         start = time.monotonic()
         fip = conn.network.create_ip(floating_network_id=public.id,
                                      port_id=vm.port_id)
@@ -168,14 +172,12 @@ def _fip_runs(state, conn, public, world, vm, runs: int,
                   'not counted' % (fip.floating_ip_address, GIVE_UP, i),
                   flush=True)
             conn.network.delete_ip(fip)
-            _sandbox.settle(state, settle)
             continue
         samples.append(time.monotonic() - start)
         conn.network.delete_ip(fip)
         _until(lambda: world.ping(fip.floating_ip_address, timeout=0.3,
                                   wait=0.1) is None,
                'floating IP still answers', i)
-        _sandbox.settle(state, settle)
     return samples
 
 
