@@ -13,9 +13,10 @@ from typing import Iterator
 import urllib.request
 
 from tricircle.common import config
+from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
 
-BIN = os.path.join(os.path.dirname(sys.executable), 'tricircle-sandbox')
+BIN = processes.console_script('tricircle-sandbox')
 
 
 def percentile(samples: list[float], pct: float) -> float:

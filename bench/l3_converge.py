@@ -10,8 +10,9 @@ router, ping B from A (one probe every 100 ms) until one passes, remove
 the subnet again and wait until the ping fails. Each add is timed once
 what came before it has settled: the set-up (A reaches the router), then
 each removal (with Tricircle, done in every region), XJob has no job
-left, then, in both, ``--settle`` seconds for the agents. Prints p50, p95 and max of
-each, and the ratio Tricircle / plain. Target: ratio <= 1.5.
+left, then, in both, ``--settle`` seconds for the agents. Prints p50,
+p95 and max of each, and the ratio Tricircle / plain. Target: ratio <=
+1.5.
 
 Tricircle is measured twice: as described (each add makes RegionTwo's
 copy of the router and the transit network anew, since removing the

@@ -65,9 +65,9 @@ class DatabaseSteps:
             for name, url in urls.items()}
         for name, child in children.items():
             if child.wait(timeout=120) != 0:
-                raise processes.ProcessError('creating the Neutron schema %s failed; '
-                                   'see %s:\n%s' % (name, log,
-                                                    processes.tail(log)))
+                raise processes.ProcessError(
+                    'creating the Neutron schema %s failed; see %s:\n%s' % (
+                        name, log, processes.tail(log)))
 
     def create_tricircle_database(self) -> None:
         url = self.db_urls['tricircle']
@@ -78,8 +78,10 @@ class DatabaseSteps:
         log = os.path.join(self.logs, 'tricircle-db-manage.log')
         with open(log, 'ab') as out:
             rc = subprocess.call(
-                [processes.console_script('tricircle-db-manage'), '--config-file', conf,
-                 'upgrade', 'head'], stdout=out, stderr=out)
+                [processes.console_script('tricircle-db-manage'),
+                 '--config-file', conf, 'upgrade', 'head'],
+                stdout=out, stderr=out)
         if rc:
-            raise processes.ProcessError('tricircle-db-manage upgrade failed; see %s'
-                               ':\n%s' % (log, processes.tail(log)))
+            raise processes.ProcessError(
+                'tricircle-db-manage upgrade failed; see %s:\n%s' % (
+                    log, processes.tail(log)))
