@@ -3,7 +3,9 @@
 Neutron's own router plugin, minus what only makes sense with L3 agents:
 the central server has none (see the central plugin), so the DVR
 callbacks that look up L3 agents and ARP entries on every port created,
-updated or deleted here would only cost time. Routers keep their API.
+updated or deleted here, and the notifications to L3 agents (each loads
+the router and tries to schedule it), would only cost time. Routers keep
+their API.
 
 Each change of a router (interfaces, routes, gateway, name, delete) asks
 XJob to bring the router's copies in the regions in line (router_setup),
@@ -63,6 +65,21 @@ _AGENT_PORT_CALLBACKS = (
 )
 
 
+class NoL3AgentNotifier:
+    """Neutron's L3 agent notifier for a server without L3 agents: every
+    notification is dropped. Its real counterpart schedules the routers
+    and looks up the hosts to tell first, all for nothing here; the
+    regions learn of a change through XJob."""
+
+    def _drop(self, *args, **kwargs) -> None:
+        return None
+
+    agent_updated = router_deleted = routers_updated = _drop
+    add_arp_entry = del_arp_entry = delete_fipnamespace_for_ext_net = _drop
+    router_removed_from_agent = router_added_to_agent = _drop
+    routers_updated_on_host = _drop
+
+
 class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
     """Routers on a Neutron server without L3 agents."""
 
@@ -70,6 +87,7 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         super().__init__()
         for callback, event in _AGENT_PORT_CALLBACKS:
             registry.unsubscribe(callback, resources.PORT, event)
+        self._l3_rpc_notifier = NoL3AgentNotifier()
         # Port id -> floating IPs its delete disassociated, not yet synced.
         self._released: dict[str, list[dict]] = {}
         registry.subscribe(self._port_deleted, resources.PORT,
@@ -218,6 +236,10 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         if set_up != fip['id']:
             jobs.setup_floatingip(fip['id'], fip['project_id'])
         return fip
+
+    def _notify_floating_ip_change(self, context, floating_ip) -> None:
+        """No L3 agent here: Neutron's DVR variant would load the router
+        only to find none (floatingip_setup carries the change)."""
 
     def _floatingip_committed(self, resource, event, trigger,
                               payload) -> None:

@@ -12,7 +12,9 @@ routing. The run:
    copied into the region;
 2. creates or updates the copy there (a router copy without the gateway
    yet makes Neutron refuse: the job is retried until router_setup has
-   set it);
+   set it). A copy its routing does not name is created at once, and
+   looked for at its address only if the region refuses that address
+   (made by a run that stopped before recording it);
 3. deletes the copies in regions that should hold none, and proxies no
    longer used (the copy first, which Neutron would otherwise keep on
    the port).
@@ -133,17 +135,39 @@ def _associated_port(central, client, fip: dict, vm_port: dict | None,
     return port['id'], True
 
 
-def _find_copy(client, pod_id: str, fip: dict) -> dict | None:
+def _known_copy(client, pod_id: str, fip: dict) -> dict | None:
+    """The copy the floating IP's routing names, if it is still there."""
     routing = db_api.list_routings({'top_id': fip['id'], 'pod_id': pod_id,
                                     'resource_type': resources.FLOATINGIP})
     if routing and routing[0]['bottom_id']:
-        copy = client.get(resources.FLOATINGIP, routing[0]['bottom_id'])
-        if copy is not None:
-            return copy
+        return client.get(resources.FLOATINGIP, routing[0]['bottom_id'])
+    return None
+
+
+def _copy_at_address(client, fip: dict) -> dict | None:
     found = client.list(resources.FLOATINGIP,
                         floating_network_id=fip['floating_network_id'],
                         floating_ip_address=fip['floating_ip_address'])
     return found[0] if found else None
+
+
+def _create_copy(client, pod_id: str, fip: dict,
+                 port_id: str | None) -> tuple[dict, bool]:
+    """(the copy, whether it is new). The region may have one at this
+    address already, which is taken: made by a run that stopped before
+    recording it, or the copy of a deleted floating IP not removed yet."""
+    try:
+        # The external network is there (the router's gateway is): its
+        # routing says so, and saves asking.
+        return regions.with_dependencies(
+            client, pod_id, [(resources.NETWORK, fip['floating_network_id'])],
+            lambda: client.create(resources.FLOATINGIP,
+                                  fip_res.regional_body(fip, port_id))), True
+    except neutron_client.RemoteConflict:
+        found = _copy_at_address(client, fip)
+        if found is None:
+            raise  # another conflict (the port has a floating IP there)
+        return found, False
 
 
 def _converge(ctx, central, region: str, pod_id: str, fip: dict,
@@ -153,30 +177,29 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     def ready_port() -> tuple[str | None, bool]:
         port_id, is_proxy = _associated_port(central, client, fip, vm_port,
                                              region)
-        # Copied here as for a user (the VM's port is here already).
-        if port_id is not None and client.get(
-                resources.PORT, port_id, headers=regions.AS_USER) is None:
+        # A proxy port is copied there as for a user; the VM's port is
+        # there already (its binding there says so).
+        if is_proxy and client.get(resources.PORT, port_id,
+                                   headers=regions.AS_USER) is None:
             raise _NotYet(server=region, status=404,
                           reason='port %s is not copied there' % port_id)
         return port_id, is_proxy
 
-    # The copy is looked for while its port is made ready.
+    # The copy is looked for while its port is made ready. A copy with no
+    # routing is first created: looking for it would cost every new
+    # floating IP a request.
     (port_id, is_proxy), copy = regions.at_once(
-        ready_port, lambda: _find_copy(client, pod_id, fip))
+        ready_port, lambda: _known_copy(client, pod_id, fip))
     changes = []
     target = ('none' if port_id is None else '%s (%s %s)' % (
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
     if copy is None:
-        # The external network is there (the router's gateway is): its
-        # routing says so, and saves asking.
-        copy = regions.with_dependencies(
-            client, pod_id, [(resources.NETWORK, fip['floating_network_id'])],
-            lambda: client.create(resources.FLOATINGIP,
-                                  fip_res.regional_body(fip, port_id)))
-        changes.append('copy %s created, associated with %s' % (
-            copy['id'], target))
-    elif fip_res.association_differs(copy, port_id,
-                                     fip.get('fixed_ip_address')):
+        copy, created = _create_copy(client, pod_id, fip, port_id)
+        changes.append('copy %s %s' % (copy['id'], 'created, associated '
+                                       'with %s' % target if created else
+                                       'found at its address'))
+    if fip_res.association_differs(copy, port_id,
+                                   fip.get('fixed_ip_address')):
         client.update(resources.FLOATINGIP, copy['id'], {
             'port_id': port_id, 'fixed_ip_address':
             fip['fixed_ip_address'] if port_id else None})

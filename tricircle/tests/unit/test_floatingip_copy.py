@@ -1,0 +1,113 @@
+"""floatingip_setup makes a floating IP's copy with one request when the
+region has none, and takes the one the region has at its address when it
+has (a run that stopped before recording it)."""
+from __future__ import annotations
+
+import types
+
+from neutron_lib.api.definitions import portbindings
+import pytest
+
+from tricircle.db import api as db_api
+from tricircle import resources
+from tricircle.resources import binding
+from tricircle.resources import neutron_client
+from tricircle.xjob.jobs import floatingip_setup
+
+FIP = {'id': 'f1', 'project_id': 'p', 'floating_network_id': 'ext',
+       'floating_ip_address': '203.0.113.20', 'port_id': 'vm',
+       'fixed_ip_address': '10.0.0.5', 'router_id': 'r1', 'description': ''}
+VM_PORT = {'id': 'vm', 'device_owner': 'compute:nova',
+           portbindings.HOST_ID: 'h1',
+           portbindings.PROFILE: {binding.PROFILE_REGION: 'R1',
+                                  binding.PROFILE_TUNNEL_IP: '10.1.0.1'}}
+
+
+class Region:
+    """A region's floating IPs, and the requests made for them."""
+
+    def __init__(self, *copies: dict, refuse_port: bool = False):
+        self.fips = {c['id']: dict(c) for c in copies}
+        self.calls: list[str] = []
+        self._refuse_port = refuse_port
+
+    def get(self, resource, res_id, headers=None):
+        self.calls.append('get %s' % resource)
+        return self.fips.get(res_id)
+
+    def list(self, resource, **filters):
+        self.calls.append('list %s' % resource)
+        return [f for f in self.fips.values() if all(
+            f.get(k) == v for k, v in filters.items())]
+
+    def create(self, resource, body):
+        self.calls.append('create %s' % resource)
+        if any(f['floating_ip_address'] == body['floating_ip_address']
+               for f in self.fips.values()):
+            raise neutron_client.RemoteConflict(
+                server='R1', status=409, reason='IP address in use')
+        if self._refuse_port:
+            raise neutron_client.RemoteConflict(
+                server='R1', status=409, reason='port has a floating IP')
+        copy = dict(body, id='copy-%d' % len(self.fips))
+        self.fips[copy['id']] = copy
+        return copy
+
+    def update(self, resource, res_id, body):
+        self.calls.append('update %s' % resource)
+        self.fips[res_id].update(body)
+
+
+@pytest.fixture
+def pod(sqlite_db) -> str:
+    pod_id = db_api.create_pod({'region_name': 'R1', 'az_name': 'R1',
+                                'pod_az_name': 'R1',
+                                'dc_name': 'dc'})['pod_id']
+    db_api.ensure_routing('ext', 'ext', pod_id, 'p', resources.NETWORK)
+    return pod_id
+
+
+def _converge(region: Region, pod_id: str) -> list[str]:
+    ctx = types.SimpleNamespace(region_client=lambda name: region)
+    central = types.SimpleNamespace(
+        list=lambda resource, **filters: [])  # no proxy network
+    return floatingip_setup._converge(ctx, central, 'R1', pod_id, FIP,
+                                      VM_PORT)
+
+
+def _routed(pod_id: str) -> list[str]:
+    return [r['bottom_id'] for r in db_api.list_routings(
+        {'top_id': 'f1', 'pod_id': pod_id,
+         'resource_type': resources.FLOATINGIP})]
+
+
+def test_a_new_copy_costs_one_request_and_is_recorded(pod):
+    region = Region()
+    changes = _converge(region, pod)
+    assert region.calls == ['create floatingip']
+    assert changes == ['copy copy-0 created, associated with vm (port vm)']
+    assert _routed(pod) == ['copy-0']
+    # Once recorded, the next run reads it and changes nothing.
+    assert _converge(region, pod) == []
+    assert region.calls[1:] == ['get floatingip']
+
+
+def test_a_copy_made_before_at_its_address_is_taken_and_associated(pod):
+    stale = {'id': 'old', 'floating_network_id': 'ext',
+             'floating_ip_address': '203.0.113.20', 'port_id': None,
+             'fixed_ip_address': None}
+    region = Region(stale)
+    changes = _converge(region, pod)
+    assert changes == ['copy old found at its address',
+                       'copy old associated with vm (port vm)']
+    assert region.fips['old']['port_id'] == 'vm'
+    assert list(region.fips) == ['old']
+    assert _routed(pod) == ['old']
+
+
+def test_another_conflict_is_raised_and_nothing_is_recorded(pod):
+    region = Region(refuse_port=True)
+    with pytest.raises(neutron_client.RemoteConflict):
+        _converge(region, pod)
+    assert region.fips == {}
+    assert _routed(pod) == []
