@@ -182,11 +182,22 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         return info
 
     def update_router(self, context, id, router):
-        gateway = (router.get('router') or {}).get('external_gateway_info')
+        attrs = router.get('router') or {}
+        gateway = attrs.get('external_gateway_info')
         if gateway and gateway.get('network_id'):
             self._refuse_if_not_local(context, id,
                                       {'network_id': gateway['network_id']})
-        updated = super().update_router(context, id, router)
+        _gateway_set_up.router_id = None
+        try:
+            updated = super().update_router(context, id, router)
+        finally:
+            asked, _gateway_set_up.router_id = (
+                getattr(_gateway_set_up, 'router_id', None), None)
+        if asked == id and set(attrs) == {'external_gateway_info'}:
+            # router_setup was asked for once the new gateway port was
+            # committed, and nothing else changed: a second run would
+            # find nothing to do while the gateway region's L3 agent works.
+            return updated
         self._setup(context, id)
         return updated
 
@@ -306,13 +317,20 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                               'it)', fip['id'], payload.resource_id)
 
 
+# Per request: the router whose router_setup gateway_port_committed asked
+# for (update_router then asks for no second run when nothing else
+# changed).
+_gateway_set_up = threading.local()
+
+
 def gateway_port_committed(resource, event, trigger, payload) -> None:
     """Central's gateway port of a router is committed, and the router
     shows its gateway: router_setup starts now rather than once Neutron
     has finished the request (its router update, callbacks, response),
-    so the gateway region's copy and its L3 agent start sooner. The
-    request's own router_setup, asked for at its end, runs after this
-    one and has the last word.
+    so the gateway region's copy and its L3 agent start sooner. A
+    router update that changes only the gateway asks for nothing more;
+    other requests ask again at their end, and that run has the last
+    word.
 
     A local router's gateway waits for the end: create_router may still
     refuse it (its network is not in the router's region)."""
@@ -326,6 +344,7 @@ def gateway_port_committed(resource, event, trigger, payload) -> None:
              'router_setup asked for now', router['id'],
              payload.metadata.get('network_id'))
     jobs.setup_router(router['id'], router['project_id'])
+    _gateway_set_up.router_id = router['id']
 
 
 def _network_of(core, context, interface_info: dict) -> str | None:

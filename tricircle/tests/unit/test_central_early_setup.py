@@ -120,3 +120,59 @@ def test_a_failure_to_ask_early_leaves_it_to_the_end_of_the_request(
     _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
     assert fips_asked == []
     assert plugin._fip_set_up.id is None
+
+
+class RouterPlugin:
+    """Neutron's update_router as central's plugin sees it: a new
+    gateway port is committed (its callback fires) when ``early``."""
+
+    def __init__(self, early: bool, fail: bool = False) -> None:
+        self.early, self.fail = early, fail
+
+    def __call__(self, plugin, context, id, router):
+        if self.early:
+            _committed(Router(None))
+        if self.fail:
+            raise RuntimeError('the router update failed')
+        return {'id': id, 'project_id': 'p1', 'revision_number': 3}
+
+
+def _update(monkeypatch, body: dict, neutron: RouterPlugin) -> list[str]:
+    """The router_setup runs asked for at the end of the request."""
+    plugin = object.__new__(l3.CentralL3Plugin)
+    at_end: list[str] = []
+    monkeypatch.setattr(l3.l3_router_plugin.L3RouterPlugin, 'update_router',
+                        lambda self, *args: neutron(self, *args))
+    monkeypatch.setattr(plugin, '_refuse_if_not_local',
+                        lambda *args: None, raising=False)
+    monkeypatch.setattr(plugin, '_setup',
+                        lambda context, router_id: at_end.append(router_id),
+                        raising=False)
+    plugin.update_router(Context(), 'r1', {'router': body})
+    return at_end
+
+
+GATEWAY_ONLY = {'external_gateway_info': {'network_id': 'ext'}}
+
+
+def test_a_gateway_set_alone_is_set_up_once(monkeypatch, asked):
+    assert _update(monkeypatch, GATEWAY_ONLY, RouterPlugin(True)) == []
+    assert asked == [('r1', 'p1')]  # the early ask only
+
+
+@pytest.mark.parametrize('body, early', [
+    (dict(GATEWAY_ONLY, name='renamed'), True),  # more changed after it
+    (GATEWAY_ONLY, False),   # no new gateway port (same network, SNAT)
+    ({'name': 'renamed'}, False),
+])
+def test_other_updates_are_set_up_at_their_end(monkeypatch, asked, body,
+                                               early):
+    assert _update(monkeypatch, body, RouterPlugin(early)) == ['r1']
+
+
+def test_a_failed_update_leaves_nothing_for_the_next_request(monkeypatch,
+                                                             asked):
+    with pytest.raises(RuntimeError):
+        _update(monkeypatch, GATEWAY_ONLY, RouterPlugin(True, fail=True))
+    # The next request in this thread starts afresh.
+    assert _update(monkeypatch, GATEWAY_ONLY, RouterPlugin(False)) == ['r1']
