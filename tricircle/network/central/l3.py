@@ -191,8 +191,7 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         try:
             updated = super().update_router(context, id, router)
         finally:
-            asked, _gateway_set_up.router_id = (
-                getattr(_gateway_set_up, 'router_id', None), None)
+            asked, _gateway_set_up.router_id = _gateway_set_up.router_id, None
         if asked == id and set(attrs) == {'external_gateway_info'}:
             # router_setup was asked for once the new gateway port was
             # committed, and nothing else changed: a second run would

@@ -195,9 +195,11 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
     if copy is None:
         copy, created = _create_copy(client, pod_id, fip, port_id)
-        changes.append('copy %s %s' % (copy['id'], 'created, associated '
-                                       'with %s' % target if created else
-                                       'found at its address'))
+        if created:
+            changes.append('copy %s created, associated with %s' % (
+                copy['id'], target))
+        else:
+            changes.append('copy %s found at its address' % copy['id'])
     if fip_res.association_differs(copy, port_id,
                                    fip.get('fixed_ip_address')):
         client.update(resources.FLOATINGIP, copy['id'], {
