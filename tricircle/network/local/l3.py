@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from concurrent import futures
 
+from neutron.db import l3_dvrscheduler_db
+from neutron.objects import router as l3_obj
 from neutron.services.l3_router import l3_router_plugin
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
@@ -72,6 +74,49 @@ class LocalL3Plugin(l3_router_plugin.L3RouterPlugin):
         self._refuse_user_write(context)
         return super().remove_router_interface(context, router_id,
                                                interface_info)
+
+    # -- L3 agent notifications --------------------------------------------
+    # Each notification of a router change first schedules the router,
+    # then finds the hosts to tell. Neutron loads the whole router (every
+    # port, every extension) for each: to find a router that is hosted
+    # already, and to read its ``distributed`` flag. That is a tenth of a
+    # second or more on a loaded region before the L3 agent hears of the
+    # change. Here the flags and the hosting agents are read alone.
+    @staticmethod
+    def _router_flags(context, router_id: str):
+        """The router's extra attributes (``distributed``, ``ha``);
+        None if the router is not found."""
+        return l3_obj.RouterExtraAttributes.get_object(
+            context.elevated(), router_id=router_id)
+
+    def _is_distributed(self, context, router_id: str) -> bool | None:
+        """The router's DVR flag; None if the router is not found."""
+        flags = self._router_flags(context, router_id)
+        return None if flags is None else bool(flags.distributed)
+
+    def schedule_router(self, context, router, candidates=None):
+        flags = self._router_flags(context, router)
+        if candidates is None and flags is not None and not flags.ha and \
+                self.get_l3_agents_hosting_routers(context, [router],
+                                                   admin_state_up=True):
+            # Hosted already: Neutron's scheduler finds no candidate.
+            return None
+        return super().schedule_router(context, router, candidates)
+
+    def get_hosts_to_notify(self, context, router_id):
+        if self._is_distributed(context, router_id) is False:
+            # The agents hosting the router, as for any legacy router.
+            return super(l3_dvrscheduler_db.L3_DVRsch_db_mixin,
+                         self).get_hosts_to_notify(context, router_id)
+        return super().get_hosts_to_notify(context, router_id)
+
+    def _notify_floating_ip_change(self, context, floating_ip):
+        router_id = floating_ip['router_id']
+        if router_id and floating_ip['port_id'] and \
+                self._is_distributed(context, router_id) is False:
+            self.notify_router_updated(context, router_id)
+            return
+        super()._notify_floating_ip_change(context, floating_ip)
 
     # -- floating IPs -------------------------------------------------------
     def _with_proxy_router(self, context, fip: dict) -> dict:
