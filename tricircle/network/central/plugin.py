@@ -23,6 +23,7 @@ from tricircle.network.central import security_groups
 from tricircle.network.central import uses
 from tricircle.network import request_source
 from tricircle.network import revision_listing
+from tricircle.network import segment_deletes
 from tricircle import resources
 from tricircle.resources import regions
 
@@ -51,6 +52,7 @@ class CentralPlugin(revision_listing.RevisionListing,
         self._networks = networks.CentralNetworks(ml2, self.region_client)
         self._ports = ports.CentralPorts(ml2)
         security_groups.subscribe()
+        segment_deletes.install()
         LOG.info('Tricircle central plugin started (Tricircle DB: %s)',
                  _safe_url(cfg.CONF.tricircle_db_connection))
 

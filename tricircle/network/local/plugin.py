@@ -24,6 +24,7 @@ from tricircle.network.local import ports
 from tricircle.network.local import security_groups
 from tricircle.network import request_source
 from tricircle.network import revision_listing
+from tricircle.network import segment_deletes
 from tricircle import resources
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
@@ -51,6 +52,7 @@ class LocalPlugin(revision_listing.RevisionListing,
         config.register_local_plugin_opts(cfg.CONF)
         sqlite_busy.register()
         super().__init__()
+        segment_deletes.install()
         self.region_name = (cfg.CONF.tricircle.local_region_name or
                             _nova_region_name())
         if not self.region_name:

@@ -251,6 +251,28 @@ def test_delete_on_central_removes_every_copy_and_routing(sandbox, central,
     assert _routings(sandbox, subnet.id) == []
 
 
+def test_network_deletes_leave_no_traceback_in_the_servers_logs(
+        sandbox, central, regions):
+    # Neutron's segments plugin, made by the first network delete, would
+    # then tell Placement (none here) of every segment deleted, from a
+    # thread that dies with a traceback (tricircle.network.segment_deletes).
+    servers = ('neutron-central', 'neutron-RegionOne', 'neutron-RegionTwo')
+    sizes = {name: os.path.getsize(sandbox.log_of(name)) for name in servers}
+    for cidr in ('10.57.0.0/24', '10.57.1.0/24'):
+        net = central.network.create_network(name=_name('net'))
+        central.network.create_subnet(network_id=net.id, cidr=cidr,
+                                      ip_version=4)
+        for region in regions.values():
+            region.network.get_network(net.id)
+        central.network.delete_network(net.id)
+    time.sleep(5)  # Neutron's notifiers send every 2 s
+    for name, size in sizes.items():
+        with open(sandbox.log_of(name), errors='replace') as log:
+            log.seek(size)
+            written = log.read()
+        assert 'Traceback' not in written, (name, written[-3000:])
+
+
 def test_network_with_vm_port_is_not_deleted_anywhere(central, regions):
     net = central.network.create_network(name=_name('net'))
     central.network.create_subnet(network_id=net.id, cidr='10.54.0.0/24',
