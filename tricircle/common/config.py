@@ -170,8 +170,9 @@ CLIENT_GROUP = 'client'
 # central plugin allocates from, for every region. Unset options leave
 # the [ml2*] option of the same meaning as it is.
 central_plugin_opts = [
-    cfg.ListOpt('tenant_network_types',
-                help='Network types for tenant networks, in order of '
+    cfg.ListOpt('project_network_types',
+                deprecated_name='tenant_network_types',
+                help='Network types for project networks, in order of '
                      'preference (vxlan, vlan, flat, local).'),
     cfg.ListOpt('network_vlan_ranges',
                 help='physnet:vlan_min:vlan_max ranges (or bare physnet '
@@ -192,7 +193,7 @@ central_plugin_opts = [
 ]
 # [tricircle] option -> the ML2 option it sets.
 _ML2_EQUIVALENT = {
-    'tenant_network_types': ('ml2', 'tenant_network_types'),
+    'project_network_types': ('ml2', 'project_network_types'),
     'network_vlan_ranges': ('ml2_type_vlan', 'network_vlan_ranges'),
     'vni_ranges': ('ml2_type_vxlan', 'vni_ranges'),
     'flat_networks': ('ml2_type_flat', 'flat_networks'),

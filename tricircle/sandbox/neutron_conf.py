@@ -41,7 +41,7 @@ _SHARED = {
         'quota_floatingip', 'quota_security_group',
         'quota_security_group_rule')},
     'ml2': {'type_drivers': 'local,flat,vlan,vxlan',
-            'tenant_network_types': 'vxlan,local',
+            'project_network_types': 'vxlan,local',
             'mechanism_drivers': 'openvswitch',
             'extension_drivers': 'port_security'},
     'ml2_type_flat': {'flat_networks': '*'},
