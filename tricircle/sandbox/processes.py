@@ -22,11 +22,25 @@ def console_script(name: str) -> str:
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
+# Ports free_port handed out in this process. The sandbox picks every
+# server's port before it starts them, and the kernel may give a port it
+# just gave (now closed) again: two servers then got the same port, the
+# second failed with "Address already in use", and the first answered in
+# its place.
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that is free right now and that this
+    process has not handed out before."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise ProcessError('no free TCP port on 127.0.0.1 left to hand out')
 
 
 def launch(argv: list[str], log_path: str,
