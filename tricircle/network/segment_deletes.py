@@ -6,9 +6,9 @@ an instance of the plugin (neutron.services.segments.db,
 ``_delete_segments_for_network``). That instance's ``__init__`` starts the
 plugin's Nova notifier and host routes, which then act on every port and
 subnet change of the server's life: DB reads for routed-network inventory
-on each port update, and, on some subnet deletes, a thread that calls
-Placement and fails with a traceback (no credentials are configured for
-it).
+on each port update, and, on each later network delete (its segments), a
+thread that calls Placement and fails with a traceback (no credentials
+are configured for it).
 
 Tricircle deletes networks all the time (a router's transit network, a
 floating IP's proxy), so every server got this within minutes. Here the
