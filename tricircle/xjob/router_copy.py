@@ -278,7 +278,8 @@ def converge(client: neutron_client.NeutronClient, region: str,
              router_id: str, router: dict | None,
              plan: router_res.RegionalRouter | None,
              transit: Transit | None = None,
-             add_only: bool = False) -> list[str]:
+             add_only: bool = False,
+             left: list[str] | None = None) -> list[str]:
     """Bring the region's copy in line; what changed, for the log.
 
     ``plan``: the copy's interfaces and gateway (its routes come from
@@ -287,7 +288,8 @@ def converge(client: neutron_client.NeutronClient, region: str,
     the transit subnet and its port; the port is announced once the copy
     is scheduled, while it is added, so the other regions make its
     shadow while this one plugs it. ``add_only``: no interface nor
-    gateway is removed (a head start's plan may be ahead of central).
+    gateway is removed (a head start's plan may be ahead of central);
+    what a full run would remove is appended to ``left``.
     """
     if router is None or plan is None:
         return remove(client, region, router_id)
@@ -303,6 +305,8 @@ def converge(client: neutron_client.NeutronClient, region: str,
         _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
         if plan.gateway is not None or not add_only:
             _ensure_gateway(client, region, router_id, copy, plan, changes)
+        elif (copy or {}).get('external_gateway_info'):
+            _note(left, 'gateway')
         transit_id = None
         if transit is not None:
             if copied is not None:
@@ -324,10 +328,19 @@ def converge(client: neutron_client.NeutronClient, region: str,
             '%(destination)s via %(nexthop)s' % r for r in plan.routes)
             if plan.routes else 'routes cleared')
 
-    for port in [] if add_only else interfaces:
+    for port in interfaces:
         subnets = {ip['subnet_id'] for ip in port['fixed_ips']}
-        if port['id'] != transit_id and not subnets & plan.subnet_ids:
-            _action(client, router_id, 'remove_router_interface',
-                    {'port_id': port['id']})
-            changes.append('interface %s removed' % port['id'])
+        if port['id'] == transit_id or subnets & plan.subnet_ids:
+            continue
+        if add_only:
+            _note(left, 'interface %s' % port['id'])
+            continue
+        _action(client, router_id, 'remove_router_interface',
+                {'port_id': port['id']})
+        changes.append('interface %s removed' % port['id'])
     return changes
+
+
+def _note(left: list[str] | None, what: str) -> None:
+    if left is not None:
+        left.append(what)

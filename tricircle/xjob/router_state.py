@@ -253,6 +253,18 @@ class View:
     def wanted(self) -> set[str]:
         return set(self.plans)
 
+    def fingerprint(self) -> tuple:
+        """What the copies are planned from: two views with the same
+        fingerprint plan the same copies (tricircle.xjob.head_starts)."""
+        if self.router is None:
+            return ()
+        return (
+            tuple(sorted(router_res.regional_body(self.router).items())),
+            tuple(sorted((r['destination'], r['nexthop'])
+                         for r in self.router.get('routes') or [])),
+            tuple(sorted(self.subnets, key=lambda s: s.id)),
+            self.gateway, tuple(sorted(self.wanted)))
+
     def transit(self, ctx: Any, central: neutron_client.NeutronClient
                 ) -> 'CentralTransit | None':
         """The router's transit, being made, when it spans regions."""

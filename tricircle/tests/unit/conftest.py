@@ -11,6 +11,7 @@ from oslo_config import cfg
 
 from tricircle.api import policy
 from tricircle.common import config
+from tricircle.db import api as db_api
 from tricircle.db import core
 from tricircle.db.migration import cli as migration
 
@@ -90,3 +91,11 @@ def api_app(sqlite_db):
     finally:
         cfg.CONF.clear_override('auth_strategy')
         policy.reset()
+
+
+@pytest.fixture
+def region_pods(sqlite_db):
+    """Pods R1 and R2 in a SQLite Tricircle DB."""
+    for region in ('R1', 'R2'):
+        db_api.create_pod({'region_name': region, 'az_name': region,
+                           'pod_az_name': region, 'dc_name': 'dc'})

@@ -92,13 +92,6 @@ class Region:
         return {}
 
 
-@pytest.fixture
-def pods(sqlite_db):
-    for region in ('R1', 'R2'):
-        db_api.create_pod({'region_name': region, 'az_name': region,
-                           'pod_az_name': region, 'dc_name': 'dc'})
-
-
 def _plan(*subnets: str) -> router_res.RegionalRouter:
     return router_res.RegionalRouter('R1', set(subnets))
 
@@ -108,7 +101,7 @@ def _ahead(region: Region, plan: router_res.RegionalRouter) -> list[str]:
                                 add_only=True)
 
 
-def test_a_head_start_makes_the_copy_and_adds_only(pods):
+def test_a_head_start_makes_the_copy_and_adds_only(region_pods):
     region = Region()
     region._add('r1', 'old')  # an interface central's plan may drop
     assert _ahead(region, _plan('s2')) == [
@@ -126,7 +119,7 @@ def test_a_head_start_makes_the_copy_and_adds_only(pods):
                                 _plan('s2')) == ['interface port-1 removed']
 
 
-def test_an_interface_another_run_added_meanwhile_counts_as_added(pods):
+def test_an_interface_another_run_added_meanwhile_counts_as_added(region_pods):
     region = Region(racing='s2')
     region.routers['r1'] = dict(ROUTER)
     assert _ahead(region, _plan('s2')) == []
@@ -173,7 +166,7 @@ def _hold(network_id: str, *held_in: str) -> None:
             region)['pod_id'], 'p', resources.NETWORK)
 
 
-def test_a_head_start_plans_with_the_subnet_central_is_adding(pods):
+def test_a_head_start_plans_with_the_subnet_central_is_adding(region_pods):
     _hold('n1', 'R1')
     _hold('n2', 'R2')
     central = _Central(joined=('s1',))
@@ -193,7 +186,7 @@ def test_a_head_start_plans_with_the_subnet_central_is_adding(pods):
     assert view.plans['R2'].subnet_ids == {'s2'}
 
 
-def test_router_setup_waits_for_a_running_head_start_only(pods,
+def test_router_setup_waits_for_a_running_head_start_only(region_pods,
                                                           monkeypatch):
     monkeypatch.setattr(router_setup, 'HEAD_START_WAIT', 0.3)
     shape = job_shapes.ROUTER_INTERFACE_AHEAD
@@ -221,7 +214,7 @@ class _NoCentral:
 
 
 def test_a_head_start_waits_for_router_setup_and_skips_when_queued(
-        pods, monkeypatch):
+        region_pods, monkeypatch):
     monkeypatch.setattr(ahead, 'SETUP_WAIT', 0.3)
     shape = job_shapes.ROUTER_SETUP
     db_jobs.submit(shape.name, 'r1', 'p')
@@ -257,7 +250,7 @@ class _Refusing(Region):
                                             reason='made meanwhile')
 
 
-def test_the_head_start_makes_each_region_of_its_plan(pods):
+def test_the_head_start_makes_each_region_of_its_plan(region_pods):
     """A router local to R1 and one local to R2 (no transit): the head
     start makes each copy; a region that refuses is left to
     router_setup."""
@@ -271,7 +264,7 @@ def test_the_head_start_makes_each_region_of_its_plan(pods):
     assert two.writes == [] and two.ports == []
 
 
-def test_into_a_copy_there_the_interface_goes_before_any_read(pods):
+def test_into_a_copy_there_the_interface_goes_before_any_read(region_pods):
     _hold('n2', 'R1')
     db_api.ensure_routing('r1', 'r1', db_api.get_pod_by_region('R1')[
         'pod_id'], 'p', resources.ROUTER)

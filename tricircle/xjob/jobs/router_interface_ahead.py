@@ -12,7 +12,10 @@ transit when the router comes to span regions, and the routes to the new
 subnet. The L3 agents start seconds sooner than after central's change.
 
 router_setup, submitted once central has committed the interface (or
-failed to: then it removes what went ahead), has the last word. The two
+failed to: then it removes what went ahead), has the last word. When
+this job made its plan in every region, it says so
+(tricircle.xjob.head_starts): a run finding central's view the same
+then reads no region. The two
 never work on a router at once: router_setup waits for a head start
 still running, and a head start waits a little for a router_setup run
 (which may be removing the very copy it would add to). It is skipped
@@ -37,6 +40,7 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
+from tricircle.xjob import head_starts
 from tricircle.xjob import registry
 from tricircle.xjob import router_copy
 from tricircle.xjob import router_state
@@ -68,6 +72,7 @@ def _clear_to_start(router_id: str) -> bool:
 
 def router_interface_ahead(ctx, resource: dict) -> None:
     router_id, subnet_id = resource['router_id'], resource['subnet_id']
+    head_starts.forget(router_id)
     if not _clear_to_start(router_id):
         LOG.info('router %s: router_setup runs or is queued, no head start '
                  'for subnet %s', router_id, subnet_id)
@@ -94,23 +99,36 @@ def router_interface_ahead(ctx, resource: dict) -> None:
         return
     transit = view.transit(ctx, central)
 
-    def ahead_in(region: str) -> None:
-        changes = added.get(region, [])
+    def ahead_in(region: str) -> bool:
+        """True once the region holds the plan, nothing left over."""
+        changes, left = added.get(region, []), []
         try:
             changes += router_copy.converge(
                 ctx.region_client(region), region, router_id, view.router,
-                view.plans[region], transit, add_only=True)
+                view.plans[region], transit, add_only=True, left=left)
         except neutron_client.RemoteNeutronError as exc:
             # Not an error: router_setup does it (and reports failures).
             LOG.info('router %s in %s: no head start for subnet %s (%s)',
                      router_id, region, subnet_id, exc)
+            return False
         if changes:
             LOG.info('router %s in %s, ahead of central: %s', router_id,
                      region, '; '.join(changes))
+        if left:
+            LOG.info('router %s in %s: %s left for router_setup',
+                     router_id, region, ', '.join(left))
+        return not left
 
     with transit or contextlib.nullcontext():
-        regions.in_parallel(view.wanted, ahead_in, 'router %s head start'
-                            % router_id, skip_down=True)
+        outcome = regions.in_parallel(
+            view.wanted, ahead_in, 'router %s head start' % router_id,
+            skip_down=True)
+    # A region using the transit fails too if central's part did.
+    if not outcome.errors and all(outcome.results.get(region)
+                                  for region in view.wanted):
+        head_starts.record(router_id, view.fingerprint(), view.wanted)
+    else:
+        head_starts.forget(router_id)
 
 
 def _add_at_once(ctx, region: str, router_id: str,
