@@ -19,6 +19,7 @@ from tricircle.sandbox import vm as sb_vm
 from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import wait_for
+from tricircle.tests.sandbox.test_sync_state import states
 
 pytestmark = NEEDS_DATA_PLANE
 
@@ -187,7 +188,8 @@ def test_an_interface_starts_in_its_region_while_central_adds_it(
     makes the copy and adds its interface while central makes its own
     (router_interface_ahead), so that its L3 agent starts sooner, and
     the router, now across regions, gets its transit and routes in both;
-    router_setup then finds it all there. An add central refuses (an
+    router_setup then finds it all there without reading the regions. An
+    add central refuses (an
     overlap) sends nothing ahead."""
     net1, sub1 = network(central, 'l3-hs1', '10.66.1.0/24', ['RegionOne'])
     net2, sub2 = network(central, 'l3-hs2', '10.66.2.0/24', ['RegionTwo'])
@@ -224,12 +226,19 @@ def test_an_interface_starts_in_its_region_while_central_adds_it(
         'interface on subnet %s added' % (router.id, sub2.id) in log
     assert 'router %s in RegionOne, ahead of central: transit interface ' \
         'added; routes set to 10.66.2.0/24 via' % router.id in log
-    # router_setup found it there: one interface, no failed run.
+    # router_setup found it there, from central's view alone (it reads
+    # no region after a head start that made it all): one interface, no
+    # failed run, both regions in sync.
+    assert 'router %s: its head start made it in RegionOne, RegionTwo ' \
+        'already; no region read' % router.id in log
     assert [ip['subnet_id'] for p in two.network.ports(device_id=router.id)
             for ip in p.fixed_ips if ip['subnet_id'] == sub2.id] == [sub2.id]
     assert not [j for j in _jobs(sandbox, 'router_setup')
                 if j['resource']['router_id'] == router.id and
                 j['status'] == 'FAIL']
+    assert {region: row['state'] for region, row in states(
+        sandbox, 'router', router.id).items()} == {
+            'RegionOne': 'in_sync', 'RegionTwo': 'in_sync'}
 
     with pytest.raises(os_exc.BadRequestException) as err:
         central.network.add_interface_to_router(router, subnet_id=sub3.id)
