@@ -30,6 +30,19 @@ def percentile(samples: list[float], pct: float) -> float:
 SETTLE = 3.0
 
 
+# Untimed runs of each case before the timed ones, in both setups: the
+# first change after the set-up overlapped the set-up's last agent work
+# and was the slowest sample of every earlier run, in both setups.
+WARMUP = 1
+
+
+def add_warmup_option(parser) -> None:
+    parser.add_argument(
+        '--warmup', type=int, default=WARMUP, metavar='N',
+        help='untimed runs of each case before the timed ones, in both '
+             'setups alike (default %(default)s)')
+
+
 def add_settle_option(parser) -> None:
     parser.add_argument(
         '--settle', type=float, default=SETTLE, metavar='SECONDS',

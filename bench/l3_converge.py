@@ -10,7 +10,8 @@ router, ping B from A (one probe every 100 ms) until one passes, remove
 the subnet again and wait until the ping fails. Each add is timed once
 what came before it has settled: the set-up (A reaches the router), then
 each removal (with Tricircle, done in every region), XJob has no job
-left, then, in both, ``--settle`` seconds for the agents. Prints p50,
+left, then, in both, ``--settle`` seconds for the agents; the first
+``--warmup`` adds (1) are not timed, in both. Prints p50,
 p95 and max of each, and the ratio Tricircle / plain. Target: ratio <=
 1.5.
 
@@ -20,7 +21,8 @@ subnet removed them), and "anchored": the router also has a subnet of a
 third network held by RegionTwo, so that the copy and the transit stay,
 like the plain router, and the add changes interfaces and routes only.
 
-    .venv/bin/python bench/l3_converge.py [--runs 10] [--settle 3]
+    .venv/bin/python bench/l3_converge.py [--runs 10] [--settle 3] \
+        [--warmup 1]
 """
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def _ready(state, fab, a, sub1, router_id: str, anchored: bool) -> bool:
 
 
 def measure(plain: bool, runs: int, anchored: bool = False,
-            settle: float = _sandbox.SETTLE) -> list[float]:
+            settle: float = _sandbox.SETTLE,
+            warmup: int = _sandbox.WARMUP) -> list[float]:
     """Samples; ``anchored``: the router also has a subnet of a network
     held by RegionTwo only, so its copy there (and the transit) outlive
     the removal of net2's subnet, as the plain router does."""
@@ -106,7 +109,7 @@ def measure(plain: bool, runs: int, anchored: bool = False,
                 raise SystemExit('the router was not set up after %.0fs'
                                  % GIVE_UP)
         samples = []
-        for i in range(runs):
+        for i in range(warmup + runs):
             # The set-up, then each removal, settled (agents included).
             _sandbox.settle(state, settle)
             start = time.monotonic()
@@ -115,7 +118,8 @@ def measure(plain: bool, runs: int, anchored: bool = False,
             if not fab.ping(a.name, b.ip, deadline=GIVE_UP, wait=0.1):
                 raise SystemExit('no ping after %.0fs (run %d)'
                                  % (GIVE_UP, i))
-            samples.append(time.monotonic() - start)
+            if i >= warmup:
+                samples.append(time.monotonic() - start)
             conn.network.remove_interface_from_router(router,
                                                       subnet_id=sub2.id)
             end = time.monotonic() + GIVE_UP
@@ -137,12 +141,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=10)
     _sandbox.add_settle_option(parser)
+    _sandbox.add_warmup_option(parser)
     args = parser.parse_args()
-    plain = measure(True, args.runs, settle=args.settle)
+    plain = measure(True, args.runs, settle=args.settle, warmup=args.warmup)
     print(_line('plain', plain), flush=True)
     print(_sandbox.samples_line(plain), flush=True)
     for name, anchored in (('tricircle', False), ('anchored', True)):
-        samples = measure(False, args.runs, anchored, args.settle)
+        samples = measure(False, args.runs, anchored, args.settle,
+                          args.warmup)
         print(_line(name, samples))
         print(_sandbox.samples_line(samples))
         print('  ratio %s / plain: p50 %.2f  p95 %.2f' % (

@@ -27,13 +27,15 @@ RegionOne's copy, which holds the gateway). N times each:
 Each change is timed once what came before it (the set-up, or the undo
 of the run before: gateway removed, floating IP deleted) has settled:
 with Tricircle, XJob has no job left; then, in both, ``--settle``
-seconds for the agents.
+seconds for the agents. The first ``--warmup`` runs of each case (1)
+are not timed, in both setups.
 
 Prints p50, p95 and max of each, and the ratio of each Tricircle
 operation to plain Neutron's (of the same operation, in its one
 region). Target: ratio <= 1.5.
 
-    .venv/bin/python bench/ns_converge.py [--runs 10] [--settle 3]
+    .venv/bin/python bench/ns_converge.py [--runs 10] [--settle 3] \
+        [--warmup 1]
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def _until(predicate, what: str, run: int) -> None:
 
 
 def measure(plain: bool, runs: int, name: str,
-            settle: float = _sandbox.SETTLE) -> dict[str, list[float]]:
+            settle: float = _sandbox.SETTLE,
+            warmup: int = _sandbox.WARMUP) -> dict[str, list[float]]:
     """Samples of each operation (each printed once measured)."""
     up = ['--plain'] if plain else ['--regions', '2']
     with _sandbox.sandbox(*up) as state:
@@ -99,13 +102,13 @@ def measure(plain: bool, runs: int, name: str,
 
         def gateway_runs(what: str) -> None:
             samples[what] = _gateway_runs(state, conn, router, public, fab, b,
-                                         runs, settle)
+                                         runs, settle, warmup)
             print(_line(name, what, samples[what]), flush=True)
             print(_sandbox.samples_line(samples[what]), flush=True)
 
         def fip_runs(what: str, vm) -> None:
             samples[what] = _fip_runs(state, conn, public, world, vm, runs,
-                                      settle)
+                                      settle, warmup)
             print(_line(name, what, samples[what]), flush=True)
             print(_sandbox.samples_line(samples[what]), flush=True)
 
@@ -137,17 +140,18 @@ def measure(plain: bool, runs: int, name: str,
         return samples
 
 
-def _gateway_runs(state, conn, router, public, fab, b,
-                  runs: int, settle: float) -> list[float]:
+def _gateway_runs(state, conn, router, public, fab, b, runs: int,
+                  settle: float, warmup: int) -> list[float]:
     out_ip = outside.PRIMARY.ip
     samples = []
-    for i in range(runs):
+    for i in range(warmup + runs):
         _sandbox.settle(state, settle)  # what came before, agents included
         start = time.monotonic()
         conn.network.update_router(
             router, external_gateway_info={'network_id': public.id})
         if fab.ping(b.name, out_ip, deadline=GIVE_UP, wait=0.1):
-            samples.append(time.monotonic() - start)
+            if i >= warmup:
+                samples.append(time.monotonic() - start)
         else:
             print('no way out after %.0fs (run %d): not counted; logs '
                   'kept in %s' % (GIVE_UP, i, _sandbox.keep_logs(
@@ -159,9 +163,9 @@ def _gateway_runs(state, conn, router, public, fab, b,
 
 
 def _fip_runs(state, conn, public, world, vm, runs: int,
-              settle: float) -> list[float]:
+              settle: float, warmup: int) -> list[float]:
     samples = []
-    for i in range(runs):
+    for i in range(warmup + runs):
         _sandbox.settle(state, settle)  # what came before, agents included
         start = time.monotonic()
         fip = conn.network.create_ip(floating_network_id=public.id,
@@ -173,7 +177,8 @@ def _fip_runs(state, conn, public, world, vm, runs: int,
                   flush=True)
             conn.network.delete_ip(fip)
             continue
-        samples.append(time.monotonic() - start)
+        if i >= warmup:
+            samples.append(time.monotonic() - start)
         conn.network.delete_ip(fip)
         _until(lambda: world.ping(fip.floating_ip_address, timeout=0.3,
                                   wait=0.1) is None,
@@ -193,9 +198,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=10)
     _sandbox.add_settle_option(parser)
+    _sandbox.add_warmup_option(parser)
     args = parser.parse_args()
-    plain = measure(True, args.runs, 'plain', args.settle)
-    tricircle = measure(False, args.runs, 'tricircle', args.settle)
+    plain = measure(True, args.runs, 'plain', args.settle, args.warmup)
+    tricircle = measure(False, args.runs, 'tricircle', args.settle,
+                        args.warmup)
     for what, samples in tricircle.items():
         base = plain[PLAIN_OF[what]]
         if not samples or not base:
