@@ -129,8 +129,8 @@ def _made_ahead(ctx, made: head_starts.Made | None,
                 view: router_state.View, held: dict[str, str]) -> bool:
     """A head start made central's view in every region holding or
     wanting a copy, all up, and this run retries no failure."""
-    return made is not None and ctx.claim.attempts == 0 and \
-        view.router is not None and \
+    return made is not None and bool(made.regions) and \
+        ctx.claim.attempts == 0 and view.router is not None and \
         made.fingerprint == view.fingerprint() and \
         made.regions == view.wanted and set(held) <= view.wanted and \
         not view.wanted & regions.down_regions()
