@@ -81,21 +81,26 @@ def _pairs(port: dict) -> list[dict]:
 
 def matches(shadow: dict, central_port: dict) -> bool:
     """Whether a region's shadow still stands for the central port (on
-    its host, with its MAC and port security); what :func:`updates` names
-    aside."""
+    its host, with its MAC); what :func:`updates` names aside."""
     _region, host, tunnel_ip = binding.remote_binding(central_port)
     profile = shadow.get(portbindings.PROFILE) or {}
     return (shadow.get(portbindings.HOST_ID) == host and
             profile.get(binding.PROFILE_TUNNEL_IP) == tunnel_ip and
-            shadow['mac_address'] == central_port['mac_address'] and
-            shadow.get('port_security_enabled', True) ==
-            central_port.get('port_security_enabled', True))
+            shadow['mac_address'] == central_port['mac_address'])
 
 
 def updates(shadow: dict, central_port: dict) -> dict:
-    """What an update of a matching shadow must set: its groups (the
-    members of a remote group here) and address pairs."""
+    """What an update of a matching shadow must set: its port security,
+    groups (the members of a remote group here) and address pairs.
+
+    In place rather than by deleting and making it again: the agents'
+    caches of a region's ports (Neutron's RemoteResourceCache) take a
+    deleted id as gone for good and ignore a port made again with it.
+    """
     changes = {}
+    security = central_port.get('port_security_enabled', True)
+    if shadow.get('port_security_enabled', True) != security:
+        changes['port_security_enabled'] = security
     groups = sorted(central_port.get('security_groups') or [])
     if sorted(shadow.get('security_groups') or []) != groups:
         changes['security_groups'] = groups

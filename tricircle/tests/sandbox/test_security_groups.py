@@ -289,11 +289,16 @@ def test_address_pairs_and_port_security_as_in_plain_neutron(
     assert not pings_from(sandbox, p.name, '10.79.0.201', q.ip, 3)
 
     n = vms('aap-n', 'RegionOne', net.id)
+    two = regions['RegionTwo'].network
+    wait_for(lambda: list(two.ports(id=n.port_id)), SYNC)
+    made = two.get_port(n.port_id).created_at
     central.network.update_port(n.port_id, security_group_ids=[],
                                 port_security_enabled=False)
-    # Its shadow in RegionTwo follows (made again, in no group).
-    wait_for(lambda: [s.is_port_security_enabled for s in regions[
-        'RegionTwo'].network.ports(id=n.port_id)] == [False], SYNC)
+    # Its shadow in RegionTwo follows, in place (in no group): one made
+    # again with the same id would be ignored by RegionTwo's agents.
+    wait_for(lambda: [s.is_port_security_enabled for s in two.ports(
+        id=n.port_id)] == [False], SYNC)
+    assert two.get_port(n.port_id).created_at == made
     # Q filters: N, in no group, is not let in once RegionTwo's agent has
     # dropped N's address from the group (the API answers before it does);
     # N filters nothing.

@@ -208,7 +208,19 @@ def test_a_shadow_follows_its_ports_groups_and_pairs_in_place(pod1):
     assert region.calls == [('copy', 'sg-a'), ('copy', 'sg-b'),
                             ('update', 'p-21')]
     assert shadow.updates(region.ports['p-21'], moved_on) == {}
-    # Port security switched off: the shadow is made again.
+    # Port security switched off, and on again: in place too (the
+    # agents' caches ignore a port made again with a deleted id).
     off = dict(moved_on, port_security_enabled=False, security_groups=[],
                allowed_address_pairs=[])
-    assert not shadow.matches(region.ports['p-21'], off)
+    assert shadow.matches(region.ports['p-21'], off)
+    assert shadow.updates(region.ports['p-21'], off) == {
+        'port_security_enabled': False, 'security_groups': [],
+        'allowed_address_pairs': []}
+    region.calls.clear()
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
+                               {'p-21': off}) == (0, 0)
+    assert region.calls == [('update', 'p-21')]
+    assert shadow.updates(region.ports['p-21'], moved_on) == {
+        'port_security_enabled': True, 'security_groups': ['sg-a', 'sg-b'],
+        'allowed_address_pairs': [{'ip_address': '10.0.0.99',
+                                   'mac_address': there['mac_address']}]}
