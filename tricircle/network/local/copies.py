@@ -121,6 +121,11 @@ class Copies:
                                       headers=requester_headers(context))
         if not self._copy(context, resource_type, central) and \
                 not missing_ok:
+            # Neutron's policy hook answers a bare 404 for a parent it
+            # cannot read (a port create's network): say which here.
+            LOG.info('%s %s not copied here: %s', resource_type, res_id,
+                     'central has none for the requester' if central is None
+                     else 'not admitted in this region')
             raise spec.not_found(res_id)
 
     def _copy(self, context, resource_type: str,
