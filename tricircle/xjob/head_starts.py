@@ -53,12 +53,11 @@ def forget(router_id: str) -> None:
 
 def take(router_id: str) -> Made | None:
     """The router's record, if fresh; it is no longer kept."""
+    now = time.monotonic()
     with _lock:
         made = _made.pop(router_id, None)
-        now = time.monotonic()
         for stale in [r for r, m in _made.items()
                       if now - m.at > VALID_FOR]:
             del _made[stale]
-    if made is None or time.monotonic() - made.at > VALID_FOR:
-        return None
-    return made
+    return made if made is not None and now - made.at <= VALID_FOR \
+        else None
