@@ -45,7 +45,7 @@ sandbox-down:
 # make test leaves out the tests marked "full" (slow variants of cases
 # other tests cover); make test-full runs every test.
 test: setup lint-imports
-	$(PY) -m pytest -ra -m "not full" tricircle/tests
+	$(PY) -m pytest -ra --durations=15 -m "not full" tricircle/tests
 
 test-full: setup lint-imports
 	$(PY) -m pytest -ra tricircle/tests

@@ -68,6 +68,28 @@ def quiet_pass(sandbox, passes: int = 4) -> dict:
     raise AssertionError('no pass without drift in %d' % passes)
 
 
+def pause_between_passes(sandbox, pids: tuple[int, ...]
+                         ) -> datetime.datetime:
+    """SIGSTOP ``pids`` at a moment no audit pass is running; return
+    when. On a slow machine passes run back to back, so this waits for
+    the gap between two and checks, once paused, that none began."""
+    deadline = time.monotonic() + 3 * TWO_PASSES
+    while True:
+        assert time.monotonic() < deadline, 'no gap between audit passes'
+        if any(a['state'] == 'running'
+               for a in _api(sandbox, '/v1.0/audits')['audits']):
+            time.sleep(0.05)
+            continue
+        paused_at = utcnow()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        if not any(a['state'] == 'running'
+                   for a in _api(sandbox, '/v1.0/audits')['audits']):
+            return paused_at
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -203,10 +225,10 @@ def test_audit_finishes_after_its_daemons_are_killed(sandbox, central,
                         if n.name.startswith(tag) and
                         n.name.endswith('-tampered')])
         for _attempt in range(3):
-            # The daemons are paused while RegionTwo is changed: a pass
-            # started after finds all of it.
-            for pid in daemons:
-                os.kill(pid, signal.SIGSTOP)
+            # The daemons are paused between two passes while RegionTwo is
+            # changed: the next pass finds all of it. (A pass paused
+            # half-way would repair it before the next one starts.)
+            paused_at = pause_between_passes(sandbox, daemons)
             try:
                 for net in nets:
                     two.network.update_network(net.id,
@@ -214,10 +236,9 @@ def test_audit_finishes_after_its_daemons_are_killed(sandbox, central,
             finally:
                 for pid in daemons:
                     os.kill(pid, signal.SIGCONT)
-            audit = pass_after(sandbox, utcnow(), TWO_PASSES,
+            audit = pass_after(sandbox, paused_at, TWO_PASSES,
                                state='running')
             at_start = tampered_left()
-            # (A pass paused half-way may have repaired them first.)
             if at_start > 1:
                 break
         else:
