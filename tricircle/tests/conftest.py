@@ -36,3 +36,18 @@ def postgres_server():
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+# The session's shared sandbox (tests/sandbox/conftest.py) runs from its
+# first user to the end of the session, and its agents, servers and drift
+# audit keep two cores busy meanwhile. Its modules run last, after the
+# unit tests and the modules with sandboxes of their own, so that nothing
+# else shares the machine with it. A module moves as a whole: its module
+# fixtures are set up once.
+SHARED_SANDBOX = 'sandbox'
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    shared = {item.module for item in items
+              if SHARED_SANDBOX in getattr(item, 'fixturenames', ())}
+    items.sort(key=lambda item: item.module in shared)
