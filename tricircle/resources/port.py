@@ -9,9 +9,9 @@ from tricircle.resources import base
 RESOURCE_NAME = 'port'
 COLLECTION_NAME = 'ports'
 
-UPDATABLE = ('name', 'description', 'admin_state_up', 'security_groups',
-             'allowed_address_pairs', 'port_security_enabled',
-             'extra_dhcp_opts')
+UPDATABLE = ('name', 'description', 'admin_state_up', 'fixed_ips',
+             'security_groups', 'allowed_address_pairs',
+             'port_security_enabled', 'extra_dhcp_opts')
 _COPIED = ('id', 'name', 'project_id', 'network_id', 'mac_address',
            'admin_state_up', 'description', 'device_owner', 'device_id',
            'security_groups', 'allowed_address_pairs',

@@ -44,15 +44,12 @@ def port_body(central_port: dict) -> dict:
 
     Neutron's API takes no id: the name carries it to the local plugin.
     """
-    profile = central_port.get(portbindings.PROFILE) or {}
     return {
         'name': SHADOW_PORT_NAME % central_port['id'],
         'network_id': central_port['network_id'],
         'project_id': central_port['project_id'],
         'mac_address': central_port['mac_address'],
-        'fixed_ips': [{'subnet_id': ip['subnet_id'],
-                       'ip_address': ip['ip_address']}
-                      for ip in central_port['fixed_ips']],
+        'fixed_ips': _addresses(central_port),
         'device_owner': SHADOW_DEVICE_OWNER,
         'device_id': central_port.get('device_id') or '',
         'admin_state_up': True,
@@ -63,12 +60,25 @@ def port_body(central_port: dict) -> dict:
                                                   True),
         # Members' pairs are members' addresses too (remote groups).
         'allowed_address_pairs': _pairs(central_port),
-        portbindings.HOST_ID: central_port[portbindings.HOST_ID],
-        portbindings.PROFILE: {
-            binding.PROFILE_REGION: profile.get(binding.PROFILE_REGION),
-            binding.PROFILE_TUNNEL_IP: profile.get(
-                binding.PROFILE_TUNNEL_IP)},
+        **_binding(central_port),
     }
+
+
+def _binding(central_port: dict) -> dict:
+    """Where the shadow binds: the remote host and its tunnel endpoint."""
+    profile = central_port.get(portbindings.PROFILE) or {}
+    return {portbindings.HOST_ID: central_port[portbindings.HOST_ID],
+            portbindings.PROFILE: {
+                binding.PROFILE_REGION: profile.get(binding.PROFILE_REGION),
+                binding.PROFILE_TUNNEL_IP: profile.get(
+                    binding.PROFILE_TUNNEL_IP)}}
+
+
+def _addresses(port: dict) -> list[dict]:
+    return sorted(({'subnet_id': ip['subnet_id'],
+                    'ip_address': ip['ip_address']}
+                   for ip in port['fixed_ips']),
+                  key=lambda ip: (ip['subnet_id'], ip['ip_address']))
 
 
 def _pairs(port: dict) -> list[dict]:
@@ -80,17 +90,15 @@ def _pairs(port: dict) -> list[dict]:
 
 
 def matches(shadow: dict, central_port: dict) -> bool:
-    """Whether a region's shadow still stands for the central port (on
-    its host, with its MAC); what :func:`updates` names aside."""
-    _region, host, tunnel_ip = binding.remote_binding(central_port)
-    profile = shadow.get(portbindings.PROFILE) or {}
-    return (shadow.get(portbindings.HOST_ID) == host and
-            profile.get(binding.PROFILE_TUNNEL_IP) == tunnel_ip and
-            shadow['mac_address'] == central_port['mac_address'])
+    """Whether a region's shadow can go on standing for the central port
+    (its MAC, which Neutron lets change only on an unbound port); what
+    :func:`updates` names aside."""
+    return shadow['mac_address'] == central_port['mac_address']
 
 
 def updates(shadow: dict, central_port: dict) -> dict:
-    """What an update of a matching shadow must set: its port security,
+    """What an update of a matching shadow must set: its binding (the
+    port moved to another host of its region), addresses, port security,
     groups (the members of a remote group here) and address pairs.
 
     In place rather than by deleting and making it again: the agents'
@@ -98,6 +106,11 @@ def updates(shadow: dict, central_port: dict) -> dict:
     deleted id as gone for good and ignore a port made again with it.
     """
     changes = {}
+    where = _binding(central_port)
+    if _binding(shadow) != where:
+        changes.update(where)
+    if _addresses(shadow) != _addresses(central_port):
+        changes['fixed_ips'] = _addresses(central_port)
     security = central_port.get('port_security_enabled', True)
     if shadow.get('port_security_enabled', True) != security:
         changes['port_security_enabled'] = security

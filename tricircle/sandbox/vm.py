@@ -240,6 +240,46 @@ def _network_bridge(state, host: str, network) -> str:
                   % net_type)
 
 
+def migrate(state: sb_state.SandboxState, name: str, host: str) -> VM:
+    """Move VM ``name`` to another host of its region, as Nova's cold
+    migration does: unplugged from its host, its port bound to the new
+    one (a port update in the region), plugged there; with real agents,
+    returns once the new host's agent has wired it (ACTIVE)."""
+    vms = load(state)
+    vm = vms.get(name)
+    if vm is None:
+        raise VMError('no VM named %s (%s)' % (name, _known(vms)))
+    region_hosts = sb_hosts.hosts_of(state, vm.region)
+    if host not in region_hosts:
+        raise VMError('host %s is not a host of %s (hosts: %s)' % (
+            host, vm.region, ', '.join(region_hosts)))
+    if host == vm.host:
+        raise VMError('%s is on %s already' % (name, host))
+    conn = sb_hosts.neutron_connection(state, vm.region)
+    with neutron_errors(vm.region):
+        net = conn.network.get_network(vm.network_id)
+    prefixlen = netaddr.IPNetwork(vm.cidr).prefixlen
+    if state.agents == OVS:
+        sb_hosts.ovs_host(state, vm.host).unplug(
+            fabric(state).vm_tap(name, vm.port_id))
+    with neutron_errors(vm.region):
+        port = conn.network.update_port(vm.port_id, binding_host_id=host)
+    if port.binding_vif_type in (None, 'unbound', 'binding_failed'):
+        raise VMError('port %s could not be bound to %s (vif_type %s)'
+                      % (port.id, host, port.binding_vif_type))
+    vm.host = host
+    vms[name] = vm
+    _save(state, vms)
+    if state.agents == OVS:
+        _plug_ovs(state, conn, vm, port, net, prefixlen)
+    else:
+        mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' else 1500
+        fabric(state).plug_vm(host, name, _network_bridge(state, host, net),
+                              vm.mac, '%s/%d' % (vm.ip, prefixlen),
+                              vm.gateway, mtu, port_id=vm.port_id)
+    return vm
+
+
 def delete(state: sb_state.SandboxState, name: str) -> VM:
     vms = load(state)
     vm = vms.get(name)

@@ -1,4 +1,4 @@
-"""``tricircle-sandbox vm create|delete|list|ping|exec``."""
+"""``tricircle-sandbox vm create|migrate|delete|list|ping|exec``."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +42,14 @@ def cmd_create(args) -> int:
                       args.host, args.ip, wait=not args.no_wait)
     print('%s: %s on %s (%s), port %s, %s %s' % (
         vm.name, vm.region, vm.host, vm.ip, vm.port_id, vm.mac, vm.cidr))
+    return 0
+
+
+@_run
+def cmd_migrate(args) -> int:
+    vm = sb_vm.migrate(_state(args), args.name, args.host)
+    print('%s: now on %s (port %s in %s)' % (vm.name, vm.host, vm.port_id,
+                                             vm.region))
     return 0
 
 
@@ -115,6 +123,11 @@ def add_commands(sub, add) -> None:
                         'for the host\'s OVS agent to wire its port '
                         '(ACTIVE), as "openstack server create" without '
                         '--wait')
+    p = add(vm_sub, 'migrate', cmd_migrate, 'move a VM to another host of '
+            'its region, as Nova\'s cold migration does')
+    p.add_argument('name', help='the VM')
+    p.add_argument('--host', required=True,
+                   help='another host of the VM\'s region, e.g. RegionOne-h2')
     p = add(vm_sub, 'delete', cmd_delete, 'unplug a VM and delete its port')
     p.add_argument('name', help='the VM')
     add(vm_sub, 'list', cmd_list, 'list the VMs of the sandbox')

@@ -28,7 +28,8 @@ from tricircle.resources import shadow
 
 LOG = logging.getLogger(__name__)
 # What a port's shadows in the other regions carry as well.
-SHADOWED = ('security_groups', 'allowed_address_pairs', 'port_security_enabled')
+SHADOWED = ('fixed_ips', 'security_groups', 'allowed_address_pairs',
+            'port_security_enabled')
 SPEC = resources.get(resources.PORT)
 
 

@@ -99,9 +99,11 @@ class PortCopies:
         with self._copies.ml2_at_work():
             original = self._ml2.get_port(context, port_id)
             refuse_if_reserved(context, original)
+            if shadow_res.is_shadow(original):
+                return shadow.update_shadow_port(
+                    self._plugin, context, original, port['port'],
+                    self._ml2.update_port)
             updated = self._ml2.update_port(context, port_id, port)
-        if shadow_res.is_shadow(updated):
-            return updated
         if (original.get(portbindings.HOST_ID) !=
                 updated.get(portbindings.HOST_ID) or
                 original.get(portbindings.VIF_TYPE) !=

@@ -97,6 +97,42 @@ def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
     return port
 
 
+def update_shadow_port(plugin, context, original: dict, attrs: dict,
+                       update) -> dict:
+    """Update a shadow in place: central's job moves it to its port's new
+    host, or gives it new addresses or groups.
+
+    ``update(context, port_id, body)`` is ML2's own update_port.
+    """
+    host = attrs.get(portbindings.HOST_ID)
+    moved = host not in (None, n_const.ATTR_NOT_SPECIFIED) and \
+        host != original.get(portbindings.HOST_ID)
+    if moved:
+        profile = attrs.get(portbindings.PROFILE)
+        profile = profile if isinstance(profile, dict) else {}
+        region = profile.get(binding.PROFILE_REGION)
+        tunnel_ip = profile.get(binding.PROFILE_TUNNEL_IP)
+        if not host or not region or not tunnel_ip:
+            raise t_exc.InvalidInput(reason='a shadow port moves with a '
+                                     'binding host and a binding profile '
+                                     'with region and tunnel_ip')
+        network = plugin.get_network(context, original['network_id'])
+        ensure_shadow_agent(plugin, context, host, region, tunnel_ip,
+                            network.get(provider_net.PHYSICAL_NETWORK))
+    port = update(context, original['id'], {'port': attrs})
+    if port['status'] != n_const.PORT_STATUS_ACTIVE:
+        # ML2 sets a port it binds again DOWN: ACTIVE again, on its new
+        # host, for L2 population to announce it there.
+        plugin.update_port_status(context, port['id'],
+                                  n_const.PORT_STATUS_ACTIVE,
+                                  host=port.get(portbindings.HOST_ID))
+        port['status'] = n_const.PORT_STATUS_ACTIVE
+    if moved:
+        LOG.info('shadow port %s moved to host %s (%s)', port['id'], host,
+                 profile.get(binding.PROFILE_TUNNEL_IP))
+    return port
+
+
 def _groups_here(plugin, context, sg_ids) -> list[str]:
     """The port's security groups that this region holds.
 

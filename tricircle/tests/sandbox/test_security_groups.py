@@ -305,3 +305,50 @@ def test_address_pairs_and_port_security_as_in_plain_neutron(
     wait_for(lambda: not ping(sandbox, n.name, q.ip, deadline=1), SYNC)
     assert not ping(sandbox, n.name, q.ip, deadline=3)
     assert ping(sandbox, q.name, n.ip, deadline=SYNC)
+
+
+def test_a_moved_vm_stays_a_member_of_its_remote_group(
+        sandbox, central, regions, vms, servers):
+    """C (client) in RegionTwo moves to RegionTwo's other host, then gets
+    a new address on central. Both times RegionOne's shadow of C follows
+    in place (the same port: one made again with a deleted id can be
+    ignored by the agents' port caches, see the address-pairs test), and
+    W (web, in RegionOne) admits C: at its new host, and from its new
+    address, which C's own host lets out because its copy in RegionTwo
+    has it too. Without the copies following the address, the copies
+    keep the old one and C's host drops what C sends."""
+    from tricircle.sandbox import hosts as sb_hosts
+    web, client, _default, _rule = web_and_client(central, 'mv', 'IPv4')
+    net = stretched_network(central, 'mvnet', '10.76.0.0/24')
+    w = vms('mv-w', 'RegionOne', net.id)
+    c = vms('mv-c', 'RegionTwo', net.id)
+    central.network.update_port(w.port_id, security_group_ids=[web.id])
+    central.network.update_port(c.port_id, security_group_ids=[client.id])
+    servers(w.name)
+    wait_for(lambda: connects(sandbox, c.name, w.ip), SYNC)
+    one, two = regions['RegionOne'].network, regions['RegionTwo'].network
+    made = one.get_port(c.port_id).created_at
+
+    other = next(h for h in sb_hosts.hosts_of(sandbox, 'RegionTwo')
+                 if h != c.host)
+    sandbox_cmd('vm', 'migrate', c.name, '--host', other, '--state-dir',
+                sandbox.state_dir)
+    wait_for(lambda: one.get_port(c.port_id).binding_host_id == other,
+             SYNC)
+    assert one.get_port(c.port_id).created_at == made
+    wait_for(lambda: connects(sandbox, c.name, w.ip), SYNC)
+
+    subnet_id = central.network.get_port(c.port_id).fixed_ips[0][
+        'subnet_id']
+    central.network.update_port(c.port_id, fixed_ips=[
+        {'subnet_id': subnet_id, 'ip_address': '10.76.0.200'}])
+    for region in (one, two):
+        wait_for(lambda: [ip['ip_address'] for ip in region.get_port(
+            c.port_id).fixed_ips] == ['10.76.0.200'], SYNC)
+    assert one.get_port(c.port_id).created_at == made
+    # The guest takes its new address (as at its next DHCP renewal).
+    assert vm_exec(sandbox, c.name, 'ip', 'addr', 'flush', 'dev',
+                   'eth0') == 0
+    assert vm_exec(sandbox, c.name, 'ip', 'addr', 'add', '10.76.0.200/24',
+                   'dev', 'eth0') == 0
+    wait_for(lambda: connects(sandbox, c.name, w.ip), SYNC)

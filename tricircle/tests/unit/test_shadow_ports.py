@@ -145,13 +145,12 @@ def pod1(sqlite_db) -> str:
 def test_converge_creates_missing_and_removes_stale_only(pod1):
     here = central_port('p-11', 'RegionOne', 'RegionOne-h1')
     there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
-    moved = central_port('p-22', 'RegionTwo', 'RegionTwo-h2',
-                         tunnel='172.30.2.2')
-    stale_moved = shadow_of(dict(moved, **{'binding:host_id':
-                                           'RegionTwo-h1'}))
+    remade = central_port('p-22', 'RegionTwo', 'RegionTwo-h2')
+    # (Neutron lets a port's MAC change only while it is unbound.)
+    stale_mac = shadow_of(dict(remade, mac_address='fa:16:3e:00:00:99'))
     gone = shadow_of(central_port('p-23', 'RegionTwo', 'RegionTwo-h1'))
-    region = FakeRegion([shadow_of(there), stale_moved, gone])
-    bound = {p['id']: p for p in (here, there, moved)}
+    region = FakeRegion([shadow_of(there), stale_mac, gone])
+    bound = {p['id']: p for p in (here, there, remade)}
     created, removed = job.converge_region(Ctx(region), 'RegionOne',
                                            pod1, 'net', bound)
     assert (created, removed) == (1, 2)
@@ -162,11 +161,36 @@ def test_converge_creates_missing_and_removes_stale_only(pod1):
     from tricircle.db import sync_states
     assert {k: v['state'] for k, v in sync_states.of_pod(
         'port', pod1).items()} == {'p-21': 'in_sync', 'p-22': 'in_sync'}
-    assert region.ports['p-22']['binding:host_id'] == 'RegionTwo-h2'
+    assert region.ports['p-22']['mac_address'] == remade['mac_address']
     # Converged: a second run changes nothing.
     region.calls.clear()
     assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
                                bound) == (0, 0)
+    assert region.calls == []
+
+
+def test_a_shadow_follows_its_port_to_another_host_in_place(pod1):
+    """A VM moved to another host of its region: the shadow is bound
+    there in place. Made again with the same id, the region's agents
+    would ignore it (their caches take a deleted id as gone for good)."""
+    there = central_port('p-21', 'RegionTwo', 'RegionTwo-h1')
+    region = FakeRegion([shadow_of(there)])
+    moved = central_port('p-21', 'RegionTwo', 'RegionTwo-h2',
+                         ip='10.0.0.7', tunnel='172.30.2.2')
+    assert shadow.matches(region.ports['p-21'], moved)
+    assert shadow.updates(region.ports['p-21'], moved) == {
+        'binding:host_id': 'RegionTwo-h2',
+        'binding:profile': {'region': 'RegionTwo',
+                            'tunnel_ip': '172.30.2.2'},
+        'fixed_ips': [{'subnet_id': 's', 'ip_address': '10.0.0.7'}]}
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
+                               {'p-21': moved}) == (0, 0)
+    # The new address's subnet is in the region before the update.
+    assert region.calls == [('copy', 's'), ('update', 'p-21')]
+    assert shadow.updates(region.ports['p-21'], moved) == {}
+    region.calls.clear()
+    assert job.converge_region(Ctx(region), 'RegionOne', pod1, 'net',
+                               {'p-21': moved}) == (0, 0)
     assert region.calls == []
 
 

@@ -2,7 +2,8 @@
 
 For a network, each region holding it must have one shadow port for
 every port of the network bound in *another* region (same id, MAC and
-addresses, bound to the remote host), and none else. The run compares
+addresses, bound to the remote host), and none else; a shadow follows
+its port (new host, addresses, groups) in place. The run compares
 central's view with each region's and fixes the difference, regions in
 parallel; it is idempotent, so one run after many requests satisfies all
 of them (XJob coalesces requests per network).
@@ -72,7 +73,9 @@ def converge_region(ctx, region: str, pod_id: str, network_id: str,
             if changes:
                 regions.with_dependencies(
                     client, pod_id,
-                    _groups(changes.get('security_groups') or []),
+                    _groups(changes.get('security_groups') or []) +
+                    [(resources.SUBNET, ip['subnet_id'])
+                     for ip in changes.get('fixed_ips') or []],
                     lambda: client.update(resources.PORT, port_id, changes))
                 LOG.info('shadow of port %s in %s: %s updated', port_id,
                          region, ', '.join(sorted(changes)))
