@@ -140,6 +140,8 @@ def test_vm_create_mistake_is_one_error_line(sandbox, central, regions,
     ('vm', 'ping', 'fh-nosuch', '10.81.0.11'),
     ('vm', 'ping', 'fh-a', 'not-an-address'),
     ('vm', 'create', 'bad name', '--region', 'RegionOne', '--network', NET),
+    ('vm', 'migrate', 'fh-nosuch', '--host', 'RegionOne-h2'),
+    ('vm', 'migrate', 'fh-a', '--host', 'RegionNine-h1'),
 ])
 def test_other_vm_mistakes_are_one_error_line(sandbox, pair, args):
     one_error_line(sandbox_cmd(*args, '--state-dir', sandbox.state_dir,
