@@ -9,10 +9,8 @@ import urllib.request
 
 import pytest
 
-from tricircle.sandbox import hosts as sb_hosts
 from tricircle.sandbox import processes
 from tricircle.sandbox import state as sb_state
-from tricircle.tests.sandbox.conftest import sandbox_cmd
 
 
 def _get(url: str) -> dict:
@@ -85,51 +83,6 @@ def test_local_plugin_is_loaded(central, regions):
         assert local.id == net.id
         assert local.provider_segmentation_id == \
             net.provider_segmentation_id
-
-
-def test_up_and_down_leave_nothing_behind(tmp_path):
-    """Real agents: down leaves no process (children included: privsep
-    daemons, Erlang helpers, the outside's OVS), namespace, mount or OVS
-    database."""
-    import psutil
-    state_dir = str(tmp_path / 'small')
-    sandbox_cmd('up', '--regions', '1', '--state-dir', state_dir)
-    try:
-        state = sb_state.SandboxState.load(state_dir)
-        assert state.agents == 'ovs'
-        pids = set(state.pids.values())
-        for pid in list(pids):
-            pids |= {c.pid for c in
-                     psutil.Process(pid).children(recursive=True)}
-        assert all(processes.is_running(p) for p in pids)
-        prefix = 'tcsb' + sb_hosts.fabric_tag(state)
-        netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
-                               text=True).stdout
-        assert netns.count(prefix + '-h-') == 2, netns
-        assert prefix + '-outside' in netns, netns  # RegionOne's extnet
-        ovs_dbs = [os.path.join(root, f) for root, _d, files in
-                   os.walk(state_dir) for f in files if f.endswith('.db')]
-        # One per host, and the outside's (its VLAN port).
-        assert len(ovs_dbs) == 3 and all(
-            os.path.basename(db).startswith(prefix)
-            for db in ovs_dbs), ovs_dbs
-        status = sandbox_cmd('status', '--state-dir', state_dir)
-        assert status.returncode == 0
-        assert 'Open vSwitch agent' in status.stdout
-        assert 'L3 agent' in status.stdout
-    finally:
-        # Whatever failed above, nothing of it outlives the test.
-        sandbox_cmd('down', '--state-dir', state_dir, check=False)
-    assert not [p for p in pids if processes.is_running(p)]
-    assert not os.path.exists(state_dir)
-    assert prefix not in subprocess.run(['ip', 'netns', 'list'],
-                                        capture_output=True,
-                                        text=True).stdout
-    with open('/proc/mounts') as f:
-        mounts = f.read()
-    assert prefix not in mounts and 'tcsb-netns' not in mounts
-    assert sandbox_cmd('status', '--state-dir', state_dir,
-                       check=False).returncode == 1
 
 
 def test_openstack_multiregion_networking_lists_pods_and_jobs(sandbox):

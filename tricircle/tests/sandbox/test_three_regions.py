@@ -1,16 +1,19 @@
 """Three regions in one sandbox (``up --regions 3``): a router whose
 copies form a full mesh, a remote group whose members span the three,
 and a network stretched over all three; then
-``down`` leaves nothing behind. One sandbox serves the module (its tests
+``down`` leaves nothing behind (no process, namespace, link, mount or
+OVS database). One sandbox serves the module (its tests
 run in file order; the last one takes it down)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from tricircle.sandbox import hosts as sb_hosts
+from tricircle.sandbox import processes
 from tricircle.sandbox import vm as sb_vm
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import running_sandbox
@@ -120,9 +123,42 @@ def test_three_regions_full_mesh_and_down_cleans_up(three_regions):
                 assert ping(state, src.name, dst.ip), (src.name, dst.name)
     tag = sb_hosts.fabric_tag(state)
     assert any(tag in ns for ns in sb_vm.fabric(state).list_namespaces())
-    sandbox_cmd('down', '--state-dir', state.state_dir)
+    _down_leaves_nothing(state)
+
+
+def _down_leaves_nothing(state) -> None:
+    """Real agents: down leaves no process (children included: privsep
+    daemons, Erlang helpers, the outside's OVS), namespace, link, mount
+    or OVS database, and no state directory."""
+    import psutil
+    assert state.agents == 'ovs'
+    pids = set(state.pids.values())
+    for pid in list(pids):
+        pids |= {c.pid for c in psutil.Process(pid).children(recursive=True)}
+    assert all(processes.is_running(p) for p in pids)
+    prefix = 'tcsb' + sb_hosts.fabric_tag(state)
     netns = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
                            text=True).stdout
-    links = subprocess.run(['ip', '-o', 'link'], capture_output=True,
-                           text=True).stdout
-    assert 'tcsb' + tag not in netns and 'tcsb' + tag not in links
+    hosts = [h for r in state.regions for h in sb_hosts.hosts_of(state, r)]
+    assert netns.count(prefix + '-h-') == len(hosts), netns
+    assert prefix + '-outside' in netns, netns  # RegionOne's extnet
+    ovs_dbs = [os.path.join(root, f) for root, _d, files in
+               os.walk(state.state_dir) for f in files if f.endswith('.db')]
+    # One per host, and the outside's (its VLAN port).
+    assert len(ovs_dbs) == len(hosts) + 1 and all(
+        os.path.basename(db).startswith(prefix) for db in ovs_dbs), ovs_dbs
+    status = sandbox_cmd('status', '--state-dir', state.state_dir)
+    assert 'Open vSwitch agent' in status.stdout
+    assert 'L3 agent' in status.stdout
+
+    sandbox_cmd('down', '--state-dir', state.state_dir)
+    assert not [p for p in pids if processes.is_running(p)]
+    assert not os.path.exists(state.state_dir)
+    for listing in (['ip', 'netns', 'list'], ['ip', '-o', 'link']):
+        assert prefix not in subprocess.run(listing, capture_output=True,
+                                            text=True).stdout
+    with open('/proc/mounts') as f:
+        mounts = f.read()
+    assert prefix not in mounts and 'tcsb-netns' not in mounts
+    assert sandbox_cmd('status', '--state-dir', state.state_dir,
+                       check=False).returncode == 1
