@@ -129,12 +129,7 @@ def create(state: sb_state.SandboxState, name: str, region: str,
         if state.agents == OVS:
             _plug_ovs(state, conn, vm, port, net, cidr.prefixlen, wait)
         else:
-            bridge = _network_bridge(state, host, net)
-            mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' \
-                else 1500
-            fabric(state).plug_vm(host, name, bridge, vm.mac,
-                                  '%s/%d' % (vm.ip, cidr.prefixlen),
-                                  vm.gateway, mtu, port_id=port.id)
+            _plug_lite(state, vm, net, cidr.prefixlen)
     except BaseException:
         if state.agents == OVS:
             sb_hosts.ovs_host(state, host).unplug(
@@ -145,6 +140,16 @@ def create(state: sb_state.SandboxState, name: str, region: str,
     vms[name] = vm
     _save(state, vms)
     return vm
+
+
+def _plug_lite(state, vm: VM, net, prefixlen: int) -> None:
+    """Plug the VM into its host's bridge of the network, which the light
+    host agent connects."""
+    mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' else 1500
+    fabric(state).plug_vm(vm.host, vm.name,
+                          _network_bridge(state, vm.host, net), vm.mac,
+                          '%s/%d' % (vm.ip, prefixlen), vm.gateway, mtu,
+                          port_id=vm.port_id)
 
 
 def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int,
@@ -273,10 +278,7 @@ def migrate(state: sb_state.SandboxState, name: str, host: str) -> VM:
     if state.agents == OVS:
         _plug_ovs(state, conn, vm, port, net, prefixlen)
     else:
-        mtu = VXLAN_MTU if net.provider_network_type == 'vxlan' else 1500
-        fabric(state).plug_vm(host, name, _network_bridge(state, host, net),
-                              vm.mac, '%s/%d' % (vm.ip, prefixlen),
-                              vm.gateway, mtu, port_id=vm.port_id)
+        _plug_lite(state, vm, net, prefixlen)
     return vm
 
 

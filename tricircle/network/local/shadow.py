@@ -58,6 +58,21 @@ def ensure_shadow_agent(plugin, context, host: str, region: str,
                            shadow_res.BRIDGE_MAPPINGS: mappings}})
 
 
+def _agent_for(plugin, context, network_id: str, host: str,
+               profile: dict) -> str:
+    """Record the shadow agent a shadow port binds to on ``host``; its
+    tunnel endpoint."""
+    region = profile.get(binding.PROFILE_REGION)
+    tunnel_ip = profile.get(binding.PROFILE_TUNNEL_IP)
+    if not host or not region or not tunnel_ip:
+        raise t_exc.InvalidInput(reason='the binding profile of a shadow '
+                                 'port needs region and tunnel_ip')
+    network = plugin.get_network(context, network_id)
+    ensure_shadow_agent(plugin, context, host, region, tunnel_ip,
+                        network.get(provider_net.PHYSICAL_NETWORK))
+    return tunnel_ip
+
+
 def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
     """Create the shadow port central's job asked for, with its id.
 
@@ -71,14 +86,8 @@ def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
         raise t_exc.InvalidInput(reason='a shadow port needs the name %s, '
                                  'a binding host and a binding profile'
                                  % (shadow_res.SHADOW_PORT_NAME % '<port id>'))
-    region = profile.get(binding.PROFILE_REGION)
-    tunnel_ip = profile.get(binding.PROFILE_TUNNEL_IP)
-    if not region or not tunnel_ip:
-        raise t_exc.InvalidInput(reason='the binding profile of a shadow '
-                                 'port needs region and tunnel_ip')
-    network = plugin.get_network(context, attrs['network_id'])
-    ensure_shadow_agent(plugin, context, host, region, tunnel_ip,
-                        network.get(provider_net.PHYSICAL_NETWORK))
+    tunnel_ip = _agent_for(plugin, context, attrs['network_id'], host,
+                           profile)
     attrs = dict(attrs, id=port_id, security_groups=_groups_here(
         plugin, context, attrs.get('security_groups')))
     try:
@@ -92,8 +101,8 @@ def create_shadow_port(plugin, context, attrs: dict, create) -> dict:
         plugin.update_port_status(context, port_id,
                                   n_const.PORT_STATUS_ACTIVE, host=host)
         port['status'] = n_const.PORT_STATUS_ACTIVE
-    LOG.info('shadow port %s of %s host %s (%s) created', port_id, region,
-             host, tunnel_ip)
+    LOG.info('shadow port %s of %s host %s (%s) created', port_id,
+             profile.get(binding.PROFILE_REGION), host, tunnel_ip)
     return port
 
 
@@ -109,16 +118,8 @@ def update_shadow_port(plugin, context, original: dict, attrs: dict,
         host != original.get(portbindings.HOST_ID)
     if moved:
         profile = attrs.get(portbindings.PROFILE)
-        profile = profile if isinstance(profile, dict) else {}
-        region = profile.get(binding.PROFILE_REGION)
-        tunnel_ip = profile.get(binding.PROFILE_TUNNEL_IP)
-        if not host or not region or not tunnel_ip:
-            raise t_exc.InvalidInput(reason='a shadow port moves with a '
-                                     'binding host and a binding profile '
-                                     'with region and tunnel_ip')
-        network = plugin.get_network(context, original['network_id'])
-        ensure_shadow_agent(plugin, context, host, region, tunnel_ip,
-                            network.get(provider_net.PHYSICAL_NETWORK))
+        tunnel_ip = _agent_for(plugin, context, original['network_id'], host,
+                               profile if isinstance(profile, dict) else {})
     port = update(context, original['id'], {'port': attrs})
     if port['status'] != n_const.PORT_STATUS_ACTIVE:
         # ML2 sets a port it binds again DOWN: ACTIVE again, on its new
@@ -129,7 +130,7 @@ def update_shadow_port(plugin, context, original: dict, attrs: dict,
         port['status'] = n_const.PORT_STATUS_ACTIVE
     if moved:
         LOG.info('shadow port %s moved to host %s (%s)', port['id'], host,
-                 profile.get(binding.PROFILE_TUNNEL_IP))
+                 tunnel_ip)
     return port
 
 
