@@ -42,15 +42,21 @@ class Claim:
     newest_id: str
     project_id: str | None
     attempts: int
+    # The hint of the one request the run covers, on its first try; None
+    # when it covers several (a later one changed what the hint shows) or
+    # after a failure (the hint may be why it failed).
+    hint: dict | None = None
 
 
-def submit(job_type: str, resource_id: str,
-           project_id: str | None) -> dict[str, Any]:
-    """Write a NEW request; it is durable before anything else happens."""
+def submit(job_type: str, resource_id: str, project_id: str | None,
+           hint: dict | None = None) -> dict[str, Any]:
+    """Write a NEW request; it is durable before anything else happens.
+    ``hint``: what the submitter had in hand, see Claim.hint."""
     with core.session_scope() as session:
         job = Job(id=uuidutils.generate_uuid(), type=job_type,
                   resource_id=resource_id, project_id=project_id,
-                  status=NEW, timestamp=timeutils.utcnow(), attempts=0)
+                  status=NEW, timestamp=timeutils.utcnow(), attempts=0,
+                  hint=hint)
         session.add(job)
         session.flush()
         return job.to_dict()
@@ -103,9 +109,11 @@ def claim(job_type: str, resource_id: str, worker: str,
             session.execute(sa.delete(Job).where(Job.id == lock_id))
             return None
         newest = pending[-1]
+        alone = len(pending) == 1 and newest.status == NEW
         return Claim(job_type, resource_id, lock_id,
                      [j.id for j in pending], newest.id, newest.project_id,
-                     max(j.attempts or 0 for j in pending))
+                     max(j.attempts or 0 for j in pending),
+                     newest.hint if alone else None)
 
 
 def _expire_running(job_type: str, resource_id: str, expire: float) -> bool:

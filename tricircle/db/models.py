@@ -109,6 +109,10 @@ class AsyncJob(Base):
         sa.DateTime)
     # The runner holding a RUNNING row (host:pid:thread), for operators.
     worker: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    # What the submitter had in hand (e.g. central's floating IP as just
+    # committed): a run covering this request alone, first try, may take
+    # it instead of reading it back (tricircle.db.jobs.Claim.hint).
+    hint: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
 
 class AsyncJobLog(Base):

@@ -66,6 +66,10 @@ FLOATINGIP_SETUP = JobShape(
     'associated with the VM\'s port there or with a proxy of it when the '
     'VM is in another region; remove copies and proxies no longer '
     'wanted.')
+# What central may hand a new floating IP's floatingip_setup: the floating
+# IP as committed, central's port it is associated with (None: none) and
+# the region of its external network.
+FLOATINGIP_HINT_KEYS = ('floatingip', 'port', 'region')
 # One pass of the drift audit over every region; one key, so one pass runs
 # at a time across all daemons.
 DRIFT_AUDIT = JobShape(
@@ -118,11 +122,14 @@ def resource_of(shape: Shape, res_id: str) -> dict[str, str]:
     return dict(zip(shape.resource_keys, res_id.split(SEPARATOR)))
 
 
-def submit(shape: Shape, resource: dict[str, str],
-           project_id: str | None) -> dict[str, Any]:
-    """Register a job request (durable), then wake the daemons."""
+def submit(shape: Shape, resource: dict[str, str], project_id: str | None,
+           hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Register a job request (durable), then wake the daemons.
+    ``hint``: what the submitter has in hand, JSON; a run covering this
+    request alone, on its first try, may use it rather than read it
+    (tricircle.db.jobs.Claim.hint)."""
     row = db_jobs.submit(shape.name, resource_id(shape, resource),
-                         project_id)
+                         project_id, hint)
     wakeup.wake()
     return row
 
@@ -150,8 +157,11 @@ def add_router_interface_ahead(router_id: str, subnet_id: str,
                   project_id)
 
 
-def setup_floatingip(fip_id: str, project_id: str | None) -> dict[str, Any]:
-    return submit(FLOATINGIP_SETUP, {'floatingip_id': fip_id}, project_id)
+def setup_floatingip(fip_id: str, project_id: str | None,
+                     hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``hint``: see FLOATINGIP_HINT_KEYS."""
+    return submit(FLOATINGIP_SETUP, {'floatingip_id': fip_id}, project_id,
+                  hint)
 
 
 def audit_drift() -> dict[str, Any]:

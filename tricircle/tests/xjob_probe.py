@@ -26,7 +26,8 @@ def probe(ctx, resource: dict) -> None:
     if name.startswith('slow-'):
         sleep *= 30
     _record({'name': name, 'event': 'start', 't': time.time(),
-             'pid': os.getpid(), 'covers': len(ctx.claim.covers)})
+             'pid': os.getpid(), 'covers': len(ctx.claim.covers),
+             'hint': ctx.hint})
     time.sleep(sleep)
     if name.startswith('flaky-') and ctx.claim.attempts < 3:
         _record({'name': name, 'event': 'fail', 't': time.time()})

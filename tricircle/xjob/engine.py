@@ -30,6 +30,8 @@ class JobContext:
         self.claim = claim
         self.project_id = claim.project_id
         self.worker = engine.name + worker
+        # What the submitter had in hand (jobs.Claim.hint), or None.
+        self.hint = claim.hint
 
     def region_client(self, region: str) -> neutron_client.NeutronClient:
         return self._engine.region_client(region)
@@ -106,9 +108,9 @@ class Engine:
         try:
             job_type = registry.get(claim.type)
             resource = registry.resource_of(job_type, claim.resource_id)
-            LOG.info('running %s %s (%d requests, %d failures before)',
+            LOG.info('running %s %s (%d requests, %d failures before%s)',
                      claim.type, resource, len(claim.covers),
-                     claim.attempts)
+                     claim.attempts, ', with its hint' if claim.hint else '')
             beating.start()
             job_type.handler(JobContext(self, claim, worker), resource)
         except Exception as exc:  # any failure is recorded and retried

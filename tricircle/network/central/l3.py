@@ -36,6 +36,7 @@ from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
+from oslo_serialization import jsonutils
 from oslo_utils import excutils
 
 from tricircle.network.central import availability_zones
@@ -265,10 +266,11 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                 not attrs.get('device_id'):
             return
         fip_id = attrs['device_id']
+        context = payload.context.elevated()
         try:
-            project_id = self._get_floatingip(payload.context.elevated(),
-                                              fip_id).project_id
-            jobs.setup_floatingip(fip_id, project_id)
+            fip = self._get_floatingip(context, fip_id)
+            jobs.setup_floatingip(fip_id, fip.project_id,
+                                  self._floatingip_hint(context, fip))
         except Exception:  # the request goes on: it asks at its end
             LOG.exception('floating IP %s: floatingip_setup not asked for '
                           'early', fip_id)
@@ -276,6 +278,27 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         self._fip_set_up.id = fip_id
         LOG.info('floating IP %s committed, floatingip_setup asked for now',
                  fip_id)
+
+    def _floatingip_hint(self, context, fip) -> dict | None:
+        """What the new floating IP's floatingip_setup would read back
+        (jobs.FLOATINGIP_HINT_KEYS), read here in-process while XJob's
+        reads would wait for this request's own work; None if it cannot
+        be had (the job reads it then)."""
+        core = directory.get_plugin()
+        try:
+            network = core.get_network(context, fip.floating_network_id)
+            port = core.get_port(context, fip.fixed_port_id) \
+                if fip.fixed_port_id else None
+            in_regions = regions.of_hints(
+                network.get('availability_zone_hints') or [])
+            hint = {'floatingip': self._make_floatingip_dict(fip),
+                    'port': port,
+                    'region': in_regions[0] if len(in_regions) == 1 else None}
+            return jsonutils.to_primitive(hint) if hint['region'] else None
+        except Exception:  # the job reads what it needs
+            LOG.warning('floating IP %s: its floatingip_setup reads central '
+                        '(no hint)', fip.id, exc_info=True)
+            return None
 
     def update_floatingip(self, context, id, floatingip):
         status = request_source.reported_status(context)

@@ -60,6 +60,8 @@ def test_a_local_routers_gateway_waits_for_the_end_of_the_request(asked):
 class Plugin:
     """What CentralL3Plugin._floatingip_committed uses of the plugin."""
 
+    _floatingip_hint = l3.CentralL3Plugin._floatingip_hint
+
     def __init__(self, fail: bool = False) -> None:
         self._fip_set_up = threading.local()
         self._fip_set_up.id = None
@@ -68,7 +70,41 @@ class Plugin:
     def _get_floatingip(self, context, fip_id):
         if self._fail:
             raise RuntimeError('database gone')
-        return types.SimpleNamespace(id=fip_id, project_id='p2')
+        return types.SimpleNamespace(id=fip_id, project_id='p2',
+                                     floating_network_id='ext',
+                                     fixed_port_id='vm1')
+
+    @staticmethod
+    def _make_floatingip_dict(fip):
+        return {'id': fip.id, 'port_id': fip.fixed_port_id}
+
+
+class Core:
+    """Central's core plugin: the external network (``hints``) and the
+    VM's port, or an error for the port."""
+
+    def __init__(self, hints: list[str], port_error: bool = False) -> None:
+        self.hints, self.port_error = hints, port_error
+
+    def get_network(self, context, network_id):
+        return {'id': network_id, 'availability_zone_hints': self.hints}
+
+    def get_port(self, context, port_id):
+        if self.port_error:
+            raise RuntimeError('port gone')
+        return {'id': port_id, 'binding:host_id': 'h1'}
+
+
+@pytest.fixture
+def core(monkeypatch):
+    """Set the core plugin; pods RegionOne and RegionTwo."""
+    def use(hints: list[str], port_error: bool = False) -> None:
+        monkeypatch.setattr(l3.directory, 'get_plugin',
+                            lambda alias=None: Core(hints, port_error))
+    monkeypatch.setattr(l3.regions, 'of_hints', lambda hints: [
+        h for h in hints if h in ('RegionOne', 'RegionTwo')])
+    use(['RegionOne'])
+    return use
 
 
 class Context:
@@ -92,10 +128,16 @@ def fips_asked(monkeypatch) -> list[tuple]:
     return _jobs_asked(monkeypatch, 'setup_floatingip')
 
 
-def test_a_floating_ip_is_set_up_once_neutron_names_its_port(fips_asked):
+def test_a_floating_ip_is_set_up_once_neutron_names_its_port(fips_asked,
+                                                            core):
     plugin = Plugin()
     _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
-    assert fips_asked == [('f1', 'p2')]
+    # With what the job would read back: the floating IP, its port and
+    # its external network's region.
+    assert fips_asked == [('f1', 'p2', {
+        'floatingip': {'id': 'f1', 'port_id': 'vm1'},
+        'port': {'id': 'vm1', 'binding:host_id': 'h1'},
+        'region': 'RegionOne'})]
     # create_floatingip asks for no second run
     assert plugin._fip_set_up.id == 'f1'
 
@@ -112,6 +154,20 @@ def test_other_port_updates_ask_for_nothing(fips_asked, owner, device_id,
     _port_update(plugin, owner, device_id, new_device_id)
     assert fips_asked == []
     assert plugin._fip_set_up.id is None
+
+
+@pytest.mark.parametrize('hints, port_error', [
+    ([], False),                          # in no region
+    (['RegionOne', 'RegionTwo'], False),  # central refuses it
+    (['RegionOne'], True),
+])
+def test_without_a_hint_at_hand_the_job_is_asked_all_the_same(
+        fips_asked, core, hints, port_error):
+    core(hints, port_error)
+    plugin = Plugin()
+    _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
+    assert fips_asked == [('f1', 'p2', None)]
+    assert plugin._fip_set_up.id == 'f1'
 
 
 def test_a_failure_to_ask_early_leaves_it_to_the_end_of_the_request(

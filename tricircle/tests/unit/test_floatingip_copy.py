@@ -111,3 +111,55 @@ def test_another_conflict_is_raised_and_nothing_is_recorded(pod):
         _converge(region, pod)
     assert region.fips == {}
     assert _routed(pod) == []
+
+
+class Central:
+    """Central's API as the job reads it: the floating IP, its port and
+    external network (hinted to R1), and no proxy network."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def get(self, resource, res_id, headers=None):
+        self.reads.append('get %s' % resource)
+        return {resources.FLOATINGIP: FIP, resources.PORT: VM_PORT,
+                resources.NETWORK: {'id': 'ext', 'availability_zone_hints':
+                                    ['R1']}}[resource]
+
+    def list(self, resource, **filters):
+        return []
+
+
+def _run(pod_id: str, hint: dict | None) -> tuple[Central, Region]:
+    central, region = Central(), Region()
+    ctx = types.SimpleNamespace(hint=hint, central_client=lambda: central,
+                                region_client=lambda name: region)
+    floatingip_setup.floatingip_setup(ctx, {'floatingip_id': 'f1'})
+    return central, region
+
+
+HINT = {'floatingip': FIP, 'port': VM_PORT, 'region': 'R1'}
+
+
+def test_a_new_floating_ips_run_takes_what_central_committed(pod):
+    """Central's hint (the floating IP, its port, its region) spares the
+    run its three reads of central; the copy is the same."""
+    central, region = _run(pod, HINT)
+    assert central.reads == []
+    assert region.calls == ['create floatingip']
+    assert _routed(pod) == ['copy-0']
+    assert region.fips['copy-0']['port_id'] == 'vm'
+
+
+@pytest.mark.parametrize('hint', [
+    None,
+    dict(HINT, floatingip=dict(FIP, id='f2')),   # another floating IP's
+    dict(HINT, region=None),                     # no one region
+    {'floatingip': FIP},                         # not the whole of it
+])
+def test_without_a_usable_hint_the_run_reads_central(pod, hint):
+    central, region = _run(pod, hint)
+    assert sorted(central.reads) == ['get floatingip', 'get network',
+                                     'get port']
+    assert region.calls == ['create floatingip']
+    assert _routed(pod) == ['copy-0']

@@ -9,6 +9,7 @@ from oslo_config import cfg
 from tricircle.common import config
 from tricircle.common import exceptions as t_exc
 from tricircle.db import jobs
+from tricircle.resources import jobs as job_shapes
 from tricircle.tests import xjob_probe
 from tricircle.xjob import api as xjob_api
 from tricircle.xjob import engine as xjob_engine
@@ -49,6 +50,25 @@ def test_queued_requests_coalesce_into_one_run(engine, tmp_path):
     assert jobs.list_all({'status': 'NEW'}) == []
     logged = jobs.list_all({'status': 'SUCCESS'})
     assert sorted(j['resource_id'] for j in logged) == ['a', 'b']
+
+
+def test_only_a_first_run_of_one_request_has_its_hint(engine, tmp_path):
+    """What the submitter had in hand reaches the run covering its
+    request alone, on its first try; a run covering a later request too
+    (which may have changed what the hint shows), or one after a failure,
+    has none: it reads what it needs."""
+    shape = registry.get('probe')
+    hint = {'floatingip': {'id': 'f1'}, 'region': 'R1'}
+    job_shapes.submit(shape, {'name': 'alone'}, 'p1', hint)
+    job_shapes.submit(shape, {'name': 'two'}, 'p1', hint)
+    job_shapes.submit(shape, {'name': 'two'}, 'p1', {'region': 'R2'})
+    job_shapes.submit(shape, {'name': 'flaky-h'}, 'p1', hint)
+    assert _drain(engine) == 6  # flaky-h fails 3 times
+    starts = [(e['name'], e['hint']) for e in _events(tmp_path)
+              if e['event'] == 'start']
+    assert sorted(starts[:3]) == [('alone', hint), ('flaky-h', hint),
+                                  ('two', None)]
+    assert starts[3:] == [('flaky-h', None)] * 3
 
 
 def test_a_run_with_more_jobs_due_calls_the_idle_workers(engine):

@@ -227,19 +227,40 @@ def _remove(ctx, region: str, pod_id: str, fip_id: str) -> list[str]:
     return changes
 
 
+def _read(central, fip_id: str) -> tuple[dict | None, str | None,
+                                         dict | None]:
+    """(central's floating IP, its external network's region, central's
+    port it is associated with); None for what is not there."""
+    fip = central.get(resources.FLOATINGIP, fip_id)
+    if fip is None:
+        return None, None, None
+    port_id = fip.get('port_id')
+    # The VM's port is read while the external network is.
+    region, vm_port = regions.at_once(
+        lambda: _region_of_network(central, fip['floating_network_id']),
+        lambda: central.get(resources.PORT, port_id) if port_id else None)
+    return fip, region, vm_port
+
+
+def _hinted(hint: dict | None,
+            fip_id: str) -> tuple[dict, str, dict | None] | None:
+    """What central handed a new floating IP's run, as _read returns it;
+    None if there is no usable hint."""
+    if not hint or set(hint) != set(job_shapes.FLOATINGIP_HINT_KEYS) or \
+            (hint['floatingip'] or {}).get('id') != fip_id or \
+            not hint['region']:
+        return None
+    return hint['floatingip'], hint['region'], hint['port']
+
+
 def floatingip_setup(ctx, resource: dict) -> None:
     fip_id = resource['floatingip_id']
     central = ctx.central_client()
-    fip = central.get(resources.FLOATINGIP, fip_id)
+    # A new floating IP's first run takes what central committed (three
+    # reads of central fewer, while central still finishes the request).
+    fip, region, vm_port = (_hinted(ctx.hint, fip_id) or
+                            _read(central, fip_id))
     held = regions.holding(resources.FLOATINGIP, fip_id)
-    port_id = fip.get('port_id') if fip else None
-    region, vm_port = None, None
-    if fip is not None:
-        # The VM's port is read while the external network is.
-        region, vm_port = regions.at_once(
-            lambda: _region_of_network(central, fip['floating_network_id']),
-            lambda: central.get(resources.PORT, port_id) if port_id
-            else None)
     for other, pod_id in sorted(held.items()):
         if other != region:
             LOG.info('floating IP %s in %s: %s', fip_id, other, '; '.join(
