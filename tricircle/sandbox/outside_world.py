@@ -185,6 +185,12 @@ class OutsideWorld:
             time.sleep(0.2)
 
 
+    def first_reply(self, ip: str, deadline: float) -> float | None:
+        """Seconds until ``ip`` first answers the outside
+        (dataplane.fabric.first_reply), or None."""
+        return dp_fabric.first_reply(self.require(), ip, deadline)
+
+
 def load(state_dir: str) -> OutsideWorld:
     """The outside world of the sandbox in ``state_dir``."""
     state = sb_state.SandboxState.load(state_dir)

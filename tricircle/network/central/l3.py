@@ -43,6 +43,7 @@ from tricircle.network.central import availability_zones
 from tricircle.network.central import uses
 from tricircle.network import exceptions as t_exc
 from tricircle.network import request_source
+from tricircle.network import router_flags
 from tricircle import resources as t_resources
 from tricircle.resources import jobs
 from tricircle.resources import network as network_res
@@ -81,7 +82,8 @@ class NoL3AgentNotifier:
     routers_updated_on_host = _drop
 
 
-class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
+class CentralL3Plugin(router_flags.RouterFlagsMixin,
+                      l3_router_plugin.L3RouterPlugin):
     """Routers on a Neutron server without L3 agents."""
 
     def __init__(self) -> None:
@@ -286,11 +288,12 @@ class CentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         be had (the job reads it then)."""
         core = directory.get_plugin()
         try:
-            network = core.get_network(context, fip.floating_network_id)
+            # The network's row alone: its hints are all that is needed.
+            hints = az_validator.convert_az_string_to_list(core._get_network(
+                context, fip.floating_network_id).availability_zone_hints)
             port = core.get_port(context, fip.fixed_port_id) \
                 if fip.fixed_port_id else None
-            in_regions = regions.of_hints(
-                network.get('availability_zone_hints') or [])
+            in_regions = regions.of_hints(hints or [])
             hint = {'floatingip': self._make_floatingip_dict(fip),
                     'port': port,
                     'region': in_regions[0] if len(in_regions) == 1 else None}

@@ -21,7 +21,6 @@ from __future__ import annotations
 from concurrent import futures
 
 from neutron.db import l3_dvrscheduler_db
-from neutron.objects import router as l3_obj
 from neutron.services.l3_router import l3_router_plugin
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
@@ -31,6 +30,7 @@ from oslo_log import log as logging
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import copies as copies_mod
 from tricircle.network import request_source
+from tricircle.network import router_flags
 from tricircle import resources
 from tricircle.resources import floatingip as fip_res
 from tricircle.resources import regions
@@ -38,7 +38,8 @@ from tricircle.resources import regions
 LOG = logging.getLogger(__name__)
 
 
-class LocalL3Plugin(l3_router_plugin.L3RouterPlugin):
+class LocalL3Plugin(router_flags.RouterFlagsMixin,
+                    l3_router_plugin.L3RouterPlugin):
     """Neutron's router plugin; writes come from XJob (or an admin)."""
 
     def _refuse_user_write(self, context) -> None:
@@ -81,19 +82,8 @@ class LocalL3Plugin(l3_router_plugin.L3RouterPlugin):
     # port, every extension) for each: to find a router that is hosted
     # already, and to read its ``distributed`` flag. That is a tenth of a
     # second or more on a loaded region before the L3 agent hears of the
-    # change. Here the flags and the hosting agents are read alone.
-    @staticmethod
-    def _router_flags(context, router_id: str):
-        """The router's extra attributes (``distributed``, ``ha``);
-        None if the router is not found."""
-        return l3_obj.RouterExtraAttributes.get_object(
-            context.elevated(), router_id=router_id)
-
-    def _is_distributed(self, context, router_id: str) -> bool | None:
-        """The router's DVR flag; None if the router is not found."""
-        flags = self._router_flags(context, router_id)
-        return None if flags is None else bool(flags.distributed)
-
+    # change. Here the flags and the hosting agents are read alone
+    # (router_flags).
     def schedule_router(self, context, router, candidates=None):
         flags = self._router_flags(context, router)
         if candidates is None and flags is not None and not flags.ha and \

@@ -3,6 +3,7 @@ committed (ROUTER_GATEWAY AFTER_CREATE), floatingip_setup for a new
 floating IP once it is (its port named: PORT BEFORE_UPDATE)."""
 from __future__ import annotations
 
+import json
 import threading
 import types
 
@@ -86,8 +87,10 @@ class Core:
     def __init__(self, hints: list[str], port_error: bool = False) -> None:
         self.hints, self.port_error = hints, port_error
 
-    def get_network(self, context, network_id):
-        return {'id': network_id, 'availability_zone_hints': self.hints}
+    def _get_network(self, context, network_id):
+        # The row, its hints a JSON list in a string.
+        return types.SimpleNamespace(
+            id=network_id, availability_zone_hints=json.dumps(self.hints))
 
     def get_port(self, context, port_id):
         if self.port_error:

@@ -1,13 +1,19 @@
 """A region's router notifications read the router's flags and hosting
 agents alone, not the whole router (as Neutron's DVR and scheduler mixins
-do on every change), unless the router is distributed or HA."""
+do on every change), unless the router is distributed or HA; so does the
+DVR handler of every floating IP create and association, here and on
+central."""
 from __future__ import annotations
 
 import types
 
+from neutron_lib.callbacks import events
+from neutron_lib.plugins import directory
 import pytest
 
+from tricircle.network.central import l3 as central_l3
 from tricircle.network.local import l3
+from tricircle.network import router_flags
 
 AGENT = types.SimpleNamespace(host='RegionOne-h1')
 
@@ -125,3 +131,39 @@ def test_a_floating_ip_of_a_router_not_found_is_neutrons_to_handle():
         Context(), {'router_id': 'r1', 'port_id': 'p1'})
     # Neutron looked for the router, logged it gone and told nobody.
     assert plugin.loaded == ['r1'] and plugin.notified == []
+
+
+def _fip_event(plugin: Plugin) -> None:
+    """FLOATING_IP AFTER_CREATE of a floating IP associated on router
+    r1, as Neutron publishes it, to the handler subscribed for it."""
+    plugin._create_dvr_floating_gw_port(
+        'floatingip', events.AFTER_CREATE, None, events.DBEventPayload(
+            Context(), states=({'id': 'f1', 'router_id': 'r1',
+                                'port_id': 'p1', 'floating_network_id':
+                                'ext', 'fixed_ip_address': '10.0.0.5'},),
+            metadata={'association_event': True}))
+
+
+def test_a_floating_ip_on_a_legacy_router_makes_no_dvr_gateway_port():
+    """Neutron's DVR handler loads the router to find it legacy; here its
+    flag is read alone. Ours is the handler subscribed under that name."""
+    assert l3.LocalL3Plugin._create_dvr_floating_gw_port is \
+        router_flags.RouterFlagsMixin._create_dvr_floating_gw_port
+    assert central_l3.CentralL3Plugin._create_dvr_floating_gw_port is \
+        router_flags.RouterFlagsMixin._create_dvr_floating_gw_port
+    plugin = Plugin(flags(), [AGENT])
+    _fip_event(plugin)
+    assert plugin.loaded == []
+
+
+def test_a_floating_ip_on_a_distributed_router_is_neutrons_to_handle(
+        monkeypatch):
+    plugin = Plugin(flags(distributed=True), [AGENT])
+    looked_up = []
+    plugin._get_dvr_service_port_hostid = (
+        lambda context, port_id: looked_up.append(port_id))
+    core = types.SimpleNamespace(
+        get_port=lambda context, port_id: {'device_owner': 'compute:nova'})
+    monkeypatch.setattr(directory, 'get_plugin', lambda alias=None: core)
+    _fip_event(plugin)
+    assert plugin.loaded == ['r1'] and looked_up == ['p1']
