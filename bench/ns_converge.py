@@ -10,19 +10,18 @@ in RegionOne) and VM B on net2 behind a router with net2's subnet
 RegionOne's copy, which holds the gateway). N times each:
 
 - gateway: ``router set --external-gateway``, then B pings the outside
-  (a stream of pings, one every 50 ms, until the first answer); the
-  gateway is removed and the ping must fail again. With Tricircle the
-  router has only B's subnet, so each set makes RegionOne's copy and the
-  transit anew;
+  (a one-packet try every 100 ms until the first answer); the gateway
+  is removed and the ping must fail again. With Tricircle the router has
+  only B's subnet, so each set makes RegionOne's copy and the transit
+  anew;
 - gateway, anchored (Tricircle only): the same once the router also has
   a subnet in RegionOne (net1, VM A), so that RegionOne's copy and the
   transit stay, as the plain router does;
 - floating IP: ``floating ip create --port B`` (create and associate in
-  one call), then the outside pings the floating IP (one every 50 ms)
-  until the first answer; the floating IP is deleted and the ping must
-  fail again. With
-  Tricircle, B is in RegionTwo: its floating IP goes through a proxy
-  port in RegionOne;
+  one call), then the outside pings the floating IP (a try every
+  100 ms) until the first answer; the floating IP is deleted and the
+  ping must fail again. With Tricircle, B is in RegionTwo: its floating
+  IP goes through a proxy port in RegionOne;
 - floating IP, VM in the gateway region (Tricircle only): the same for
   A, whose port takes the floating IP in RegionOne itself.
 
