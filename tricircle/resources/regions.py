@@ -120,6 +120,13 @@ def of_hints(hints: list[str]) -> list[str]:
                                    pod['az_name'] in hints)]
 
 
+def only_region(hints: list[str]) -> str | None:
+    """The one region availability zone hints name (an external
+    network's), or None if they name none or several."""
+    found = of_hints(hints)
+    return found[0] if len(found) == 1 else None
+
+
 def holding(resource_type: str, res_id: str) -> dict[str, str]:
     """Region name -> pod id of every region holding a copy."""
     pods = {p['pod_id']: p['region_name'] for p in db_api.list_pods()}

@@ -184,7 +184,6 @@ class OutsideWorld:
                 return None
             time.sleep(0.2)
 
-
     def first_reply(self, ip: str, deadline: float) -> float | None:
         """Seconds until ``ip`` first answers the outside
         (dataplane.fabric.first_reply), or None."""

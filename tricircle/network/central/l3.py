@@ -289,15 +289,16 @@ class CentralL3Plugin(router_flags.RouterFlagsMixin,
         core = directory.get_plugin()
         try:
             # The network's row alone: its hints are all that is needed.
-            hints = az_validator.convert_az_string_to_list(core._get_network(
-                context, fip.floating_network_id).availability_zone_hints)
+            region = regions.only_region(
+                az_validator.convert_az_string_to_list(core._get_network(
+                    context, fip.floating_network_id).availability_zone_hints))
+            if region is None:
+                return None
             port = core.get_port(context, fip.fixed_port_id) \
                 if fip.fixed_port_id else None
-            in_regions = regions.of_hints(hints or [])
-            hint = {'floatingip': self._make_floatingip_dict(fip),
-                    'port': port,
-                    'region': in_regions[0] if len(in_regions) == 1 else None}
-            return jsonutils.to_primitive(hint) if hint['region'] else None
+            return jsonutils.to_primitive({
+                'floatingip': self._make_floatingip_dict(fip), 'port': port,
+                'region': region})
         except Exception:  # the job reads what it needs
             LOG.warning('floating IP %s: its floatingip_setup reads central '
                         '(no hint)', fip.id, exc_info=True)

@@ -42,9 +42,8 @@ LOG = logging.getLogger(__name__)
 
 def _region_of_network(central, network_id: str) -> str | None:
     network = central.get(resources.NETWORK, network_id)
-    hinted = regions.of_hints(
+    return regions.only_region(
         (network or {}).get('availability_zone_hints') or [])
-    return hinted[0] if len(hinted) == 1 else None
 
 
 class _NotYet(neutron_client.RemoteNotFound):
