@@ -70,6 +70,19 @@ FLOATINGIP_SETUP = JobShape(
 # IP as committed, central's port it is associated with (None: none) and
 # the region of its external network.
 FLOATINGIP_HINT_KEYS = ('floatingip', 'port', 'region')
+# While central creates a floating IP for a VM of its external network's
+# region: that region's copy, made once central's port has the address
+# (floatingip_setup, after, has the last word).
+FLOATINGIP_AHEAD = JobShape(
+    'floatingip_ahead', ('floating_network_id', 'floating_ip_address'),
+    'While central creates a floating IP for a VM in the region of its '
+    'external network, create its copy there as soon as central has its '
+    'address, so that the region\'s L3 agent starts sooner; without a '
+    'hint (central refused the floating IP, or the run is retried), '
+    'delete a copy at that address that no central floating IP has.')
+# What central hands floatingip_ahead: the region's copy's body
+# (tricircle.resources.floatingip.regional_body) and its region.
+FLOATINGIP_AHEAD_HINT_KEYS = ('floatingip', 'region')
 # One pass of the drift audit over every region; one key, so one pass runs
 # at a time across all daemons.
 DRIFT_AUDIT = JobShape(
@@ -162,6 +175,15 @@ def setup_floatingip(fip_id: str, project_id: str | None,
     """``hint``: see FLOATINGIP_HINT_KEYS."""
     return submit(FLOATINGIP_SETUP, {'floatingip_id': fip_id}, project_id,
                   hint)
+
+
+def floatingip_ahead(network_id: str, address: str, project_id: str | None,
+                     hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``hint``: see FLOATINGIP_AHEAD_HINT_KEYS; None asks for the tidy
+    of a copy made ahead of a floating IP central did not commit."""
+    return submit(FLOATINGIP_AHEAD, {'floating_network_id': network_id,
+                                     'floating_ip_address': address},
+                  project_id, hint)
 
 
 def audit_drift() -> dict[str, Any]:

@@ -1,63 +1,86 @@
-"""What a head start made, for the router_setup run that follows it.
+"""What a head start made, for the setup run that follows it.
 
-A head start (router_interface_ahead) converges a router's regions from
-central's state plus the interface central is adding. When it made that
-plan in every region of it, it records the plan's fingerprint here.
-router_setup, asked for once central committed the interface, reads
-central again: if its view has the same fingerprint, every region holds
-its copy already, and the run reads no region. Reading them all at once
-was most of the load on the servers while the regions' L3 agents applied
-the change, and slowed them.
+A head start converges a resource's regions from what central is about
+to commit, while central still works on the request; the setup run asked
+for once central has committed reads central again and has the last
+word. What the head start made is recorded here, so that the setup run
+need not read the regions to find it:
 
-The record lives in this daemon only and is taken by the first run that
+- routers (router_interface_ahead): when a head start made its plan in
+  every region, the plan's fingerprint. router_setup, whose view of
+  central has the same fingerprint, knows every region holds its copy
+  and reads none. Reading them all at once was most of the load on the
+  servers while the regions' L3 agents applied the change.
+- floating IPs (floatingip_ahead): the copy it created in the external
+  network's region, by address; floatingip_setup takes it as the copy.
+
+A record lives in this daemon only and is taken by the first run that
 looks: a run in another daemon, a retried run, or one whose view differs
-(central's change failed, or another came meanwhile) converges every
-region as always. Drift after that is the drift audit's to repair.
+(central's change failed, or another came meanwhile) converges as
+always.
 """
 from __future__ import annotations
 
 import dataclasses
 import threading
 import time
+from typing import Any, Hashable
 
-# A record older than this is not trusted: its router_setup run did not
-# come (central's request failed before asking for it) or came late.
+# A record older than this is not trusted: its setup run did not come
+# (central's request failed before asking for it) or came late.
 VALID_FOR = 60.0
+
+
+class Records:
+    """Records by key, each taken once, none trusted after VALID_FOR."""
+
+    def __init__(self) -> None:
+        self._made: dict[Hashable, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._made[key] = (time.monotonic(), value)
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._made.pop(key, None)
+
+    def take(self, key: Hashable) -> Any | None:
+        """The record of ``key``, if fresh; it is no longer kept."""
+        now = time.monotonic()
+        with self._lock:
+            made = self._made.pop(key, None)
+            for stale in [k for k, (at, _v) in self._made.items()
+                          if now - at > VALID_FOR]:
+                del self._made[stale]
+        return made[1] if made is not None and now - made[0] <= VALID_FOR \
+            else None
 
 
 @dataclasses.dataclass(frozen=True)
 class Made:
     fingerprint: tuple
     regions: frozenset[str]
-    at: float
 
 
-_made: dict[str, Made] = {}
-_lock = threading.Lock()
+_routers = Records()
+# (external network id, floating IP address) -> (region, the copy there)
+floatingips = Records()
 
 
 def record(router_id: str, fingerprint: tuple, regions: set[str]) -> None:
     """A head start made the plan of ``fingerprint`` in every one of
     ``regions`` (its plan's regions), removing nothing."""
-    with _lock:
-        _made[router_id] = Made(fingerprint, frozenset(regions),
-                                time.monotonic())
+    _routers.put(router_id, Made(fingerprint, frozenset(regions)))
 
 
 def forget(router_id: str) -> None:
     """A head start that did not make it all: no run may trust an
     older record of the router."""
-    with _lock:
-        _made.pop(router_id, None)
+    _routers.forget(router_id)
 
 
 def take(router_id: str) -> Made | None:
     """The router's record, if fresh; it is no longer kept."""
-    now = time.monotonic()
-    with _lock:
-        made = _made.pop(router_id, None)
-        for stale in [r for r, m in _made.items()
-                      if now - m.at > VALID_FOR]:
-            del _made[stale]
-    return made if made is not None and now - made.at <= VALID_FOR \
-        else None
+    return _routers.take(router_id)

@@ -8,19 +8,14 @@ the router and tries to schedule it), would only cost time. Routers keep
 their API.
 
 Each change of a router (interfaces, routes, gateway, name, delete) asks
-XJob to bring the router's copies in the regions in line (router_setup),
-and each change of a floating IP (create, association, delete, its port
-deleted) its copy in the external network's region (floatingip_setup).
+XJob to bring the router's copies in the regions in line (router_setup).
 An interface on a subnet also gets a head start in the regions holding
 its network, asked for before central makes its own port
 (router_interface_ahead). A gateway's router_setup is asked for as soon
 as central's gateway port is committed (the router shows its gateway
-from then on), and a new floating IP's floatingip_setup as soon as the
-floating IP is, while Neutron still finishes the request.
+from then on). Floating IPs: tricircle.network.central.floatingips.
 Its availability zones are regions: a router hinted to one region is
 local to it, and takes only networks (and a gateway) that may be there.
-A region reports the status its L3 agent gave a floating IP's copy; it
-becomes the central floating IP's.
 """
 from __future__ import annotations
 
@@ -33,16 +28,14 @@ from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
 from neutron_lib import constants as n_const
-from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
-from oslo_serialization import jsonutils
 from oslo_utils import excutils
 
 from tricircle.network.central import availability_zones
+from tricircle.network.central import floatingips
 from tricircle.network.central import uses
 from tricircle.network import exceptions as t_exc
-from tricircle.network import request_source
 from tricircle.network import router_flags
 from tricircle import resources as t_resources
 from tricircle.resources import jobs
@@ -50,14 +43,7 @@ from tricircle.resources import network as network_res
 from tricircle.resources import regions
 from tricircle.resources import router as router_res
 
-_FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
-                 n_const.FLOATINGIP_STATUS_DOWN,
-                 n_const.FLOATINGIP_STATUS_ERROR)
 LOG = logging.getLogger(__name__)
-
-# l3_db's device_id of a floating IP's port until the floating IP, with
-# its association, is committed; then it names the floating IP.
-_FIP_PORT_PENDING = 'PENDING'
 
 # The port callbacks l3_dvrscheduler_db.subscribe() registers.
 _AGENT_PORT_CALLBACKS = (
@@ -82,7 +68,8 @@ class NoL3AgentNotifier:
     routers_updated_on_host = _drop
 
 
-class CentralL3Plugin(router_flags.RouterFlagsMixin,
+class CentralL3Plugin(floatingips.FloatingIPsMixin,
+                      router_flags.RouterFlagsMixin,
                       l3_router_plugin.L3RouterPlugin):
     """Routers on a Neutron server without L3 agents."""
 
@@ -91,17 +78,9 @@ class CentralL3Plugin(router_flags.RouterFlagsMixin,
         for callback, event in _AGENT_PORT_CALLBACKS:
             registry.unsubscribe(callback, resources.PORT, event)
         self._l3_rpc_notifier = NoL3AgentNotifier()
-        # Port id -> floating IPs its delete disassociated, not yet synced.
-        self._released: dict[str, list[dict]] = {}
-        registry.subscribe(self._port_deleted, resources.PORT,
-                           events.AFTER_DELETE)
         registry.subscribe(gateway_port_committed, resources.ROUTER_GATEWAY,
                            events.AFTER_CREATE)
-        # Per request: the floating IP being created whose
-        # floatingip_setup was asked for once it was committed.
-        self._fip_set_up = threading.local()
-        registry.subscribe(self._floatingip_committed, resources.PORT,
-                           events.BEFORE_UPDATE)
+        self._subscribe_floatingips()
 
     # -- availability zones: the regions ----------------------------------
     def validate_availability_zones(self, context, resource_type,
@@ -237,110 +216,6 @@ class CentralL3Plugin(router_flags.RouterFlagsMixin,
             raise t_exc.RouterNetworkNotInRegion(
                 router_id=router_id, region=region[0], network_id=network_id,
                 hints=', '.join(network['availability_zone_hints']))
-
-    # -- floating IPs: a copy in the external network's region -----------
-    def create_floatingip(self, context, floatingip):
-        # DOWN until the region's L3 agent has its copy (a report).
-        self._fip_set_up.id = None
-        try:
-            fip = super().create_floatingip(context, floatingip)
-        finally:
-            set_up, self._fip_set_up.id = self._fip_set_up.id, None
-        if set_up != fip['id']:
-            jobs.setup_floatingip(fip['id'], fip['project_id'])
-        return fip
-
-    def _notify_floating_ip_change(self, context, floating_ip) -> None:
-        """No L3 agent here: Neutron's DVR variant would load the router
-        only to find none (floatingip_setup carries the change)."""
-
-    def _floatingip_committed(self, resource, event, trigger,
-                              payload) -> None:
-        """Neutron gives a new floating IP's port its device_id once the
-        floating IP is committed with its association, then finishes the
-        request (that port update, callbacks, the response): its
-        floatingip_setup starts now. Nothing of the floating IP changes
-        after this in the request, so create_floatingip asks for no
-        second run."""
-        original, attrs = payload.states
-        if original.get('device_owner') != n_const.DEVICE_OWNER_FLOATINGIP \
-                or original.get('device_id') != _FIP_PORT_PENDING or \
-                not attrs.get('device_id'):
-            return
-        fip_id = attrs['device_id']
-        context = payload.context.elevated()
-        try:
-            fip = self._get_floatingip(context, fip_id)
-            jobs.setup_floatingip(fip_id, fip.project_id,
-                                  self._floatingip_hint(context, fip))
-        except Exception:  # the request goes on: it asks at its end
-            LOG.exception('floating IP %s: floatingip_setup not asked for '
-                          'early', fip_id)
-            return
-        self._fip_set_up.id = fip_id
-        LOG.info('floating IP %s committed, floatingip_setup asked for now',
-                 fip_id)
-
-    def _floatingip_hint(self, context, fip) -> dict | None:
-        """What the new floating IP's floatingip_setup would read back
-        (jobs.FLOATINGIP_HINT_KEYS), read here in-process while XJob's
-        reads would wait for this request's own work; None if it cannot
-        be had (the job reads it then)."""
-        core = directory.get_plugin()
-        try:
-            # The network's row alone: its hints are all that is needed.
-            region = regions.only_region(
-                az_validator.convert_az_string_to_list(core._get_network(
-                    context, fip.floating_network_id).availability_zone_hints))
-            if region is None:
-                return None
-            port = core.get_port(context, fip.fixed_port_id) \
-                if fip.fixed_port_id else None
-            return jsonutils.to_primitive({
-                'floatingip': self._make_floatingip_dict(fip), 'port': port,
-                'region': region})
-        except Exception:  # the job reads what it needs
-            LOG.warning('floating IP %s: its floatingip_setup reads central '
-                        '(no hint)', fip.id, exc_info=True)
-            return None
-
-    def update_floatingip(self, context, id, floatingip):
-        status = request_source.reported_status(context)
-        if status and request_source.requesting_peer(context):
-            if status not in _FIP_STATUSES:
-                raise n_exc.BadRequest(resource='floatingip', msg=(
-                    'unknown floating IP status %r' % status))
-            self.update_floatingip_status(context, id, status)
-            return self.get_floatingip(context, id)
-        fip = super().update_floatingip(context, id, floatingip)
-        jobs.setup_floatingip(id, fip['project_id'])
-        return fip
-
-    def delete_floatingip(self, context, id):
-        project_id = self.get_floatingip(context.elevated(),
-                                         id)['project_id']
-        super().delete_floatingip(context, id)
-        jobs.setup_floatingip(id, project_id)
-
-    def disassociate_floatingips(self, context, port_id):
-        # The port is being deleted, in a transaction: its floating IPs'
-        # copies follow once it is committed (_port_deleted).
-        fips = self.get_floatingips(context.elevated(),
-                                    filters={'port_id': [port_id]},
-                                    fields=['id', 'project_id'])
-        result = super().disassociate_floatingips(context, port_id)
-        if fips:
-            self._released[port_id] = fips
-        return result
-
-    def _port_deleted(self, resource, event, trigger, payload) -> None:
-        for fip in self._released.pop(payload.resource_id, []):
-            try:
-                jobs.setup_floatingip(fip['id'], fip['project_id'])
-            except Exception:  # a callback: Neutron would only log it
-                LOG.exception('floating IP %s: its copy does not follow the '
-                              'delete of port %s (run floatingip_setup for '
-                              'it)', fip['id'], payload.resource_id)
 
 
 # Per request: the router whose router_setup gateway_port_committed asked

@@ -19,9 +19,11 @@ reported to central, whose floating IP shows it.
 from __future__ import annotations
 
 from concurrent import futures
+import time
 
 from neutron.db import l3_dvrscheduler_db
 from neutron.services.l3_router import l3_router_plugin
+from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_config import cfg
@@ -36,6 +38,11 @@ from tricircle.resources import floatingip as fip_res
 from tricircle.resources import regions
 
 LOG = logging.getLogger(__name__)
+
+# Pauses between looks for central's floating IP of a copy whose status
+# is reported (central commits a floating IP shortly after its copy may
+# be made; see _report_status).
+REPORT_RETRIES = (0.5, 0.5, 1.0)
 
 
 class LocalL3Plugin(router_flags.RouterFlagsMixin,
@@ -150,13 +157,21 @@ class LocalL3Plugin(router_flags.RouterFlagsMixin,
 
     @staticmethod
     def _report_status(fip: dict, status: str) -> None:
-        """Central's floating IP of the same address takes the status."""
+        """Central's floating IP of the same address takes the status.
+        A copy made ahead of central's commit (floatingip_ahead) may be
+        served before central has the floating IP: for ACTIVE, it is
+        looked for a few times."""
         try:
             central = directory.get_plugin().central
-            for top in central.list(
+            for wait in REPORT_RETRIES:
+                tops = central.list(
                     resources.FLOATINGIP,
                     floating_network_id=fip['floating_network_id'],
-                    floating_ip_address=fip['floating_ip_address']):
+                    floating_ip_address=fip['floating_ip_address'])
+                if tops or status != n_const.FLOATINGIP_STATUS_ACTIVE:
+                    break
+                time.sleep(wait)
+            for top in tops:
                 if top['status'] != status:
                     central.update(resources.FLOATINGIP, top['id'], {},
                                    headers={regions.STATUS_HEADER: status})

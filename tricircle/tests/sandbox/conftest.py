@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
 from typing import Iterator
+import urllib.request
 
 import pytest
 
@@ -172,3 +174,13 @@ def wait_for(predicate, timeout: float = CONVERGE) -> float:
             raise AssertionError('not true after %.0fs' % timeout)
         time.sleep(0.1)
     return time.monotonic() - start
+
+
+def xjob_idle(sandbox) -> bool:
+    """True when XJob holds no job new or running (the Admin API)."""
+    for status in ('new', 'running'):
+        url = '%s/v1.0/jobs?status=%s' % (sandbox.admin_api, status)
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            if json.load(resp)['jobs']:
+                return False
+    return True

@@ -18,6 +18,7 @@ from tricircle.tests.sandbox.conftest import NEEDS_DATA_PLANE
 from tricircle.tests.sandbox.conftest import ping
 from tricircle.tests.sandbox.conftest import sandbox_cmd
 from tricircle.tests.sandbox.conftest import wait_for
+from tricircle.tests.sandbox.conftest import xjob_idle
 from tricircle.tests.sandbox.test_l3 import ROUTED
 from tricircle.tests.sandbox.test_l3 import network
 
@@ -159,6 +160,41 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert not outside_pings(sandbox, fip.floating_ip_address, timeout=3)
     assert not proxies(central, fip.id)
     assert not proxies(regions['RegionOne'], fip.id)
+
+    # A new floating IP for A, in the gateway region: its copy is made
+    # once central's port has the address, while central commits it
+    # (floatingip_ahead), and floatingip_setup takes that copy.
+    fip2 = central.network.create_ip(floating_network_id=public.id,
+                                     port_id=a.port_id)
+    address = fip2.floating_ip_address
+    assert outside_pings(sandbox, address)
+    wait_for(lambda: central.network.get_ip(fip2.id).status == 'ACTIVE',
+             ROUTED)
+    wait_for(lambda: 'floating IP %s (%s) in RegionOne: copy' % (
+        fip2.id, address) in open(sandbox.log_of('tricircle-xjob')).read(),
+        ROUTED)
+    with open(sandbox.log_of('tricircle-xjob')) as f:
+        xjob_log = f.read()
+    assert 'floating IP %s in RegionOne, ahead of central: copy' % \
+        address in xjob_log
+    assert 'floating IP %s (%s) in RegionOne: copy' % (fip2.id, address) \
+        in xjob_log and 'made ahead of central taken' in xjob_log
+    # A second one for the same address of A is refused (409) after its
+    # head start was asked for: nothing of it is left in RegionOne.
+    with pytest.raises(os_exc.ConflictException):
+        central.network.create_ip(floating_network_id=public.id,
+                                  port_id=a.port_id)
+    wait_for(lambda: xjob_idle(sandbox), ROUTED)
+    assert [c.port_id for c in regions['RegionOne'].network.ips(
+        port_id=a.port_id)] == [a.port_id]
+    assert [f.id for f in central.network.ips(port_id=a.port_id)] == \
+        [fip2.id]
+    central.network.delete_ip(fip2)
+    wait_for(lambda: not list(regions['RegionOne'].network.ips(
+        port_id=a.port_id)), ROUTED)
+    wait_for(lambda: xjob_idle(sandbox), ROUTED)
+    assert not list(regions['RegionOne'].network.ips(
+        floating_ip_address=address))
 
     # The gateway removed: no way out, no gateway or default route left.
     central.network.update_router(router, external_gateway_info={})

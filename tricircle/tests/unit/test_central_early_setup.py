@@ -1,14 +1,11 @@
 """Central asks XJob early: router_setup for a gateway once its port is
-committed (ROUTER_GATEWAY AFTER_CREATE), floatingip_setup for a new
-floating IP once it is (its port named: PORT BEFORE_UPDATE)."""
+committed (ROUTER_GATEWAY AFTER_CREATE). Floating IPs:
+test_central_floatingips."""
 from __future__ import annotations
 
-import json
-import threading
 import types
 
 from neutron_lib.callbacks import events
-from neutron_lib import constants as n_const
 import pytest
 
 from tricircle.network.central import l3
@@ -58,127 +55,9 @@ def test_a_local_routers_gateway_waits_for_the_end_of_the_request(asked):
     assert asked == []
 
 
-class Plugin:
-    """What CentralL3Plugin._floatingip_committed uses of the plugin."""
-
-    _floatingip_hint = l3.CentralL3Plugin._floatingip_hint
-
-    def __init__(self, fail: bool = False) -> None:
-        self._fip_set_up = threading.local()
-        self._fip_set_up.id = None
-        self._fail = fail
-
-    def _get_floatingip(self, context, fip_id):
-        if self._fail:
-            raise RuntimeError('database gone')
-        return types.SimpleNamespace(id=fip_id, project_id='p2',
-                                     floating_network_id='ext',
-                                     fixed_port_id='vm1')
-
-    @staticmethod
-    def _make_floatingip_dict(fip):
-        return {'id': fip.id, 'port_id': fip.fixed_port_id}
-
-
-class Core:
-    """Central's core plugin: the external network (``hints``) and the
-    VM's port, or an error for the port."""
-
-    def __init__(self, hints: list[str], port_error: bool = False) -> None:
-        self.hints, self.port_error = hints, port_error
-
-    def _get_network(self, context, network_id):
-        # The row, its hints a JSON list in a string.
-        return types.SimpleNamespace(
-            id=network_id, availability_zone_hints=json.dumps(self.hints))
-
-    def get_port(self, context, port_id):
-        if self.port_error:
-            raise RuntimeError('port gone')
-        return {'id': port_id, 'binding:host_id': 'h1'}
-
-
-@pytest.fixture
-def core(monkeypatch):
-    """Set the core plugin; pods RegionOne and RegionTwo."""
-    def use(hints: list[str], port_error: bool = False) -> None:
-        monkeypatch.setattr(l3.directory, 'get_plugin',
-                            lambda alias=None: Core(hints, port_error))
-    monkeypatch.setattr(l3.regions, 'of_hints', lambda hints: [
-        h for h in hints if h in ('RegionOne', 'RegionTwo')])
-    use(['RegionOne'])
-    return use
-
-
 class Context:
     def elevated(self):
         return self
-
-
-def _port_update(plugin: Plugin, owner: str, device_id: str,
-                 new_device_id: str) -> None:
-    original = {'id': 'port1', 'device_owner': owner,
-                'device_id': device_id}
-    l3.CentralL3Plugin._floatingip_committed(
-        plugin, 'port', events.BEFORE_UPDATE, None,
-        events.DBEventPayload(Context(), resource_id='port1',
-                              states=(original,
-                                      {'device_id': new_device_id})))
-
-
-@pytest.fixture
-def fips_asked(monkeypatch) -> list[tuple]:
-    return _jobs_asked(monkeypatch, 'setup_floatingip')
-
-
-def test_a_floating_ip_is_set_up_once_neutron_names_its_port(fips_asked,
-                                                            core):
-    plugin = Plugin()
-    _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
-    # With what the job would read back: the floating IP, its port and
-    # its external network's region.
-    assert fips_asked == [('f1', 'p2', {
-        'floatingip': {'id': 'f1', 'port_id': 'vm1'},
-        'port': {'id': 'vm1', 'binding:host_id': 'h1'},
-        'region': 'RegionOne'})]
-    # create_floatingip asks for no second run
-    assert plugin._fip_set_up.id == 'f1'
-
-
-@pytest.mark.parametrize('owner, device_id, new_device_id', [
-    (n_const.DEVICE_OWNER_FLOATINGIP, 'f0', 'f1'),   # not a new one
-    (n_const.DEVICE_OWNER_ROUTER_GW, 'PENDING', 'r1'),
-    ('compute:nova', 'PENDING', 'vm1'),
-    (n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', ''),
-])
-def test_other_port_updates_ask_for_nothing(fips_asked, owner, device_id,
-                                            new_device_id):
-    plugin = Plugin()
-    _port_update(plugin, owner, device_id, new_device_id)
-    assert fips_asked == []
-    assert plugin._fip_set_up.id is None
-
-
-@pytest.mark.parametrize('hints, port_error', [
-    ([], False),                          # in no region
-    (['RegionOne', 'RegionTwo'], False),  # central refuses it
-    (['RegionOne'], True),
-])
-def test_without_a_hint_at_hand_the_job_is_asked_all_the_same(
-        fips_asked, core, hints, port_error):
-    core(hints, port_error)
-    plugin = Plugin()
-    _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
-    assert fips_asked == [('f1', 'p2', None)]
-    assert plugin._fip_set_up.id == 'f1'
-
-
-def test_a_failure_to_ask_early_leaves_it_to_the_end_of_the_request(
-        fips_asked):
-    plugin = Plugin(fail=True)
-    _port_update(plugin, n_const.DEVICE_OWNER_FLOATINGIP, 'PENDING', 'f1')
-    assert fips_asked == []
-    assert plugin._fip_set_up.id is None
 
 
 class RouterPlugin:

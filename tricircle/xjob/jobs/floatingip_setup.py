@@ -12,9 +12,11 @@ routing. The run:
    copied into the region;
 2. creates or updates the copy there (a router copy without the gateway
    yet makes Neutron refuse: the job is retried until router_setup has
-   set it). A copy its routing does not name is created at once, and
-   looked for at its address only if the region refuses that address
-   (made by a run that stopped before recording it);
+   set it). A copy its routing does not name is taken from a head start
+   that made it while central committed the floating IP
+   (floatingip_ahead, waited for while it runs), or else created at
+   once, and looked for at its address only if the region refuses that
+   address (made by a run that stopped before recording it);
 3. deletes the copies in regions that should hold none, and proxies no
    longer used (the copy first, which Neutron would otherwise keep on
    the port).
@@ -25,19 +27,28 @@ again.
 """
 from __future__ import annotations
 
+import time
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
+from tricircle.db import jobs as db_jobs
 from tricircle import resources
 from tricircle.resources import binding
 from tricircle.resources import floatingip as fip_res
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
+from tricircle.xjob import head_starts
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
+
+# How long a run waits for a head start (floatingip_ahead) of its address
+# that is queued or running: it began before central committed the
+# floating IP, and a region's create takes about half a second.
+AHEAD_WAIT = 10.0
 
 
 def _region_of_network(central, network_id: str) -> str | None:
@@ -150,6 +161,24 @@ def _copy_at_address(client, fip: dict) -> dict | None:
     return found[0] if found else None
 
 
+def _made_ahead(fip: dict, region: str) -> dict | None:
+    """The copy a head start made in ``region`` at the floating IP's
+    address, once no head start of the address is queued or running."""
+    key = (fip['floating_network_id'], fip['floating_ip_address'])
+    job_id = job_shapes.resource_id(job_shapes.FLOATINGIP_AHEAD, {
+        'floating_network_id': key[0], 'floating_ip_address': key[1]})
+    end = time.monotonic() + AHEAD_WAIT
+    while db_jobs.live_statuses(job_shapes.FLOATINGIP_AHEAD.name, job_id) \
+            & {db_jobs.NEW, db_jobs.RUNNING}:
+        if time.monotonic() > end:
+            LOG.info('floating IP %s: a head start is still at work; going '
+                     'on beside it', fip['id'])
+            break
+        time.sleep(0.05)
+    made = head_starts.floatingips.take(key)
+    return made[1] if made is not None and made[0] == region else None
+
+
 def _create_copy(client, pod_id: str, fip: dict,
                  port_id: str | None) -> tuple[dict, bool]:
     """(the copy, whether it is new). The region may have one at this
@@ -192,6 +221,11 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     changes = []
     target = ('none' if port_id is None else '%s (%s %s)' % (
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
+    if copy is None:
+        copy = _made_ahead(fip, region)
+        if copy is not None:
+            changes.append('copy %s made ahead of central taken' %
+                           copy['id'])
     if copy is None:
         copy, created = _create_copy(client, pod_id, fip, port_id)
         if created:
