@@ -59,6 +59,21 @@ ROUTER_INTERFACE_AHEAD = JobShape(
     'routes in every region of the router), so that their L3 agents '
     'start sooner. Adds only; router_setup, run once central has the '
     'interface, has the last word.')
+# While central sets a router's gateway: the gateway on the copy in the
+# external network's region, where that region holds the copy already
+# (router_setup, after, has the last word).
+ROUTER_GATEWAY_AHEAD = JobShape(
+    'router_gateway_ahead', ('router_id',),
+    'While central sets a router\'s external gateway, set it on the '
+    'router\'s copy in the region of the external network, where that '
+    'region holds the copy already, as soon as central\'s gateway port '
+    'has its address, so that the region\'s L3 agent starts sooner. '
+    'Sets only; router_setup, run once central has committed the '
+    'gateway, has the last word.')
+# What central hands router_gateway_ahead: the gateway as the copy takes
+# it ({network_id, enable_snat, external_fixed_ips: [{subnet_id,
+# ip_address}]}, central's addresses) and the external network's region.
+ROUTER_GATEWAY_AHEAD_HINT_KEYS = ('gateway', 'region')
 # Give a floating IP its copy in its external network's region.
 FLOATINGIP_SETUP = JobShape(
     'floatingip_setup', ('floatingip_id',),
@@ -168,6 +183,13 @@ def add_router_interface_ahead(router_id: str, subnet_id: str,
     return submit(ROUTER_INTERFACE_AHEAD, {'router_id': router_id,
                                            'subnet_id': subnet_id},
                   project_id)
+
+
+def router_gateway_ahead(router_id: str, project_id: str | None,
+                         hint: dict[str, Any]) -> dict[str, Any]:
+    """``hint``: see ROUTER_GATEWAY_AHEAD_HINT_KEYS."""
+    return submit(ROUTER_GATEWAY_AHEAD, {'router_id': router_id},
+                  project_id, hint)
 
 
 def setup_floatingip(fip_id: str, project_id: str | None,

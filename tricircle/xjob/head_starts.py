@@ -26,6 +26,13 @@ import threading
 import time
 from typing import Any, Hashable
 
+from tricircle.db import jobs as db_jobs
+from tricircle.resources import jobs as job_shapes
+
+# How long a router's head start waits for a router_setup run of its
+# router to end (a run for the change before, often still tidying up).
+SETUP_WAIT = 5.0
+
 # A record older than this is not trusted: its setup run did not come
 # (central's request failed before asking for it) or came late.
 VALID_FOR = 60.0
@@ -84,3 +91,21 @@ def forget(router_id: str) -> None:
 def take(router_id: str) -> Made | None:
     """The router's record, if fresh; it is no longer kept."""
     return _routers.take(router_id)
+
+
+def clear_to_start(router_id: str) -> bool:
+    """True once no router_setup runs for the router (waiting a little
+    for one that does) and none is queued: a router's head start may
+    begin. A run works from central's state before this change (it may
+    be removing what the head start would add to); a queued one means
+    central's change is in already, and that run makes it without
+    waiting for the head start."""
+    end = time.monotonic() + SETUP_WAIT
+    while True:
+        live = db_jobs.live_statuses(job_shapes.ROUTER_SETUP.name,
+                                     router_id)
+        if db_jobs.RUNNING not in live:
+            return db_jobs.NEW not in live
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)

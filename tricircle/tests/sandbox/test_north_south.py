@@ -207,6 +207,23 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert not ping(sandbox, a.name, OUTSIDE, deadline=3)
     assert not list(regions['RegionOne'].network.ports(
         network_id=public.id, device_id=router.id))
+
+    # Set again on the router whose copy RegionOne holds: the copy gets
+    # it once central's gateway port is made (router_gateway_ahead).
+    wait_for(lambda: xjob_idle(sandbox), ROUTED)
+    central.network.update_router(router, external_gateway_info={
+        'network_id': public.id})
+    gw = gateway_ip(central.network.get_router(router.id))
+    assert ping(sandbox, b.name, OUTSIDE, deadline=ROUTED)
+    outside_seen(sandbox)
+    assert ping(sandbox, b.name, OUTSIDE, deadline=ROUTED)
+    assert outside_seen(sandbox) == {gw}
+    with open(sandbox.log_of('tricircle-xjob')) as f:
+        assert 'router %s in RegionOne, ahead of central: gateway set on ' \
+            '%s (%s)' % (router.id, public.id, gw) in f.read()
+    central.network.update_router(router, external_gateway_info={})
+    wait_for(lambda: not regions['RegionOne'].network.get_router(
+        router.id).external_gateway_info, ROUTED)
     for subnet in (sub1, sub2):
         central.network.remove_interface_from_router(router,
                                                      subnet_id=subnet.id)

@@ -1,14 +1,17 @@
-"""Central asks XJob early: router_setup for a gateway once its port is
-committed (ROUTER_GATEWAY AFTER_CREATE). Floating IPs:
-test_central_floatingips."""
+"""Central asks XJob early: router_gateway_ahead once a gateway port is
+made (PORT AFTER_CREATE), router_setup once the gateway is committed
+(ROUTER_GATEWAY AFTER_CREATE). Floating IPs: test_central_floatingips."""
 from __future__ import annotations
 
 import types
 
 from neutron_lib.callbacks import events
+from neutron_lib import constants as n_const
 import pytest
 
+from tricircle.db import api as db_api
 from tricircle.network.central import l3
+from tricircle import resources
 
 
 class Router(dict):
@@ -60,14 +63,27 @@ class Context:
         return self
 
 
+GW_PORT = {'id': 'gw1', 'network_id': 'ext', 'device_id': 'r1',
+           'device_owner': n_const.DEVICE_OWNER_ROUTER_GW,
+           'fixed_ips': [{'subnet_id': 'ext-s',
+                          'ip_address': '203.0.113.20'}]}
+
+
 class RouterPlugin:
     """Neutron's update_router as central's plugin sees it: a new
-    gateway port is committed (its callback fires) when ``early``."""
+    gateway port is made (``port``: its PORT AFTER_CREATE fires), then
+    committed (ROUTER_GATEWAY AFTER_CREATE) when ``early``."""
 
-    def __init__(self, early: bool, fail: bool = False) -> None:
-        self.early, self.fail = early, fail
+    def __init__(self, early: bool, fail: bool = False,
+                 port: dict | None = None) -> None:
+        self.early, self.fail, self.port = early, fail, port
 
     def __call__(self, plugin, context, id, router):
+        if self.port is not None:
+            l3.gateway_port_made('port', events.AFTER_CREATE, None,
+                                 events.DBEventPayload(
+                                     context, states=(self.port,),
+                                     resource_id=self.port['id']))
         if self.early:
             _committed(Router(None))
         if self.fail:
@@ -114,3 +130,59 @@ def test_a_failed_update_leaves_nothing_for_the_next_request(monkeypatch,
         _update(monkeypatch, GATEWAY_ONLY, RouterPlugin(True, fail=True))
     # The next request in this thread starts afresh.
     assert _update(monkeypatch, GATEWAY_ONLY, RouterPlugin(False)) == ['r1']
+
+
+@pytest.fixture
+def aheads(monkeypatch, region_pods) -> list[tuple]:
+    """router_gateway_ahead asked for; the external network is hinted to
+    R1 (which holds router r1's copy) and router r1 is project p1's."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(l3.jobs, 'router_gateway_ahead',
+                        lambda *args: calls.append(args))
+    monkeypatch.setattr(l3, '_project_of', lambda context, router_id: 'p1')
+    core = types.SimpleNamespace(_get_network=lambda context, id: (
+        types.SimpleNamespace(availability_zone_hints='["R1"]')))
+    monkeypatch.setattr(l3.directory, 'get_plugin', lambda alias=None: core)
+    db_api.ensure_routing('r1', 'r1', db_api.get_pod_by_region('R1')[
+        'pod_id'], 'p1', resources.ROUTER)
+    return calls
+
+
+def test_a_gateway_gets_a_head_start_once_its_port_is_made(
+        monkeypatch, asked, aheads):
+    body = {'external_gateway_info': {'network_id': 'ext',
+                                      'enable_snat': False}}
+    assert _update(monkeypatch, body, RouterPlugin(True, port=GW_PORT)) == []
+    assert aheads == [('r1', 'p1', {'region': 'R1', 'gateway': {
+        'network_id': 'ext', 'enable_snat': False,
+        'external_fixed_ips': [{'subnet_id': 'ext-s',
+                                'ip_address': '203.0.113.20'}]}})]
+    assert asked == [('r1', 'p1')]   # router_setup, once committed
+
+
+@pytest.mark.parametrize('case', ['copy elsewhere', 'other router',
+                                  'not a gateway', 'no gateway asked'])
+def test_no_gateway_head_start_otherwise(monkeypatch, asked, aheads, case):
+    port = dict(GW_PORT)
+    body = GATEWAY_ONLY
+    if case == 'copy elsewhere':   # the gateway brings the router into R1
+        db_api.delete_routings({'top_id': 'r1'})
+    elif case == 'other router':
+        port['device_id'] = 'r2'
+    elif case == 'not a gateway':
+        port['device_owner'] = n_const.DEVICE_OWNER_ROUTER_INTF
+    else:
+        body = {'name': 'renamed'}
+    _update(monkeypatch, body, RouterPlugin(False, port=port))
+    assert aheads == []
+
+
+def test_a_failed_update_after_a_head_start_asks_for_router_setup(
+        monkeypatch, asked, aheads):
+    with pytest.raises(RuntimeError):
+        _update(monkeypatch, GATEWAY_ONLY,
+                RouterPlugin(False, fail=True, port=GW_PORT))
+    assert len(aheads) == 1
+    # router_setup removes what went ahead (the plugin's _setup, faked).
+    assert _update(monkeypatch, {'name': 'renamed'},
+                   RouterPlugin(False)) == ['r1']

@@ -1,15 +1,20 @@
 """router_setup sets a gateway new to the copy in its region before it
-reads anything else (router_setup._gateway_at_once)."""
+reads anything else (router_setup._gateway_at_once), and
+router_gateway_ahead sets it while central commits it."""
 from __future__ import annotations
 
+import time
 import types
 
 import pytest
 
 from tricircle.db import api as db_api
+from tricircle.db import jobs as db_jobs
 from tricircle.db import pod_health
 from tricircle import resources
+from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
+from tricircle.xjob.jobs import router_gateway_ahead
 from tricircle.xjob.jobs import router_setup
 
 GATEWAY = {'network_id': 'ext', 'enable_snat': True,
@@ -90,3 +95,60 @@ def test_a_refusal_is_left_to_the_runs_own_part(held):
     one = Region({'id': 'r1'}, refuse=True)
     router_setup._gateway_at_once(_ctx(R1=one), ROUTER)  # not raised
     assert one.calls == ['get', 'update']
+
+
+# -- router_gateway_ahead: the same, asked for by central once its gateway
+# port is made (before it commits the gateway).
+
+def _ahead(hint: dict | None, **clients: Region) -> None:
+    ctx = types.SimpleNamespace(hint=hint,
+                                region_client=lambda r: clients[r])
+    router_gateway_ahead.router_gateway_ahead(ctx, {'router_id': 'r1'})
+
+
+HINT = {'gateway': GATEWAY, 'region': 'R1'}
+
+
+def test_a_gateway_head_start_sets_it_on_the_copy(held):
+    one = Region({'id': 'r1', 'external_gateway_info': None})
+    _ahead(HINT, R1=one)
+    assert one.calls == ['get', 'update']
+    assert one.copy['external_gateway_info'] == GATEWAY
+    # router_setup, after: the copy has it; nothing more is set at once.
+    router_setup._gateway_at_once(_ctx(R1=one), ROUTER)
+    assert one.calls == ['get', 'update', 'get']
+
+
+@pytest.mark.parametrize('case', ['no hint', 'no region', 'copy elsewhere',
+                                  'region down', 'router_setup queued',
+                                  'refused'])
+def test_a_gateway_head_start_gives_way(held, monkeypatch, case):
+    one = Region({'id': 'r1', 'external_gateway_info': None},
+                 refuse=case == 'refused')
+    hint = {'no hint': None, 'no region': dict(HINT, region=None),
+            'copy elsewhere': dict(HINT, region='R3')}.get(case, HINT)
+    if case == 'region down':
+        pod_health.record(held['R1'], 'no answer')
+    if case == 'router_setup queued':
+        db_jobs.submit(job_shapes.ROUTER_SETUP.name, 'r1', 'p')
+    _ahead(hint, R1=one)   # never raises: router_setup does the work
+    assert one.calls == (['get', 'update'] if case == 'refused' else [])
+    assert one.copy['external_gateway_info'] is None
+
+
+def test_router_setup_waits_for_a_running_gateway_head_start(
+        held, monkeypatch):
+    monkeypatch.setattr(router_setup, 'HEAD_START_WAIT', 0.3)
+    shape = job_shapes.ROUTER_GATEWAY_AHEAD
+    db_jobs.submit(shape.name, 'r1', 'p', HINT)
+    start = time.monotonic()
+    router_setup._wait_for_head_starts('r1')
+    assert time.monotonic() - start < 0.2   # not begun: not waited for
+    claim = db_jobs.claim(shape.name, 'r1', 'w', 60)
+    start = time.monotonic()
+    router_setup._wait_for_head_starts('r1')
+    assert 0.3 <= time.monotonic() - start < 1.0
+    db_jobs.succeed(claim)
+    start = time.monotonic()
+    router_setup._wait_for_head_starts('r1')
+    assert time.monotonic() - start < 0.2

@@ -14,6 +14,7 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import router as router_res
+from tricircle.xjob import head_starts
 from tricircle.xjob.jobs import router_interface_ahead as ahead
 from tricircle.xjob.jobs import router_setup
 from tricircle.xjob import router_copy
@@ -215,7 +216,7 @@ class _NoCentral:
 
 def test_a_head_start_waits_for_router_setup_and_skips_when_queued(
         region_pods, monkeypatch):
-    monkeypatch.setattr(ahead, 'SETUP_WAIT', 0.3)
+    monkeypatch.setattr(head_starts, 'SETUP_WAIT', 0.3)
     shape = job_shapes.ROUTER_SETUP
     db_jobs.submit(shape.name, 'r1', 'p')
     claim = db_jobs.claim(shape.name, 'r1', 'w', 60)

@@ -31,11 +31,9 @@ from __future__ import annotations
 
 from concurrent import futures
 import contextlib
-import time
 
 from oslo_log import log as logging
 
-from tricircle.db import jobs as db_jobs
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
@@ -48,32 +46,10 @@ from tricircle.xjob import router_state
 LOG = logging.getLogger(__name__)
 
 
-# How long a head start waits for a router_setup run of its router to
-# end (a run for the change before, often still tidying up).
-SETUP_WAIT = 5.0
-
-
-def _clear_to_start(router_id: str) -> bool:
-    """True once no router_setup runs for the router (waiting a little
-    for one that does) and none is queued. A run works from central's
-    state before this change (it may be removing the copy this would add
-    to); a queued one means central's change is in already, and that run
-    adds the interface without waiting for this one."""
-    end = time.monotonic() + SETUP_WAIT
-    while True:
-        live = db_jobs.live_statuses(job_shapes.ROUTER_SETUP.name,
-                                     router_id)
-        if db_jobs.RUNNING not in live:
-            return db_jobs.NEW not in live
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-
-
 def router_interface_ahead(ctx, resource: dict) -> None:
     router_id, subnet_id = resource['router_id'], resource['subnet_id']
     head_starts.forget(router_id)
-    if not _clear_to_start(router_id):
+    if not head_starts.clear_to_start(router_id):
         LOG.info('router %s: router_setup runs or is queued, no head start '
                  'for subnet %s', router_id, subnet_id)
         return

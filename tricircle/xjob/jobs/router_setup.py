@@ -14,15 +14,16 @@ This job makes it so:
 3. central again, once every region is done: transit ports (and network)
    no region uses any more are deleted.
 
-A run first waits for a head start of the router's interface still
-running (router_interface_ahead): it made the same copies from central's
-state with the new interface, while central made it, so that this run
-usually finds little left to do; when the head start made central's
-view in every region (tricircle.xjob.head_starts), the run reads no
-region and is done. Then, where the gateway's region holds
-the copy and the external network, a gateway the copy lacks is set at
-once, before the rest is read (central asks for a run as soon as its
-gateway port is committed, before the end of its request).
+A run first waits for a head start of the router still running: of an
+interface (router_interface_ahead), which made the same copies from
+central's state with the new interface while central made it, so that
+this run usually finds little left to do (when the head start made
+central's view in every region, tricircle.xjob.head_starts, the run
+reads no region and is done); or of a gateway (router_gateway_ahead).
+Then, where the gateway's region holds the copy and the external
+network, a gateway the copy lacks is set at once, before the rest is
+read (central asks for a run as soon as its gateway is committed,
+before the end of its request).
 
 A region that fails (down) fails the job, which is retried with backoff;
 the other regions' parts are done meanwhile. Idempotent: one run
@@ -80,18 +81,25 @@ def _record_states(router_id: str, router: dict | None,
                                      router.get('revision_number'))
 
 
-# How long a run waits for a head start (router_interface_ahead) still
-# making what this run would make too (the transit among it, which two
-# runs at once could make twice). It began while central made its own
-# interface; a first add into a region takes it a few seconds.
+# How long a run waits for a head start (router_interface_ahead,
+# router_gateway_ahead) still making what this run would make too (the
+# transit among it, which two runs at once could make twice). It began
+# while central made its own change; a first add into a region takes it
+# a few seconds.
 HEAD_START_WAIT = 30.0
+
+
+def _head_start_running(router_id: str) -> bool:
+    return bool(db_jobs.live_resource_ids(
+        job_shapes.ROUTER_INTERFACE_AHEAD.name,
+        router_id + job_shapes.SEPARATOR, status=db_jobs.RUNNING)) or \
+        db_jobs.RUNNING in db_jobs.live_statuses(
+            job_shapes.ROUTER_GATEWAY_AHEAD.name, router_id)
 
 
 def _wait_for_head_starts(router_id: str) -> None:
     end = time.monotonic() + HEAD_START_WAIT
-    while db_jobs.live_resource_ids(
-            job_shapes.ROUTER_INTERFACE_AHEAD.name,
-            router_id + job_shapes.SEPARATOR, status=db_jobs.RUNNING):
+    while _head_start_running(router_id):
         if time.monotonic() > end:
             LOG.info('router %s: a head start is still running; going on '
                      'beside it', router_id)

@@ -1,0 +1,74 @@
+"""router_gateway_ahead: a router's gateway, set on its copy while central
+sets its own.
+
+``router set --external-gateway`` on central makes the gateway port (its
+address) first, then loads the router twice more and commits it before
+Neutron says the gateway is there (ROUTER_GATEWAY AFTER_CREATE), when
+central asks for router_setup. Where the external network's region holds
+the router's copy already, central asks for this job once its gateway
+port is made, with the gateway (network, SNAT, central's addresses) in
+its hint (tricircle.network.central.l3): the region's gateway update,
+and its L3 agent, start that much sooner.
+
+router_setup, asked for once central has committed the gateway, waits
+for a run of this job still at work (tricircle.xjob.head_starts), then
+finds the gateway on the copy and has the last word. A run without a
+usable hint does nothing: router_setup does the work.
+
+Best effort: a region's refusal is logged and the job succeeds. A
+region XJob's probe finds down is skipped. Like router_interface_ahead,
+it gives way to a router_setup run still at work on the router (it may
+be removing the very gateway), and to one queued (central's change is
+in: that run sets it).
+"""
+from __future__ import annotations
+
+from oslo_log import log as logging
+
+from tricircle import resources
+from tricircle.resources import jobs as job_shapes
+from tricircle.resources import neutron_client
+from tricircle.resources import regions
+from tricircle.resources import router as router_res
+from tricircle.xjob import head_starts
+from tricircle.xjob import registry
+from tricircle.xjob import router_copy
+
+LOG = logging.getLogger(__name__)
+
+
+def _hinted(hint: dict | None) -> router_res.Gateway | None:
+    if not hint or set(hint) != set(
+            job_shapes.ROUTER_GATEWAY_AHEAD_HINT_KEYS) or \
+            not hint['region']:
+        return None
+    return router_res.Gateway.of({'external_gateway_info': hint['gateway']},
+                                 hint['region'])
+
+
+def router_gateway_ahead(ctx, resource: dict) -> None:
+    router_id = resource['router_id']
+    gateway = _hinted(ctx.hint)
+    if gateway is None:
+        return
+    region = gateway.region
+    if region not in regions.holding(resources.ROUTER, router_id) or \
+            region in regions.down_regions():
+        return
+    if not head_starts.clear_to_start(router_id):
+        LOG.info('router %s: router_setup runs or is queued, no head start '
+                 'for its gateway', router_id)
+        return
+    try:
+        if router_copy.set_gateway(ctx.region_client(region), router_id,
+                                   gateway):
+            LOG.info('router %s in %s, ahead of central: gateway set on %s '
+                     '(%s)', router_id, region, gateway.network_id,
+                     ', '.join(ip for _s, ip in gateway.fixed_ips))
+    except neutron_client.RemoteNeutronError as exc:
+        LOG.info('router %s in %s: no head start for its gateway (%s); '
+                 'router_setup sets it', router_id, region, exc)
+
+
+JOB = registry.JobType.of(job_shapes.ROUTER_GATEWAY_AHEAD,
+                          router_gateway_ahead)
