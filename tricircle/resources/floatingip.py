@@ -6,29 +6,33 @@ floating IP has a copy there, with central's address, associated with:
 
 - the VM's own port, when the VM is in that region;
 - otherwise a *proxy port*: a port of Tricircle's own on a network of its
-  own in the gateway region (service project, hinted to that region),
-  whose subnet has the CIDR of the VM's subnet and whose address is the
-  VM's. Neutron there then NATs the floating IP to the VM's address, and
-  the router's copy routes that address over the transit network to the
-  VM's region (one route per remote subnet, as for east-west). The VM's
-  region routes the replies, and all its default traffic, back to the
-  gateway region: one NAT, at the gateway.
+  own in the gateway region, made there alone (central has neither: an
+  address the region's Neutron NATs to, nothing else). Its subnet has the
+  CIDR of the VM's subnet and its address is the VM's. Neutron there
+  then NATs the floating IP to the VM's address, and the router's copy
+  routes that address over the transit network to the VM's region (one
+  route per remote subnet, as for east-west). The VM's region routes the
+  replies, and all its default traffic, back to the gateway region: one
+  NAT, at the gateway.
 
 A proxy port says which router serves it by its ``device_id``, so that
 the region's L3 plugin takes that router for the floating IP (the VM's
-subnet is not on the copy there). Proxies are named after the floating
-IP; each has its own network, removed with the association.
+subnet is not on the copy there). A proxy is named after the floating
+IP's external network and address, which it gets before central has
+committed the floating IP (floatingip_ahead); its network is of type
+``local`` (no segment to take from the ones central allocates), and goes
+with the association.
 """
 from __future__ import annotations
 
-from neutron_lib.api.definitions import availability_zone as az_def
+from neutron_lib.api.definitions import provider_net
 
 from tricircle.resources import base
 
 RESOURCE_NAME = 'floatingip'
 COLLECTION_NAME = 'floatingips'
 
-PROXY_NAME = 'tricircle-fip-%s'        # % floating IP id
+PROXY_NAME = 'tricircle-fip-%s-%s'  # % (external network id, address)
 # Neither a VM's ("compute:...") nor Neutron's own ("network:..."): Neutron
 # gives floating IPs to any port but a DHCP port.
 PROXY_DEVICE_OWNER = 'tricircle:floatingip_proxy'
@@ -37,8 +41,10 @@ _COPIED = ('floating_network_id', 'floating_ip_address', 'project_id',
            'description')
 
 
-def proxy_name(fip_id: str) -> str:
-    return PROXY_NAME % fip_id
+def proxy_name(network_id: str, address: str) -> str:
+    """The proxy of the floating IP at ``address`` on external network
+    ``network_id``."""
+    return PROXY_NAME % (network_id, address)
 
 
 def is_proxy(port: dict) -> bool:
@@ -61,20 +67,19 @@ def association_differs(copy: dict, port_id: str | None,
             (port_id is not None and copy.get('fixed_ip_address') != fixed_ip))
 
 
-def proxy_network_body(fip_id: str, region: str,
-                       project_id: str | None) -> dict:
-    body = {'name': proxy_name(fip_id), 'admin_state_up': True,
-            'shared': False, az_def.AZ_HINTS: [region],
-            'description': 'Tricircle: holds the address of floating IP %s '
-                           'in %s' % (fip_id, region)}
+def proxy_network_body(name: str, project_id: str | None) -> dict:
+    body = {'name': name, 'admin_state_up': True, 'shared': False,
+            provider_net.NETWORK_TYPE: 'local',
+            'description': 'Tricircle: holds the VM address a floating IP '
+                           'is translated to'}
     if project_id:
         body['project_id'] = project_id
     return body
 
 
-def proxy_subnet_body(fip_id: str, network_id: str, cidr: str,
+def proxy_subnet_body(name: str, network_id: str, cidr: str,
                       project_id: str | None) -> dict:
-    body = {'name': proxy_name(fip_id), 'network_id': network_id,
+    body = {'name': name, 'network_id': network_id,
             'ip_version': 4, 'cidr': cidr, 'gateway_ip': None,
             'enable_dhcp': False}
     if project_id:
@@ -82,10 +87,10 @@ def proxy_subnet_body(fip_id: str, network_id: str, cidr: str,
     return body
 
 
-def proxy_port_body(fip_id: str, router_id: str, network_id: str,
+def proxy_port_body(name: str, router_id: str, network_id: str,
                     subnet_id: str, ip_address: str,
                     project_id: str | None) -> dict:
-    body = {'name': proxy_name(fip_id), 'network_id': network_id,
+    body = {'name': name, 'network_id': network_id,
             'device_owner': PROXY_DEVICE_OWNER, 'device_id': router_id,
             'fixed_ips': [{'subnet_id': subnet_id,
                            'ip_address': ip_address}],

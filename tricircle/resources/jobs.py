@@ -85,19 +85,22 @@ FLOATINGIP_SETUP = JobShape(
 # IP as committed, central's port it is associated with (None: none) and
 # the region of its external network.
 FLOATINGIP_HINT_KEYS = ('floatingip', 'port', 'region')
-# While central creates a floating IP for a VM of its external network's
-# region: that region's copy, made once central's port has the address
-# (floatingip_setup, after, has the last word).
+# While central creates a floating IP: its copy in the external network's
+# region, made once central's port has the address (floatingip_setup,
+# after, has the last word).
 FLOATINGIP_AHEAD = JobShape(
     'floatingip_ahead', ('floating_network_id', 'floating_ip_address'),
-    'While central creates a floating IP for a VM in the region of its '
-    'external network, create its copy there as soon as central has its '
-    'address, so that the region\'s L3 agent starts sooner; without a '
-    'hint (central refused the floating IP, or the run is retried), '
-    'delete a copy at that address that no central floating IP has.')
+    'While central creates a floating IP, create its copy in the region '
+    'of its external network (and the proxy of a VM of another region) '
+    'as soon as central has its address, so that the region\'s L3 agent '
+    'starts sooner; without a hint (central refused or deleted the '
+    'floating IP, or the run is retried), delete a copy at that address, '
+    'and its proxy, that no central floating IP has.')
 # What central hands floatingip_ahead: the region's copy's body
-# (tricircle.resources.floatingip.regional_body) and its region.
-FLOATINGIP_AHEAD_HINT_KEYS = ('floatingip', 'region')
+# (tricircle.resources.floatingip.regional_body, with the VM's port), its
+# region, and for a VM of another region the proxy's {router_id, cidr}
+# (None otherwise).
+FLOATINGIP_AHEAD_HINT_KEYS = ('floatingip', 'region', 'proxy')
 # One pass of the drift audit over every region; one key, so one pass runs
 # at a time across all daemons.
 DRIFT_AUDIT = JobShape(

@@ -8,12 +8,14 @@ committed, while Neutron still finishes the request (it gives the
 floating IP's port its device_id, runs callbacks, answers), with what
 the job would read back as its hint.
 
-A new floating IP for a VM in the external network's region gets a head
-start: once central's port of the floating IP is made, which gives the
-floating IP its address, and the association passes Neutron's own checks
-of the VM's port, floatingip_ahead creates the region's copy while
-central commits the floating IP. If central then refuses it, the head
-start is undone (floatingip_ahead again, without a hint).
+A new floating IP for a bound VM gets a head start: once central's port
+of the floating IP is made, which gives the floating IP its address, and
+the association passes Neutron's own checks (the VM's port and its
+owner; for a VM of another region, the router), floatingip_ahead
+creates the region's copy (and the VM's proxy there) while central
+commits the floating IP. If central then refuses it, and whenever it
+deletes one, floatingip_ahead runs again without a hint, to remove what
+no floating IP uses.
 
 A region reports the status its L3 agent gave a floating IP's copy; it
 becomes the central floating IP's.
@@ -21,7 +23,6 @@ becomes the central floating IP's.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import threading
 from typing import Any
 
@@ -30,12 +31,12 @@ from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
 from neutron_lib import constants as n_const
+from neutron_lib.db import api as n_db_api
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import excutils
-from oslo_utils import timeutils
 
 from tricircle.network import request_source
 from tricircle.resources import binding
@@ -52,11 +53,6 @@ _FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
 # l3_db's device_id of a floating IP's port until the floating IP, with
 # its association, is committed; then it names the floating IP.
 _FIP_PORT_PENDING = 'PENDING'
-
-# A floating IP deleted this soon after its create may have a copy made
-# ahead (floatingip_ahead) that no floatingip_setup run recorded: its
-# delete asks for the head start's tidy too.
-AHEAD_TIDY_WITHIN = datetime.timedelta(seconds=60)
 
 
 @dataclasses.dataclass
@@ -160,19 +156,29 @@ class FloatingIPsMixin:
                                      port['network_id'])
         if creating.region is None:
             return None
-        vm_port, _subnet, fixed_ip = self._internal_fip_assoc_data(
-            creating.context, body, project_id)
+        context = creating.context
+        vm_port, subnet_id, fixed_ip = self._internal_fip_assoc_data(
+            context, body, project_id)
         creating.port = vm_port
         bound = binding.remote_binding(vm_port)
-        if bound is None or bound[0] != creating.region or \
-                fip_res.is_proxy(vm_port):
+        if bound is None or fip_res.is_proxy(vm_port):
             return None
         copy = fip_res.regional_body({
             'floating_network_id': port['network_id'],
             'floating_ip_address': address, 'project_id': project_id,
             'description': body.get('description') or '',
             'fixed_ip_address': fixed_ip}, vm_port['id'])
-        return {'floatingip': copy, 'region': creating.region}
+        proxy = None
+        if bound[0] != creating.region:
+            # Neutron's own choice of the router, as its commit makes it.
+            subnet = directory.get_plugin().get_subnet(context.elevated(),
+                                                       subnet_id)
+            with n_db_api.CONTEXT_READER.using(context):
+                router_id = self.get_router_for_floatingip(
+                    context, vm_port, subnet, port['network_id'])
+            proxy = {'router_id': router_id, 'cidr': subnet['cidr']}
+        return {'floatingip': copy, 'region': creating.region,
+                'proxy': proxy}
 
     # -- once committed -------------------------------------------------
     def _floatingip_committed(self, resource, event, trigger,
@@ -248,13 +254,11 @@ class FloatingIPsMixin:
         fip = self.get_floatingip(context.elevated(), id)
         super().delete_floatingip(context, id)
         jobs.setup_floatingip(id, fip['project_id'])
-        created = fip.get('created_at')
-        if created and not timeutils.is_older_than(
-                timeutils.parse_isotime(created).replace(tzinfo=None),
-                AHEAD_TIDY_WITHIN.total_seconds()):
-            jobs.floatingip_ahead(fip['floating_network_id'],
-                                  fip['floating_ip_address'],
-                                  fip['project_id'])
+        # What a head start made at the address that no floatingip_setup
+        # run recorded (a delete soon after the create), or a proxy left
+        # without its copy, goes too.
+        jobs.floatingip_ahead(fip['floating_network_id'],
+                              fip['floating_ip_address'], fip['project_id'])
 
     def disassociate_floatingips(self, context, port_id):
         # The port is being deleted, in a transaction: its floating IPs'

@@ -26,6 +26,7 @@ from tricircle.network import request_source
 from tricircle.network import revision_listing
 from tricircle.network import segment_deletes
 from tricircle import resources
+from tricircle.resources import floatingip as fip_res
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.resources import shadow
@@ -260,6 +261,12 @@ class LocalPlugin(revision_listing.RevisionListing,
         if request_source.requesting_peer(context) and \
                 shadow.is_shadow(attrs):
             return self._ports.create_shadow(context, attrs)
+        if request_source.requesting_peer(context) and \
+                fip_res.is_proxy(attrs):
+            # A floating IP's proxy is this region's alone (XJob's), on a
+            # network central does not have.
+            with self.copies.ml2_at_work():
+                return self._ports.create_port(context, port)
         self._get(context, resources.NETWORK, attrs['network_id'])
         created = self._port_creator.create_port(context, attrs)
         if created.get(portbindings.HOST_ID):

@@ -77,9 +77,11 @@ def public_two(central):
         provider_network_type='vlan', provider_segmentation_id=101)[0]
 
 
-def proxies(conn, fip_id: str) -> list:
-    """The proxy networks of one floating IP (the demo may have its own)."""
-    return list(conn.network.networks(name=FIP_PROXY + fip_id))
+def proxies(conn, fip) -> list:
+    """The proxy networks of one floating IP (the demo may have its own):
+    in its external network's region, named after its address."""
+    return list(conn.network.networks(name=FIP_PROXY + '%s-%s' % (
+        fip.floating_network_id, fip.floating_ip_address)))
 
 
 def gateway_ip(router) -> str:
@@ -124,7 +126,9 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert outside_seen(sandbox) == {fip.floating_ip_address}
     wait_for(lambda: central.network.get_ip(fip.id).status == 'ACTIVE',
              ROUTED)
-    assert len(proxies(central, fip.id)) == 1
+    # The proxy is RegionOne's alone: central has none.
+    assert len(proxies(regions['RegionOne'], fip)) == 1
+    assert not proxies(central, fip)
     # Central asked XJob as soon as the gateway port, then the floating
     # IP, was committed, not at the end of each request.
     with open(sandbox.log_of('neutron-central')) as f:
@@ -137,7 +141,7 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     # Moved to A in RegionOne: A's pings leave from it, B's from the
     # gateway again (B has no floating IP any more), and the proxy goes.
     central.network.update_ip(fip, port_id=a.port_id)
-    wait_for(lambda: not proxies(central, fip.id), ROUTED)
+    wait_for(lambda: not proxies(regions['RegionOne'], fip), ROUTED)
     outside_seen(sandbox)
     assert ping(sandbox, a.name, OUTSIDE, deadline=ROUTED)
     wait_for(lambda: ping(sandbox, b.name, OUTSIDE, deadline=2) and
@@ -158,8 +162,8 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
         lambda: not outside_pings(sandbox, fip.floating_ip_address,
                                   timeout=1), ROUTED))
     assert not outside_pings(sandbox, fip.floating_ip_address, timeout=3)
-    assert not proxies(central, fip.id)
-    assert not proxies(regions['RegionOne'], fip.id)
+    wait_for(lambda: xjob_idle(sandbox), ROUTED)
+    assert not proxies(regions['RegionOne'], fip)
 
     # A new floating IP for A, in the gateway region: its copy is made
     # once central's port has the address, while central commits it

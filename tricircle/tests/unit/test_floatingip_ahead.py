@@ -8,7 +8,10 @@ import threading
 import time
 import types
 
+from oslo_config import cfg
 import pytest
+
+from tricircle.common import config
 
 from tricircle.db import api as db_api
 from tricircle.db import jobs as db_jobs
@@ -27,13 +30,51 @@ from tricircle.xjob.jobs import floatingip_setup
 
 KEY = {'floating_network_id': 'ext', 'floating_ip_address': FIP[
     'floating_ip_address']}
-HINT = {'floatingip': fip_res.regional_body(FIP, 'vm'), 'region': 'R1'}
+HINT = {'floatingip': fip_res.regional_body(FIP, 'vm'), 'region': 'R1',
+        'proxy': None}
+# A VM of another region, on 10.0.0.0/24, behind router r1.
+PROXY_HINT = dict(HINT, proxy={'router_id': 'r1', 'cidr': '10.0.0.0/24'})
+PROXY = fip_res.proxy_name('ext', FIP['floating_ip_address'])
 
 
 class Region(_Region):
+    """Floating IPs, and the networks, subnets and ports of proxies
+    (``rows``)."""
+
+    def __init__(self, *copies: dict, **kwargs) -> None:
+        super().__init__(*copies, **kwargs)
+        self.rows: dict[str, dict] = {}
+
+    def get(self, resource, res_id, headers=None):
+        if resource == resources.FLOATINGIP:
+            return super().get(resource, res_id, headers)
+        self.calls.append('get %s' % resource)
+        return self.rows.get(res_id)
+
+    def list(self, resource, **filters):
+        if resource == resources.FLOATINGIP:
+            return super().list(resource, **filters)
+        self.calls.append('list %s' % resource)
+        return [r for r in self.rows.values() if r['type'] == resource and
+                all(r.get(k) == v for k, v in filters.items())]
+
+    def create(self, resource, body):
+        if resource == resources.FLOATINGIP:
+            return super().create(resource, body)
+        self.calls.append('create %s' % resource)
+        row = dict(body, id='%s-%d' % (resource, len(self.rows)),
+                   type=resource)
+        self.rows[row['id']] = row
+        return row
+
     def delete(self, resource, res_id):
         self.calls.append('delete %s' % resource)
-        return self.fips.pop(res_id, None) is not None
+        if resource == resources.FLOATINGIP:
+            return self.fips.pop(res_id, None) is not None
+        if resource == resources.NETWORK:   # its subnets go with it
+            for subnet in self.list(resources.SUBNET, network_id=res_id):
+                del self.rows[subnet['id']]
+        return self.rows.pop(res_id, None) is not None
 
 
 class Central:
@@ -60,6 +101,7 @@ def _run(region: Region, hint: dict | None, central=None) -> None:
 
 @pytest.fixture(autouse=True)
 def no_record():
+    config.register_xjob_opts(cfg.CONF)
     head_starts.floatingips.forget(('ext', FIP['floating_ip_address']))
 
 
@@ -96,15 +138,15 @@ def test_a_region_found_down_gets_no_request(monkeypatch, pod):  # noqa
 
 @pytest.mark.parametrize('hint', [
     dict(HINT, region=None),
-    {'floatingip': dict(HINT['floatingip'],
-                        floating_ip_address='203.0.113.99'),
-     'region': 'R1'},
-    {'floatingip': HINT['floatingip']},
+    dict(HINT, floatingip=dict(HINT['floatingip'],
+                               floating_ip_address='203.0.113.99')),
+    {'floatingip': HINT['floatingip'], 'region': 'R1'},
 ])
 def test_a_hint_for_something_else_makes_no_copy(pod, hint):  # noqa
     region = Region()
     _run(region, hint)
-    assert region.calls == ['list floatingip']   # the tidy's look
+    # the tidy's look: copies and a proxy at the address
+    assert region.calls == ['list floatingip', 'list network']
     assert region.fips == {}
 
 
@@ -165,3 +207,63 @@ def test_a_copy_made_ahead_in_another_region_is_not_taken(pod):  # noqa
     region = Region()
     assert _converge(region, pod) == [
         'copy copy-0 created, associated with vm (port vm)']
+
+
+def _proxy_rows(region: Region) -> list[str]:
+    """The types of the region's rows of the proxy of FIP's address."""
+    nets = region.list(resources.NETWORK, name=PROXY)
+    return sorted(['network'] + [r['type'] for r in region.rows.values()
+                                 if r.get('network_id') == nets[0]['id']]
+                  ) if nets else []
+
+
+def test_a_vm_of_another_region_gets_its_proxy_ahead(pod):  # noqa: F811
+    region = Region()
+    _run(region, PROXY_HINT)
+    assert _proxy_rows(region) == ['network', 'port', 'subnet']
+    net = region.list(resources.NETWORK, name=PROXY)[0]
+    assert net['provider:network_type'] == 'local'
+    port = region.list(resources.PORT, name=PROXY)[0]
+    assert port['fixed_ips'][0]['ip_address'] == '10.0.0.5'
+    assert port['device_id'] == 'r1' and fip_res.is_proxy(port)
+    assert region.fips['copy-0']['port_id'] == port['id']
+    # floatingip_setup, once central committed it: the copy is taken and
+    # the proxy found as it is; nothing is made anew.
+    vm_port = {'id': 'vm', 'device_owner': 'compute:nova',
+               'fixed_ips': [{'subnet_id': 'vm-subnet',
+                              'ip_address': '10.0.0.5'}],
+               'binding:host_id': 'h2', 'binding:profile': {
+                   'region': 'R2', 'tunnel_ip': '10.2.0.1'}}
+    central = types.SimpleNamespace(get=lambda resource, res_id: {
+        'id': res_id, 'cidr': '10.0.0.0/24'})
+    region.calls.clear()
+    ctx = types.SimpleNamespace(region_client=lambda name: region)
+    changes = floatingip_setup._converge(ctx, central, 'R1', pod, FIP,
+                                         vm_port)
+    assert changes == ['copy copy-0 made ahead of central taken']
+    assert not [c for c in region.calls if c.startswith('create')]
+    assert _routed(pod) == ['copy-0']
+    # Moved to a VM of R1: the proxy goes once the copy has left it.
+    local = dict(FIP, port_id='vm1')
+    changes = floatingip_setup._converge(ctx, central, 'R1', pod, local,
+                                         dict(vm_port, id='vm1', **{
+                                             'binding:profile': {
+                                                 'region': 'R1',
+                                                 'tunnel_ip': '10.1.0.1'}}))
+    assert changes == ['copy copy-0 associated with vm1 (port vm1)',
+                       'proxy of port %s removed' % port['id']]
+    assert _proxy_rows(region) == []
+
+
+def test_the_tidy_deletes_the_proxy_made_ahead_unless_used(
+        pod):  # noqa: F811
+    region = Region()
+    _run(region, PROXY_HINT)
+    # A new floating IP at the address uses it: kept.
+    db_api.ensure_routing('f2', 'copy-0', pod, 'p', resources.FLOATINGIP)
+    _run(region, None)
+    assert _proxy_rows(region) == ['network', 'port', 'subnet']
+    # Its copy gone: the tidy deletes the proxy.
+    del region.fips['copy-0']
+    _run(region, None)
+    assert _proxy_rows(region) == []

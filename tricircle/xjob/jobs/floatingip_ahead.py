@@ -3,21 +3,26 @@
 A floating IP's copy takes central's address, so its region's create
 cannot start before central has one. Central has it once its port of the
 floating IP is made, about halfway through its create; the floating IP
-itself is committed later. For a VM in the external network's region,
-central submits this job then, with the copy's body and region in its
-hint (tricircle.network.central.floatingips): the region's create, and
-its L3 agent, start that much sooner. Central checked the association
-as Neutron does (the VM's port, its owner, its address) before asking.
+itself is committed later. Central submits this job then, with the
+copy's body and region in its hint (tricircle.network.central.floatingips):
+the region's create, and its L3 agent, start that much sooner. Central
+checked the association as Neutron does (the VM's port, its owner, its
+address; for a VM of another region, the router) before asking.
+
+For a VM of another region, the hint also names the router and the CIDR
+of the VM's subnet: the run makes the proxy in the region first
+(tricircle.xjob.floatingip_proxies), named after the address.
 
 floatingip_setup, asked for once central has committed the floating IP,
 waits for a run of this job still at work on the address, then takes the
-copy it made (tricircle.xjob.head_starts) rather than creating one.
+copy it made (tricircle.xjob.head_starts) rather than creating one, and
+finds its proxy.
 
 Without a hint, a run tidies up: central refused the floating IP after
-asking (it asks again, without a hint), a delete came before the copy
-was recorded, or the run is retried. A copy at the address that no
-routing names is deleted unless central has a floating IP at that
-address (floatingip_setup's to take, then).
+asking (it asks again, without a hint), deleted it, or the run is
+retried. Unless central has a floating IP at the address (then it is
+floatingip_setup's), a copy there that no routing names is deleted, and
+the proxy of the address if no copy uses it.
 
 A head start is best effort: a region's refusal is logged, and
 floatingip_setup creates the copy as always.
@@ -28,9 +33,11 @@ from oslo_log import log as logging
 
 from tricircle.db import api as db_api
 from tricircle import resources
+from tricircle.resources import floatingip as fip_res
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
+from tricircle.xjob import floatingip_proxies
 from tricircle.xjob import head_starts
 from tricircle.xjob import registry
 
@@ -38,25 +45,32 @@ LOG = logging.getLogger(__name__)
 
 
 def _hinted(hint: dict | None, network_id: str,
-            address: str) -> tuple[dict, str] | None:
-    """(the copy's body, its region) from a usable hint, else None."""
+            address: str) -> tuple[dict, str, dict | None] | None:
+    """(the copy's body, its region, the proxy's router_id and cidr or
+    None) from a usable hint, else None."""
     if not hint or set(hint) != set(job_shapes.FLOATINGIP_AHEAD_HINT_KEYS):
         return None
     body, region = hint['floatingip'] or {}, hint['region']
     if body.get('floating_network_id') != network_id or \
             body.get('floating_ip_address') != address or not region:
         return None
-    return body, region
+    return body, region, hint['proxy']
 
 
-def _make(ctx, network_id: str, address: str, body: dict,
-          region: str) -> None:
+def _make(ctx, network_id: str, address: str, body: dict, region: str,
+          proxy: dict | None) -> None:
     if region in regions.down_regions():
         LOG.info('floating IP %s: %s is down, no head start', address,
                  region)
         return
+    client = ctx.region_client(region)
     try:
-        copy = ctx.region_client(region).create(resources.FLOATINGIP, body)
+        if proxy is not None:
+            body = dict(body, port_id=floatingip_proxies.ensure(
+                client, fip_res.proxy_name(network_id, address),
+                proxy['cidr'], body['fixed_ip_address'],
+                proxy['router_id'])['id'])
+        copy = client.create(resources.FLOATINGIP, body)
     except neutron_client.RemoteNeutronError as exc:
         LOG.info('floating IP %s in %s: no head start (%s); '
                  'floatingip_setup makes the copy', address, region, exc)
@@ -94,6 +108,8 @@ def _tidy(ctx, network_id: str, address: str) -> None:
             LOG.info('floating IP %s in %s: copy %s made ahead of a '
                      'floating IP central does not have, deleted',
                      address, region, copy['id'])
+    floatingip_proxies.remove(client, fip_res.proxy_name(network_id,
+                                                         address))
 
 
 def floatingip_ahead(ctx, resource: dict) -> None:

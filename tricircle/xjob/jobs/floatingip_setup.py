@@ -7,9 +7,9 @@ routing. The run:
 
 1. finds the port the copy is to be associated with: the VM's own port
    when the VM is bound in that region; otherwise the floating IP's proxy
-   port, made on central (network, subnet with the CIDR of the VM's
-   subnet, port with the VM's address, named after the floating IP) and
-   copied into the region;
+   port, made in the region (network, subnet with the CIDR of the VM's
+   subnet, port with the VM's address, named after the floating IP's
+   address; tricircle.xjob.floatingip_proxies);
 2. creates or updates the copy there (a router copy without the gateway
    yet makes Neutron refuse: the job is retried until router_setup has
    set it). A copy its routing does not name is taken from a head start
@@ -19,7 +19,9 @@ routing. The run:
    address (made by a run that stopped before recording it);
 3. deletes the copies in regions that should hold none, and proxies no
    longer used (the copy first, which Neutron would otherwise keep on
-   the port).
+   the port). A floating IP deleted before its copy was recorded leaves
+   its proxy to floatingip_ahead's tidy, which central asks for with
+   each delete.
 
 Idempotent. A VM port not bound anywhere yet leaves the copy
 unassociated; the port's binding, reported to central, runs the job
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import time
 
-from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
@@ -41,6 +42,7 @@ from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.xjob import head_starts
+from tricircle.xjob import floatingip_proxies
 from tricircle.xjob import registry
 
 LOG = logging.getLogger(__name__)
@@ -61,25 +63,9 @@ class _NotYet(neutron_client.RemoteNotFound):
     """What the copy needs is not there yet: retried."""
 
 
-def _proxy_network(central, fip_id: str) -> dict | None:
-    nets = central.list(resources.NETWORK, name=fip_res.proxy_name(fip_id))
-    return nets[0] if nets else None
-
-
-def _remove_proxy(central, fip_id: str, client=None) -> bool:
-    """Delete the floating IP's proxy; ``client``: the region holding its
-    copy, whose port goes first (the network's delete there needs it
-    gone, and central's own port delete reaches the region later)."""
-    net = _proxy_network(central, fip_id)
-    if net is None:
-        return False
-    for port in central.list(resources.PORT, network_id=net['id']):
-        if client is not None:
-            client.delete(resources.PORT, port['id'])
-        central.delete(resources.PORT, port['id'])
-    central.delete(resources.NETWORK, net['id'])
-    LOG.info('floating IP %s: proxy network %s deleted', fip_id, net['id'])
-    return True
+def _proxy_name(fip: dict) -> str:
+    return fip_res.proxy_name(fip['floating_network_id'],
+                              fip['floating_ip_address'])
 
 
 def _ensure_proxy(central, client, fip: dict, vm_port: dict,
@@ -93,33 +79,10 @@ def _ensure_proxy(central, client, fip: dict, vm_port: dict,
     if subnet_id is None:  # the port changed address meanwhile
         raise _NotYet(server=region, status=404, reason='port %s has no '
                       'address %s any more' % (vm_port['id'], address))
-    cidr = central.get(resources.SUBNET, subnet_id)['cidr']
-    project = cfg.CONF.xjob.service_project_id
-    net = _proxy_network(central, fip['id'])
-    if net is not None:
-        subnets = central.list(resources.SUBNET, network_id=net['id'])
-        ports = central.list(resources.PORT, network_id=net['id'])
-        if (len(subnets) == 1 and subnets[0]['cidr'] == cidr and
-                len(ports) == 1 and
-                ports[0]['fixed_ips'][0]['ip_address'] == address and
-                ports[0]['device_id'] == fip['router_id']):
-            return ports[0]
-        _remove_proxy(central, fip['id'], client)
-    net = central.create(resources.NETWORK, fip_res.proxy_network_body(
-        fip['id'], region, project))
-    subnet = central.create(resources.SUBNET, fip_res.proxy_subnet_body(
-        fip['id'], net['id'], cidr, project))
-    # The region copies the network and subnet while central makes the
-    # port.
-    port, _subnet = regions.at_once(
-        lambda: central.create(resources.PORT, fip_res.proxy_port_body(
-            fip['id'], fip['router_id'], net['id'], subnet['id'], address,
-            project)),
-        lambda: client.get(resources.SUBNET, subnet['id'],
-                           headers=regions.AS_USER))
-    LOG.info('floating IP %s: proxy port %s for %s in %s', fip['id'],
-             port['id'], address, region)
-    return port
+    subnet = central.get(resources.SUBNET, subnet_id)
+    return floatingip_proxies.ensure(client, _proxy_name(fip),
+                                     subnet['cidr'], address,
+                                     fip['router_id'])
 
 
 def _associated_port(central, client, fip: dict, vm_port: dict | None,
@@ -145,12 +108,17 @@ def _associated_port(central, client, fip: dict, vm_port: dict | None,
     return port['id'], True
 
 
+def _routing(pod_id: str, fip_id: str) -> dict | None:
+    routing = db_api.list_routings({'top_id': fip_id, 'pod_id': pod_id,
+                                    'resource_type': resources.FLOATINGIP})
+    return routing[0] if routing and routing[0]['bottom_id'] else None
+
+
 def _known_copy(client, pod_id: str, fip: dict) -> dict | None:
     """The copy the floating IP's routing names, if it is still there."""
-    routing = db_api.list_routings({'top_id': fip['id'], 'pod_id': pod_id,
-                                    'resource_type': resources.FLOATINGIP})
-    if routing and routing[0]['bottom_id']:
-        return client.get(resources.FLOATINGIP, routing[0]['bottom_id'])
+    routing = _routing(pod_id, fip['id'])
+    if routing is not None:
+        return client.get(resources.FLOATINGIP, routing['bottom_id'])
     return None
 
 
@@ -203,29 +171,25 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     client = ctx.region_client(region)
 
     def ready_port() -> tuple[str | None, bool]:
-        port_id, is_proxy = _associated_port(central, client, fip, vm_port,
-                                             region)
-        # A proxy port is copied there as for a user; the VM's port is
-        # there already (its binding there says so).
-        if is_proxy and client.get(resources.PORT, port_id,
-                                   headers=regions.AS_USER) is None:
-            raise _NotYet(server=region, status=404,
-                          reason='port %s is not copied there' % port_id)
-        return port_id, is_proxy
+        # The VM's port is there already (its binding there says so); a
+        # proxy is made there.
+        return _associated_port(central, client, fip, vm_port, region)
 
-    # The copy is looked for while its port is made ready. A copy with no
-    # routing is first created: looking for it would cost every new
-    # floating IP a request.
-    (port_id, is_proxy), copy = regions.at_once(
-        ready_port, lambda: _known_copy(client, pod_id, fip))
     changes = []
+    # A copy with no routing yet may have been made ahead of central's
+    # commit, with its proxy: that head start ends first.
+    copy = None if _routing(pod_id, fip['id']) else _made_ahead(fip, region)
+    if copy is not None:
+        changes.append('copy %s made ahead of central taken' % copy['id'])
+        port_id, is_proxy = ready_port()
+    else:
+        # The copy is looked for while its port is made ready. A copy
+        # with no routing is first created: looking for it would cost
+        # every new floating IP a request.
+        (port_id, is_proxy), copy = regions.at_once(
+            ready_port, lambda: _known_copy(client, pod_id, fip))
     target = ('none' if port_id is None else '%s (%s %s)' % (
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
-    if copy is None:
-        copy = _made_ahead(fip, region)
-        if copy is not None:
-            changes.append('copy %s made ahead of central taken' %
-                           copy['id'])
     if copy is None:
         copy, created = _create_copy(client, pod_id, fip, port_id)
         if created:
@@ -233,6 +197,7 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
                 copy['id'], target))
         else:
             changes.append('copy %s found at its address' % copy['id'])
+    previous = copy.get('port_id')
     if fip_res.association_differs(copy, port_id,
                                    fip.get('fixed_ip_address')):
         client.update(resources.FLOATINGIP, copy['id'], {
@@ -242,8 +207,10 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     db_api.ensure_routing(top_id=fip['id'], bottom_id=copy['id'],
                           pod_id=pod_id, project_id=fip['project_id'],
                           resource_type=resources.FLOATINGIP)
-    if not is_proxy and _remove_proxy(central, fip['id'], client):
-        changes.append('proxy removed')
+    # The proxy the copy left (moved to another port, or disassociated).
+    if previous and previous != port_id and \
+            floatingip_proxies.remove_of_port(client, previous):
+        changes.append('proxy of port %s removed' % previous)
     return changes
 
 
@@ -253,9 +220,15 @@ def _remove(ctx, region: str, pod_id: str, fip_id: str) -> list[str]:
     for routing in db_api.list_routings({
             'top_id': fip_id, 'pod_id': pod_id,
             'resource_type': resources.FLOATINGIP}):
-        if routing['bottom_id'] and client.delete(resources.FLOATINGIP,
-                                                  routing['bottom_id']):
-            changes.append('copy %s deleted' % routing['bottom_id'])
+        copy = routing['bottom_id'] and client.get(resources.FLOATINGIP,
+                                                   routing['bottom_id'])
+        if not copy:
+            continue
+        # The copy first: Neutron would keep it on the proxy's port.
+        if client.delete(resources.FLOATINGIP, copy['id']):
+            changes.append('copy %s deleted' % copy['id'])
+        if floatingip_proxies.remove_of_port(client, copy.get('port_id')):
+            changes.append('its proxy removed')
     regions.forget(pod_id, resources.FLOATINGIP, fip_id)
     return changes
 
@@ -299,9 +272,6 @@ def floatingip_setup(ctx, resource: dict) -> None:
             LOG.info('floating IP %s in %s: %s', fip_id, other, '; '.join(
                 _remove(ctx, other, pod_id, fip_id)) or 'no copy')
     if fip is None or region is None:
-        proxy_region = sorted(held)[0] if held else None
-        _remove_proxy(central, fip_id, proxy_region and
-                      ctx.region_client(proxy_region))
         return
     pod = db_api.get_pod_by_region(region)
     if pod is None:
