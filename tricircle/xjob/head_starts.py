@@ -22,6 +22,7 @@ always.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import threading
 import time
 from typing import Any, Hashable
@@ -93,19 +94,41 @@ def take(router_id: str) -> Made | None:
     return _routers.take(router_id)
 
 
-def clear_to_start(router_id: str) -> bool:
-    """True once no router_setup runs for the router (waiting a little
-    for one that does) and none is queued: a router's head start may
-    begin. A run works from central's state before this change (it may
+class Start(enum.Enum):
+    """Whether a router's head start may begin (clear_to_start)."""
+    SKIP = 'skip'
+    CLEAR = 'clear'
+    # A router_setup ran beside this head start's submission: it may have
+    # read the regions before the head start changes them, and central's
+    # change may have failed meanwhile. The head start asks for another
+    # router_setup when it is done, which removes what central lacks.
+    AFTER_A_RUN = 'after a run'
+
+
+def clear_to_start(router_id: str) -> Start:
+    """Whether a router's head start may begin: once no router_setup runs
+    for the router (waiting a little for one that does) and none is
+    queued. A run works from central's state before this change (it may
     be removing what the head start would add to); a queued one means
-    central's change is in already, and that run makes it without
-    waiting for the head start."""
+    central's change is in already (or failed), and that run makes it
+    without waiting for the head start."""
     end = time.monotonic() + SETUP_WAIT
+    waited = False
     while True:
         live = db_jobs.live_statuses(job_shapes.ROUTER_SETUP.name,
                                      router_id)
         if db_jobs.RUNNING not in live:
-            return db_jobs.NEW not in live
+            if db_jobs.NEW in live:
+                return Start.SKIP
+            return Start.AFTER_A_RUN if waited else Start.CLEAR
         if time.monotonic() > end:
-            return False
+            return Start.SKIP
+        waited = True
         time.sleep(0.05)
+
+
+def done(router_id: str, start: Start, project_id: str | None) -> None:
+    """A head start that began ``start`` is done: after a router_setup
+    run beside it, another one has the last word."""
+    if start is Start.AFTER_A_RUN:
+        job_shapes.setup_router(router_id, project_id)

@@ -26,6 +26,8 @@ import dataclasses
 import threading
 from typing import Any
 
+import netaddr
+from neutron.objects import router as l3_obj
 from neutron_lib.api.validators import availability_zone as az_validator
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
@@ -161,7 +163,13 @@ class FloatingIPsMixin:
             context, body, project_id)
         creating.port = vm_port
         bound = binding.remote_binding(vm_port)
-        if bound is None or fip_res.is_proxy(vm_port):
+        if bound is None or fip_res.is_proxy(vm_port) or \
+                l3_obj.FloatingIP.objects_exist(
+                    context.elevated(), fixed_port_id=vm_port['id'],
+                    floating_network_id=port['network_id'],
+                    fixed_ip_address=netaddr.IPAddress(fixed_ip)):
+            # Neutron refuses a second floating IP of the address
+            # (FloatingIPPortAlreadyAssociated) once it is committed.
             return None
         copy = fip_res.regional_body({
             'floating_network_id': port['network_id'],

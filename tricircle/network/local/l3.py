@@ -160,15 +160,17 @@ class LocalL3Plugin(router_flags.RouterFlagsMixin,
         """Central's floating IP of the same address takes the status.
         A copy made ahead of central's commit (floatingip_ahead) may be
         served before central has the floating IP: for ACTIVE, it is
-        looked for a few times."""
+        looked for a few times (floatingip_setup, once central has
+        committed, reports a copy it finds ACTIVE too)."""
         try:
             central = directory.get_plugin().central
-            for wait in REPORT_RETRIES:
+            for wait in REPORT_RETRIES + (None,):
                 tops = central.list(
                     resources.FLOATINGIP,
                     floating_network_id=fip['floating_network_id'],
                     floating_ip_address=fip['floating_ip_address'])
-                if tops or status != n_const.FLOATINGIP_STATUS_ACTIVE:
+                if tops or status != n_const.FLOATINGIP_STATUS_ACTIVE or \
+                        wait is None:
                     break
                 time.sleep(wait)
             for top in tops:

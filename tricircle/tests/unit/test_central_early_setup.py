@@ -91,10 +91,12 @@ class RouterPlugin:
         return {'id': id, 'project_id': 'p1', 'revision_number': 3}
 
 
-def _update(monkeypatch, body: dict, neutron: RouterPlugin) -> list[str]:
-    """The router_setup runs asked for at the end of the request."""
+def _update(monkeypatch, body: dict, neutron: RouterPlugin,
+            at_end: list[str] | None = None) -> list[str]:
+    """The router_setup runs asked for at the end of the request (or on
+    its failure), in ``at_end`` if given."""
     plugin = object.__new__(l3.CentralL3Plugin)
-    at_end: list[str] = []
+    at_end = [] if at_end is None else at_end
     monkeypatch.setattr(l3.l3_router_plugin.L3RouterPlugin, 'update_router',
                         lambda self, *args: neutron(self, *args))
     monkeypatch.setattr(plugin, '_refuse_if_not_local',
@@ -179,10 +181,16 @@ def test_no_gateway_head_start_otherwise(monkeypatch, asked, aheads, case):
 
 def test_a_failed_update_after_a_head_start_asks_for_router_setup(
         monkeypatch, asked, aheads):
+    at_end: list[str] = []
     with pytest.raises(RuntimeError):
         _update(monkeypatch, GATEWAY_ONLY,
-                RouterPlugin(False, fail=True, port=GW_PORT))
+                RouterPlugin(False, fail=True, port=GW_PORT), at_end)
     assert len(aheads) == 1
     # router_setup removes what went ahead (the plugin's _setup, faked).
-    assert _update(monkeypatch, {'name': 'renamed'},
-                   RouterPlugin(False)) == ['r1']
+    assert at_end == ['r1']
+    # Without a head start, a failed update asks for nothing.
+    at_end.clear()
+    with pytest.raises(RuntimeError):
+        _update(monkeypatch, GATEWAY_ONLY,
+                RouterPlugin(False, fail=True), at_end)
+    assert at_end == []

@@ -134,7 +134,11 @@ def asked(monkeypatch) -> list[tuple]:
             lambda *args, _name=submit: calls.append((_name,) + args))
     monkeypatch.setattr(floatingips.regions, 'of_hints', lambda hints: [
         h for h in hints if h in ('RegionOne', 'RegionTwo')])
-    # No database: the router's look-up is the fake's.
+    # No database: the floating IPs of the address (none) and the
+    # router's look-up are the fakes'.
+    monkeypatch.setattr(floatingips, 'l3_obj', types.SimpleNamespace(
+        FloatingIP=types.SimpleNamespace(
+            objects_exist=lambda context, **filters: ASSOCIATED)))
     monkeypatch.setattr(floatingips.n_db_api, 'CONTEXT_READER',
                         types.SimpleNamespace(
                             using=lambda context: contextlib.nullcontext()))
@@ -157,6 +161,9 @@ def _create(plugin: Plugin, **body) -> dict:
                     'project_id': 'p2'}, **body)
     return plugin.create_floatingip(Context(), {'floatingip': request})
 
+
+# Whether the VM's address has a floating IP on the network already.
+ASSOCIATED = False
 
 AHEAD_BODY = {'floating_network_id': 'ext',
               'floating_ip_address': '203.0.113.20', 'project_id': 'p2',
@@ -198,6 +205,14 @@ def test_no_head_start_for_a_vm_bound_nowhere_or_without_a_router(
     p = plugin(port=port)
     p.no_router = no_router
     _create(p)
+    assert [a[0] for a in asked] == ['setup_floatingip']
+
+
+def test_no_head_start_for_an_address_with_a_floating_ip(
+        monkeypatch, asked, plugin):
+    # Neutron refuses it once it commits (FloatingIPPortAlreadyAssociated)
+    monkeypatch.setitem(globals(), 'ASSOCIATED', True)
+    _create(plugin(port=_vm_port('RegionTwo')))
     assert [a[0] for a in asked] == ['setup_floatingip']
 
 

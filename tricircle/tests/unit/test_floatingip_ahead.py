@@ -22,6 +22,7 @@ from tricircle.resources import regions
 from tricircle.tests.unit.test_floatingip_copy import _converge
 from tricircle.tests.unit.test_floatingip_copy import _routed
 from tricircle.tests.unit.test_floatingip_copy import FIP
+from tricircle.tests.unit.test_floatingip_copy import VM_PORT
 from tricircle.tests.unit.test_floatingip_copy import pod  # noqa: F401
 from tricircle.tests.unit.test_floatingip_copy import Region as _Region
 from tricircle.xjob import head_starts
@@ -115,7 +116,7 @@ def test_the_copy_made_ahead_is_taken_by_floatingip_setup(pod):  # noqa
     region.calls.clear()
     changes = _converge(region, pod)
     assert changes == ['copy copy-0 made ahead of central taken']
-    assert region.calls == []
+    assert region.calls == ['get floatingip']   # its status
     assert _routed(pod) == ['copy-0']
 
 
@@ -166,7 +167,33 @@ def test_the_tidy_leaves_a_copy_of_a_floating_ip_central_has(
     region = Region(_ahead_copy())
     _run(region, None, Central(FIP))
     assert list(region.fips) == ['ahead']
-    assert region.calls == []
+    assert region.calls == ['list floatingip']
+
+
+def test_the_tidy_deletes_another_projects_copy_at_an_address_reused(
+        pod):  # noqa: F811
+    """Central refused project p's floating IP after its head start, and
+    gave the address to project q before the tidy ran: p's copy goes."""
+    region = Region(_ahead_copy())
+    _run(region, None, Central(dict(FIP, id='f9', project_id='q')))
+    assert region.fips == {}
+
+
+def test_a_copy_served_before_central_committed_gets_its_status(
+        pod):  # noqa: F811
+    region = Region()
+    _run(region, HINT)
+    region.fips['copy-0']['status'] = 'ACTIVE'   # the L3 agent's, early
+    reported = []
+    central = types.SimpleNamespace(
+        list=lambda resource, **filters: [],
+        update=lambda resource, res_id, body, headers=None:
+        reported.append((res_id, headers)))
+    ctx = types.SimpleNamespace(region_client=lambda name: region)
+    changes = floatingip_setup._converge(ctx, central, 'R1', pod,
+                                         dict(FIP, status='DOWN'), VM_PORT)
+    assert changes[-1] == 'its status ACTIVE reported'
+    assert reported == [('f1', {regions.STATUS_HEADER: 'ACTIVE'})]
 
 
 def test_the_tidy_leaves_a_copy_a_routing_names(pod):  # noqa: F811
@@ -198,7 +225,7 @@ def test_floatingip_setup_waits_for_a_head_start_at_work(pod):  # noqa
     finally:
         worker.join()
     assert changes == ['copy copy-0 made ahead of central taken']
-    assert region.calls == ['create floatingip']
+    assert region.calls == ['create floatingip', 'get floatingip']
 
 
 def test_a_copy_made_ahead_in_another_region_is_not_taken(pod):  # noqa

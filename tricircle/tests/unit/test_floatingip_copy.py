@@ -93,7 +93,7 @@ def test_a_new_copy_costs_one_request_and_is_recorded(pod):
 
 
 def test_a_copy_made_before_at_its_address_is_taken_and_associated(pod):
-    stale = {'id': 'old', 'floating_network_id': 'ext',
+    stale = {'id': 'old', 'floating_network_id': 'ext', 'project_id': 'p',
              'floating_ip_address': '203.0.113.20', 'port_id': None,
              'fixed_ip_address': None}
     region = Region(stale)
@@ -103,6 +103,18 @@ def test_a_copy_made_before_at_its_address_is_taken_and_associated(pod):
     assert region.fips['old']['port_id'] == 'vm'
     assert list(region.fips) == ['old']
     assert _routed(pod) == ['old']
+
+
+def test_another_projects_copy_at_the_address_is_never_taken(pod):
+    """A refused floating IP's head start, say, before its tidy."""
+    theirs = {'id': 'theirs', 'floating_network_id': 'ext',
+              'project_id': 'q', 'floating_ip_address': '203.0.113.20',
+              'port_id': 'their-vm', 'fixed_ip_address': '10.9.0.9'}
+    region = Region(theirs)
+    with pytest.raises(neutron_client.RemoteNeutronError):
+        _converge(region, pod)
+    assert region.fips['theirs']['port_id'] == 'their-vm'
+    assert _routed(pod) == []
 
 
 def test_another_conflict_is_raised_and_nothing_is_recorded(pod):

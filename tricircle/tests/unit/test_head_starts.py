@@ -30,6 +30,7 @@ class _Central(_Base):
 
 
 class _Ctx:
+    project_id = 'p'
     def __init__(self, central, region: Region, attempts: int = 0) -> None:
         self._central, self._region = central, region
         self.claim = types.SimpleNamespace(attempts=attempts)

@@ -101,7 +101,7 @@ def test_a_refusal_is_left_to_the_runs_own_part(held):
 # port is made (before it commits the gateway).
 
 def _ahead(hint: dict | None, **clients: Region) -> None:
-    ctx = types.SimpleNamespace(hint=hint,
+    ctx = types.SimpleNamespace(hint=hint, project_id='p',
                                 region_client=lambda r: clients[r])
     router_gateway_ahead.router_gateway_ahead(ctx, {'router_id': 'r1'})
 

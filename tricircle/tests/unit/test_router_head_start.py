@@ -4,6 +4,7 @@ routers and ports in dicts."""
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 
 import pytest
@@ -210,6 +211,8 @@ def _timed(call) -> float:
 
 
 class _NoCentral:
+    project_id = 'p'
+
     def central_client(self):
         raise AssertionError('a skipped head start asks nothing')
 
@@ -234,7 +237,27 @@ def test_a_head_start_waits_for_router_setup_and_skips_when_queued(
         _NoCentral(), request)) < 0.2
 
 
+def test_a_head_start_after_a_router_setup_run_asks_for_another(
+        region_pods, monkeypatch):
+    """A router_setup running when the head start came may have read the
+    regions before it (and central's change may have failed): once done,
+    the head start asks for another run, which has the last word."""
+    monkeypatch.setattr(head_starts, 'SETUP_WAIT', 2.0)
+    shape = job_shapes.ROUTER_SETUP
+    db_jobs.submit(shape.name, 'r1', 'p')
+    claim = db_jobs.claim(shape.name, 'r1', 'w', 60)
+    ended = threading.Timer(0.3, db_jobs.succeed, [claim])
+    ended.start()
+    with pytest.raises(AssertionError):   # it went ahead
+        ahead.router_interface_ahead(_NoCentral(), {'router_id': 'r1',
+                                                    'subnet_id': 's2'})
+    ended.join()
+    assert db_jobs.live_statuses(shape.name, 'r1') == {db_jobs.NEW}
+
+
 class _Ctx:
+    project_id = 'p'
+
     def __init__(self, central, regions_: dict) -> None:
         self._central, self._regions = central, regions_
 

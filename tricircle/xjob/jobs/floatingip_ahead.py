@@ -20,9 +20,10 @@ finds its proxy.
 
 Without a hint, a run tidies up: central refused the floating IP after
 asking (it asks again, without a hint), deleted it, or the run is
-retried. Unless central has a floating IP at the address (then it is
-floatingip_setup's), a copy there that no routing names is deleted, and
-the proxy of the address if no copy uses it.
+retried. A copy at the address that no routing names is deleted unless
+central has a floating IP there of the copy's project (then it is
+floatingip_setup's to take), and the proxy of the address if central
+has none there and no copy uses it.
 
 A head start is best effort: a region's refusal is logged, and
 floatingip_setup creates the copy as always.
@@ -89,9 +90,12 @@ def _unrouted(copy_id: str) -> bool:
 def _tidy(ctx, network_id: str, address: str) -> None:
     head_starts.floatingips.forget((network_id, address))
     central = ctx.central_client()
-    if central.list(resources.FLOATINGIP, floating_network_id=network_id,
-                    floating_ip_address=address):
-        return  # floatingip_setup takes the copy there
+    # A copy of central's floating IP at the address (its project's) is
+    # floatingip_setup's to take; one made for another project's
+    # refused floating IP is not, whoever has the address now.
+    projects = {f['project_id'] for f in central.list(
+        resources.FLOATINGIP, floating_network_id=network_id,
+        floating_ip_address=address)}
     network = central.get(resources.NETWORK, network_id)
     region = regions.only_region(
         (network or {}).get('availability_zone_hints') or [])
@@ -103,13 +107,15 @@ def _tidy(ctx, network_id: str, address: str) -> None:
                             floating_ip_address=address):
         # A copy a routing names is a floating IP's whose delete is on
         # its way (its floatingip_setup deletes it).
-        if _unrouted(copy['id']) and client.delete(resources.FLOATINGIP,
-                                                   copy['id']):
+        if copy.get('project_id') not in projects and \
+                _unrouted(copy['id']) and \
+                client.delete(resources.FLOATINGIP, copy['id']):
             LOG.info('floating IP %s in %s: copy %s made ahead of a '
                      'floating IP central does not have, deleted',
                      address, region, copy['id'])
-    floatingip_proxies.remove(client, fip_res.proxy_name(network_id,
-                                                         address))
+    if not projects:
+        floatingip_proxies.remove(client, fip_res.proxy_name(network_id,
+                                                             address))
 
 
 def floatingip_ahead(ctx, resource: dict) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import time
 
+from neutron_lib import constants as n_const
 from oslo_log import log as logging
 
 from tricircle.db import api as db_api
@@ -49,7 +50,8 @@ LOG = logging.getLogger(__name__)
 
 # How long a run waits for a head start (floatingip_ahead) of its address
 # that is queued or running: it began before central committed the
-# floating IP, and a region's create takes about half a second.
+# floating IP, and a region's create takes about half a second. Past it,
+# the run is retried.
 AHEAD_WAIT = 10.0
 
 
@@ -139,12 +141,34 @@ def _made_ahead(fip: dict, region: str) -> dict | None:
     while db_jobs.live_statuses(job_shapes.FLOATINGIP_AHEAD.name, job_id) \
             & {db_jobs.NEW, db_jobs.RUNNING}:
         if time.monotonic() > end:
-            LOG.info('floating IP %s: a head start is still at work; going '
-                     'on beside it', fip['id'])
-            break
+            # Not beside it: both would make the address's proxy.
+            raise _NotYet(server=region, status=409, reason='a head start '
+                          'of address %s is still at work' % key[1])
         time.sleep(0.05)
     made = head_starts.floatingips.take(key)
-    return made[1] if made is not None and made[0] == region else None
+    if made is None or made[0] != region:
+        return None
+    copy = made[1]
+    # A record of this floating IP's own head start: its project's, at
+    # its address (an older one may name a copy deleted since).
+    if copy.get('project_id') != fip['project_id'] or \
+            copy.get('floating_ip_address') != key[1]:
+        return None
+    return copy
+
+
+def _status_reported(central, client, fip: dict, copy_id: str) -> bool:
+    """A copy made ahead of central's commit may have been served (ACTIVE)
+    before central had the floating IP, when the region's report found
+    none: reported here then."""
+    copy = client.get(resources.FLOATINGIP, copy_id)
+    if (copy or {}).get('status') != n_const.FLOATINGIP_STATUS_ACTIVE or \
+            fip.get('status') == n_const.FLOATINGIP_STATUS_ACTIVE:
+        return False
+    central.update(resources.FLOATINGIP, fip['id'], {},
+                   headers={regions.STATUS_HEADER:
+                            n_const.FLOATINGIP_STATUS_ACTIVE})
+    return True
 
 
 def _create_copy(client, pod_id: str, fip: dict,
@@ -163,6 +187,13 @@ def _create_copy(client, pod_id: str, fip: dict,
         found = _copy_at_address(client, fip)
         if found is None:
             raise  # another conflict (the port has a floating IP there)
+        if found.get('project_id') != fip['project_id']:
+            # Another project's (a refused floating IP's head start, or a
+            # deleted one's copy): never taken; its tidy or its delete
+            # removes it, and a retry makes this one's.
+            raise _NotYet(server='region', status=409, reason='copy %s at '
+                          'address %s is another project\'s' % (
+                              found['id'], fip['floating_ip_address']))
         return found, False
 
 
@@ -179,6 +210,7 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     # A copy with no routing yet may have been made ahead of central's
     # commit, with its proxy: that head start ends first.
     copy = None if _routing(pod_id, fip['id']) else _made_ahead(fip, region)
+    made_ahead = copy is not None
     if copy is not None:
         changes.append('copy %s made ahead of central taken' % copy['id'])
         port_id, is_proxy = ready_port()
@@ -207,6 +239,8 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     db_api.ensure_routing(top_id=fip['id'], bottom_id=copy['id'],
                           pod_id=pod_id, project_id=fip['project_id'],
                           resource_type=resources.FLOATINGIP)
+    if made_ahead and _status_reported(central, client, fip, copy['id']):
+        changes.append('its status ACTIVE reported')
     # The proxy the copy left (moved to another port, or disassociated).
     if previous and previous != port_id and \
             floatingip_proxies.remove_of_port(client, previous):

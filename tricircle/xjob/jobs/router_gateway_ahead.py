@@ -17,9 +17,11 @@ usable hint does nothing: router_setup does the work.
 
 Best effort: a region's refusal is logged and the job succeeds. A
 region XJob's probe finds down is skipped. Like router_interface_ahead,
-it gives way to a router_setup run still at work on the router (it may
-be removing the very gateway), and to one queued (central's change is
-in: that run sets it).
+it waits a little for a router_setup run still at work on the router
+(it may be removing the very gateway) and then asks for another run
+once done (that run may have read the region first, and central's
+update may have failed meanwhile), and gives way to one queued
+(central's change is in, or failed: that run has the last word).
 """
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
     if region not in regions.holding(resources.ROUTER, router_id) or \
             region in regions.down_regions():
         return
-    if not head_starts.clear_to_start(router_id):
+    start = head_starts.clear_to_start(router_id)
+    if start is head_starts.Start.SKIP:
         LOG.info('router %s: router_setup runs or is queued, no head start '
                  'for its gateway', router_id)
         return
@@ -68,6 +71,8 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
     except neutron_client.RemoteNeutronError as exc:
         LOG.info('router %s in %s: no head start for its gateway (%s); '
                  'router_setup sets it', router_id, region, exc)
+    finally:
+        head_starts.done(router_id, start, ctx.project_id)
 
 
 JOB = registry.JobType.of(job_shapes.ROUTER_GATEWAY_AHEAD,

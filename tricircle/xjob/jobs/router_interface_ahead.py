@@ -49,10 +49,18 @@ LOG = logging.getLogger(__name__)
 def router_interface_ahead(ctx, resource: dict) -> None:
     router_id, subnet_id = resource['router_id'], resource['subnet_id']
     head_starts.forget(router_id)
-    if not head_starts.clear_to_start(router_id):
+    start = head_starts.clear_to_start(router_id)
+    if start is head_starts.Start.SKIP:
         LOG.info('router %s: router_setup runs or is queued, no head start '
                  'for subnet %s', router_id, subnet_id)
         return
+    try:
+        _head_start(ctx, router_id, subnet_id)
+    finally:
+        head_starts.done(router_id, start, ctx.project_id)
+
+
+def _head_start(ctx, router_id: str, subnet_id: str) -> None:
     central = ctx.central_client()
     subnet = central.get(resources.SUBNET, subnet_id)
     if subnet is None:
