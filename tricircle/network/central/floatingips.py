@@ -28,7 +28,6 @@ from typing import Any
 
 import netaddr
 from neutron.objects import router as l3_obj
-from neutron_lib.api.validators import availability_zone as az_validator
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
@@ -40,11 +39,11 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import excutils
 
+from tricircle.network.central import availability_zones
 from tricircle.network import request_source
 from tricircle.resources import binding
 from tricircle.resources import floatingip as fip_res
 from tricircle.resources import jobs
-from tricircle.resources import regions
 
 LOG = logging.getLogger(__name__)
 
@@ -154,8 +153,8 @@ class FloatingIPsMixin:
         project_id = body.get('project_id') or body.get('tenant_id')
         if address is None:
             return None
-        creating.region = _region_of(creating.context,
-                                     port['network_id'])
+        creating.region = availability_zones.external_network_region(
+            creating.context, port['network_id'])
         if creating.region is None:
             return None
         context = creating.context
@@ -227,8 +226,9 @@ class FloatingIPsMixin:
         head start's); None if it cannot be had (the job reads it
         then)."""
         try:
-            region = creating.region or _region_of(
-                context, fip.floating_network_id)
+            region = (creating.region or
+                      availability_zones.external_network_region(
+                          context, fip.floating_network_id))
             if region is None:
                 return None
             port = creating.port
@@ -288,11 +288,3 @@ class FloatingIPsMixin:
                               'delete of port %s (run floatingip_setup for '
                               'it)', fip['id'], payload.resource_id)
 
-
-def _region_of(context, network_id: str) -> str | None:
-    """The one region an external network is hinted to; its row alone is
-    read."""
-    core = directory.get_plugin()
-    return regions.only_region(az_validator.convert_az_string_to_list(
-        core._get_network(context.elevated(),
-                          network_id).availability_zone_hints))

@@ -264,9 +264,8 @@ def gateway_port_made(resource, event, trigger, payload) -> None:
     router_id, info = asked
     context = payload.context
     try:
-        region = regions.only_region(az_validator.convert_az_string_to_list(
-            directory.get_plugin()._get_network(
-                context.elevated(), port['network_id']).availability_zone_hints))
+        region = availability_zones.external_network_region(
+            context, port['network_id'])
         if region is None or \
                 region not in regions.holding(t_resources.ROUTER, router_id):
             return  # router_setup makes the copy there

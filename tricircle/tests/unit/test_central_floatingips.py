@@ -132,8 +132,9 @@ def asked(monkeypatch) -> list[tuple]:
         monkeypatch.setattr(
             floatingips.jobs, submit,
             lambda *args, _name=submit: calls.append((_name,) + args))
-    monkeypatch.setattr(floatingips.regions, 'of_hints', lambda hints: [
-        h for h in hints if h in ('RegionOne', 'RegionTwo')])
+    monkeypatch.setattr(floatingips.availability_zones.regions, 'of_hints',
+                        lambda hints: [h for h in hints
+                                       if h in ('RegionOne', 'RegionTwo')])
     # No database: the floating IPs of the address (none) and the
     # router's look-up are the fakes'.
     monkeypatch.setattr(floatingips, 'l3_obj', types.SimpleNamespace(

@@ -171,7 +171,7 @@ def _status_reported(central, client, fip: dict, copy_id: str) -> bool:
     return True
 
 
-def _create_copy(client, pod_id: str, fip: dict,
+def _create_copy(client, region: str, pod_id: str, fip: dict,
                  port_id: str | None) -> tuple[dict, bool]:
     """(the copy, whether it is new). The region may have one at this
     address already, which is taken: made by a run that stopped before
@@ -191,7 +191,7 @@ def _create_copy(client, pod_id: str, fip: dict,
             # Another project's (a refused floating IP's head start, or a
             # deleted one's copy): never taken; its tidy or its delete
             # removes it, and a retry makes this one's.
-            raise _NotYet(server='region', status=409, reason='copy %s at '
+            raise _NotYet(server=region, status=409, reason='copy %s at '
                           'address %s is another project\'s' % (
                               found['id'], fip['floating_ip_address']))
         return found, False
@@ -223,7 +223,7 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     target = ('none' if port_id is None else '%s (%s %s)' % (
         port_id, 'proxy of' if is_proxy else 'port', fip['port_id']))
     if copy is None:
-        copy, created = _create_copy(client, pod_id, fip, port_id)
+        copy, created = _create_copy(client, region, pod_id, fip, port_id)
         if created:
             changes.append('copy %s created, associated with %s' % (
                 copy['id'], target))
