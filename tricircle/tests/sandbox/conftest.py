@@ -156,11 +156,18 @@ def ping(sandbox, name: str, ip: str, deadline: float = CONVERGE) -> bool:
 def stretched_network(central, name: str, cidr: str, **provider):
     """A network made on central with one subnet of ``cidr``; an IPv6
     one is DHCPv6-stateful (central's IPAM picks each port's address, as
-    for IPv4; sandbox VMs take it as a DHCPv6 client would)."""
+    for IPv4; sandbox VMs take it as a DHCPv6 client would).
+
+    An IPv4 pool leaves out the CIDR's last quarter: tests pick fixed
+    addresses there, which no VM or reservation can then hold (IPAM
+    picks pool addresses at random)."""
     import netaddr
-    version = netaddr.IPNetwork(cidr).version
+    network = netaddr.IPNetwork(cidr)
+    version = network.version
     net = central.network.create_network(name=name, **provider)
-    extra = {'ipv6_address_mode': 'dhcpv6-stateful'} if version == 6 else {}
+    extra = {'ipv6_address_mode': 'dhcpv6-stateful'} if version == 6 else {
+        'allocation_pools': [{'start': str(network[2]),
+                              'end': str(network[network.size * 3 // 4 - 1])}]}
     central.network.create_subnet(network_id=net.id, cidr=cidr,
                                   ip_version=version, name=name + '-subnet',
                                   **extra)

@@ -44,8 +44,14 @@ def one_error_line(proc: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope='module')
 def net(central):
     net = central.network.create_network(name=NET)
+    # The VMs' fixed addresses lie outside the pool: central's own
+    # reservations (each region's gateway, DHCP) take random pool
+    # addresses and once took 10.81.0.12.
     central.network.create_subnet(network_id=net.id, cidr=CIDR,
-                                  ip_version=4, name=NET + '-subnet')
+                                  ip_version=4, name=NET + '-subnet',
+                                  allocation_pools=[{
+                                      'start': '10.81.0.100',
+                                      'end': '10.81.0.200'}])
     return net
 
 

@@ -143,8 +143,12 @@ def test_proposals_taken_in_another_region_fall_back_cleanly(
 def test_port_with_fixed_ip_uses_or_reserves_the_central_address(
         central, regions):
     net = central.network.create_network(name=_name('net'))
+    # The fixed addresses lie outside the pool, where no reservation of
+    # central's (a region's gateway, DHCP) can take them first.
     central.network.create_subnet(network_id=net.id, cidr='10.52.0.0/24',
-                                  ip_version=4)
+                                  ip_version=4, allocation_pools=[{
+                                      'start': '10.52.0.100',
+                                      'end': '10.52.0.200'}])
     # Not reserved yet: central IPAM grants it to a new central port.
     granted = regions['RegionOne'].network.create_port(
         network_id=net.id, fixed_ips=[{'ip_address': '10.52.0.76'}])
