@@ -26,6 +26,8 @@ VMS_FILE = 'vms.json'
 VXLAN_MTU = 1450  # 1500 minus the VXLAN overhead, as Neutron computes
 OVS = 'ovs'       # state.agents of a sandbox with Neutron's own agents
 ACTIVE_TIMEOUT = 30.0
+# A port not ACTIVE this long after its plug is plugged once more.
+REPLUG_AFTER = 10.0
 # Namespace names map other characters to "_": two names could clash.
 _NAME = re.compile(r'[A-Za-z0-9_.-]+')
 
@@ -162,11 +164,14 @@ def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int,
     fab.plug_vm(vm.host, vm.name, None, vm.mac,
                 '%s/%d' % (vm.ip, prefixlen), vm.gateway, mtu,
                 port_id=port.id, announce=False)
-    sb_hosts.ovs_host(state, vm.host).plug(
-        fab.vm_tap(vm.name, port.id), port.id, vm.mac, port.device_id, mtu)
+    ovs_host = sb_hosts.ovs_host(state, vm.host)
+    tap = fab.vm_tap(vm.name, port.id)
+    ovs_host.plug(tap, port.id, vm.mac, port.device_id, mtu)
     if not wait:
         return
-    end = time.monotonic() + ACTIVE_TIMEOUT
+    start = time.monotonic()
+    end = start + ACTIVE_TIMEOUT
+    replugged = False
     status = None
     while time.monotonic() < end:
         with neutron_errors(vm.region):
@@ -175,6 +180,15 @@ def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int,
             # Wired: the guest's announcements now reach its neighbours.
             fab.announce(vm.name, vm.ip)
             return
+        if not replugged and time.monotonic() - start > REPLUG_AFTER:
+            # The OVS agent may have read the new port from its OVSDB
+            # replica before vswitchd's ofport reached it ("has no valid
+            # ofport ... retried on the next iteration"), and then never
+            # looks again: seen under load, the port stayed DOWN. A new
+            # plug is a new port to it.
+            ovs_host.unplug(tap)
+            ovs_host.plug(tap, port.id, vm.mac, port.device_id, mtu)
+            replugged = True
         time.sleep(0.05)  # Nova hears of it at once (vif-plugged event)
     raise VMError('port %s is %s %.0f s after plugging: the OVS agent of '
                   '%s did not wire it (its log: logs/ovs-agent-%s.log)' % (
