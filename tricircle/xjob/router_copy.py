@@ -86,16 +86,25 @@ def _copy_subnets(client, region: str,
 
 
 def _ensure_copy(client, region: str, router: dict, copy: dict | None,
+                 plan: router_res.RegionalRouter,
                  changes: list[str]) -> dict:
-    """The copy (``copy``: as read from the region, None if none)."""
+    """The copy (``copy``: as read from the region, None if none). A new
+    copy in the gateway's region is made with its gateway: the region's
+    L3 agent builds the router and its NAT in one pass, not two."""
     router_id = router['id']
     if copy is None:
         # The API takes no id in a POST: the header carries it.
         body = {k: v for k, v in SPEC.regional_body(router).items()
                 if k != 'id'}
+        if plan.gateway is not None:
+            _copy_external_network(client, region, plan.gateway)
+            body['external_gateway_info'] = plan.gateway.info()
         copy = client.create(resources.ROUTER, body,
                              headers={regions.RESOURCE_ID_HEADER: router_id})
-        changes.append('copy created')
+        changes.append('copy created' if plan.gateway is None else
+                       'copy created with its gateway on %s (%s)' % (
+                           plan.gateway.network_id, ', '.join(
+                               ip for _s, ip in plan.gateway.fixed_ips)))
     else:
         diff = SPEC.diff(router, copy)
         if diff:
@@ -169,6 +178,29 @@ def set_gateway(client: neutron_client.NeutronClient, router_id: str,
     return True
 
 
+def set_routes(client: neutron_client.NeutronClient, router_id: str,
+               routes: list[dict]) -> bool:
+    """The copy's routes made ``routes``, with only the copy read first
+    (router_gateway_ahead: the default route to the gateway's region).
+    False if the copy is missing or has them."""
+    copy = client.get(resources.ROUTER, router_id)
+    if copy is None or router_res.same_routes(copy.get('routes') or [],
+                                              routes):
+        return False
+    client.update(resources.ROUTER, router_id, {'routes': routes})
+    return True
+
+
+def _copy_external_network(client, region: str,
+                           gateway: router_res.Gateway) -> None:
+    """The external network, copied here as for a user of the router."""
+    if client.get(resources.NETWORK, gateway.network_id,
+                  headers=regions.AS_USER) is None:
+        raise neutron_client.RemoteNotFound(
+            server=region, status=404, reason='external network %s is not '
+            'copied there' % gateway.network_id)
+
+
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,
                     plan: router_res.RegionalRouter,
                     changes: list[str]) -> None:
@@ -181,12 +213,7 @@ def _ensure_gateway(client, region: str, router_id: str, copy: dict,
         return
     if plan.gateway.matches(have):
         return
-    # The external network is copied here as for a user of the router.
-    if client.get(resources.NETWORK, plan.gateway.network_id,
-                  headers=regions.AS_USER) is None:
-        raise neutron_client.RemoteNotFound(
-            server=region, status=404, reason='external network %s is not '
-            'copied there' % plan.gateway.network_id)
+    _copy_external_network(client, region, plan.gateway)
     client.update(resources.ROUTER, router_id,
                   {'external_gateway_info': plan.gateway.info()})
     changes.append('gateway set on %s (%s)' % (
@@ -301,7 +328,7 @@ def converge(client: neutron_client.NeutronClient, region: str,
         # The transit's copies here need no router: made meanwhile.
         copied = side.submit(_copy_transit, client, region, transit) \
             if transit is not None and not linked else None
-        copy = _ensure_copy(client, region, router, copy, changes)
+        copy = _ensure_copy(client, region, router, copy, plan, changes)
         _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
         if plan.gateway is not None or not add_only:
             _ensure_gateway(client, region, router_id, copy, plan, changes)

@@ -2,8 +2,9 @@
 and regions (tricircle.resources.router plans each region's copy from
 them), and its transit on central, made while the regions work.
 
-router_setup reads central's state as it is; a head start
-(router_interface_ahead) reads it with the subnet central is adding.
+router_setup reads central's state as it is; a head start reads it with
+the subnet (router_interface_ahead) or the gateway (router_gateway_ahead)
+central is adding.
 """
 from __future__ import annotations
 
@@ -94,6 +95,19 @@ def _transit_ports(central, router_id: str, network_id: str
         if region:
             ports[region] = port
     return ports
+
+
+def transit_addresses(central: neutron_client.NeutronClient,
+                      router_id: str) -> dict[str, str]:
+    """Region -> the copy's transit address, of the transit central has
+    now (none is made: router_setup's)."""
+    net = _transit_network(central, router_id)
+    if net is None:
+        return {}
+    return {region: port['fixed_ips'][0]['ip_address']
+            for region, port in _transit_ports(central, router_id,
+                                               net['id']).items()
+            if port.get('fixed_ips')}
 
 
 def tidy_transit(central, router_id: str, wanted: set[str]) -> None:
@@ -275,10 +289,12 @@ class View:
 
 
 def read(central: neutron_client.NeutronClient, router_id: str,
-         adding: dict | None = None, router: dict | None = None) -> View:
+         adding: dict | None = None, router: dict | None = None,
+         gateway: router_res.Gateway | None = None) -> View:
     """Central's router and its plans; ``adding``: a subnet (as central
     shows it) the router is being given, counted as one of its own;
-    ``router``: central's router, read already."""
+    ``router``: central's router, read already; ``gateway``: the gateway
+    central is setting, taken for the router's (its network not read)."""
     router = router or central.get(resources.ROUTER, router_id)
     if router is None:
         return View(None, [], None, {})
@@ -288,6 +304,6 @@ def read(central: neutron_client.NeutronClient, router_id: str,
     subnets = _subnets(central, router)
     if adding is not None and adding['id'] not in {s.id for s in subnets}:
         subnets.append(_subnet(adding))
-    gateway = _gateway(central, router)
+    gateway = gateway or _gateway(central, router)
     return View(router, subnets, gateway,
                 router_res.plan(router, subnets, {}, gateway))

@@ -215,7 +215,8 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
         network_id=public.id, device_id=router.id))
 
     # Set again on the router whose copy RegionOne holds: the copy gets
-    # it once central's gateway port is made (router_gateway_ahead).
+    # it once central's gateway port is made (router_gateway_ahead), and
+    # RegionTwo's copy its default route to RegionOne's meanwhile.
     wait_for(lambda: xjob_idle(sandbox), ROUTED)
     central.network.update_router(router, external_gateway_info={
         'network_id': public.id})
@@ -225,8 +226,11 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert ping(sandbox, b.name, OUTSIDE, deadline=ROUTED)
     assert outside_seen(sandbox) == {gw}
     with open(sandbox.log_of('tricircle-xjob')) as f:
-        assert 'router %s in RegionOne, ahead of central: gateway set on ' \
-            '%s (%s)' % (router.id, public.id, gw) in f.read()
+        xjob_log = f.read()
+    assert 'router %s in RegionOne, ahead of central: gateway set on ' \
+        '%s (%s)' % (router.id, public.id, gw) in xjob_log
+    assert 'router %s in RegionTwo, ahead of central: routes set to ' \
+        '0.0.0.0/0 via ' % router.id in xjob_log
     central.network.update_router(router, external_gateway_info={})
     wait_for(lambda: not regions['RegionOne'].network.get_router(
         router.id).external_gateway_info, ROUTED)

@@ -116,3 +116,56 @@ def test_an_external_network_the_region_cannot_copy_fails_the_step():
     with pytest.raises(neutron_client.RemoteNotFound):
         _gateway_step(client, {}, GATEWAY)
     assert client.updates == []
+
+
+class FakeNewCopy(FakeCopies):
+    """A region with no copy yet: records the create (a sqlite routing
+    is recorded for it)."""
+
+    def __init__(self, networks=('ext',)) -> None:
+        super().__init__(networks)
+        self.created: list[tuple[dict, dict]] = []
+
+    def create(self, resource, body, headers=None):
+        assert resource == 'router'
+        self.created.append((body, headers))
+        return dict(body, id=headers['X-Tricircle-Resource-Id'])
+
+
+ROUTER = {'id': 'r', 'project_id': 'p', 'name': 'r', 'description': '',
+          'admin_state_up': True}
+
+
+def test_a_new_copy_in_the_gateways_region_is_made_with_it(region_pods):
+    client = FakeNewCopy()
+    changes: list[str] = []
+    plan = router_res.RegionalRouter('R1', gateway=GATEWAY)
+    copy = router_copy._ensure_copy(client, 'R1', ROUTER, None, plan,
+                                    changes)
+    [(body, headers)] = client.created
+    assert body['external_gateway_info'] == GATEWAY.info()
+    assert 'id' not in body and headers == {'X-Tricircle-Resource-Id': 'r'}
+    assert changes == ['copy created with its gateway on ext '
+                       '(203.0.113.10)']
+    # The gateway step that follows finds it there: no update.
+    assert _gateway_step(client, copy, GATEWAY) == []
+    assert client.updates == []
+
+
+def test_a_new_copy_elsewhere_has_no_gateway(region_pods):
+    client = FakeNewCopy(networks=())
+    changes: list[str] = []
+    router_copy._ensure_copy(client, 'R2', ROUTER, None,
+                             router_res.RegionalRouter('R2'), changes)
+    assert 'external_gateway_info' not in client.created[0][0]
+    assert changes == ['copy created']
+
+
+def test_no_copy_is_made_when_the_external_network_cannot_be_copied(
+        region_pods):
+    client = FakeNewCopy(networks=())
+    with pytest.raises(neutron_client.RemoteNotFound):
+        router_copy._ensure_copy(client, 'R1', ROUTER, None,
+                                 router_res.RegionalRouter(
+                                     'R1', gateway=GATEWAY), [])
+    assert client.created == []

@@ -14,6 +14,7 @@ from tricircle.db import pod_health
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
+from tricircle.resources import transit as transit_res
 from tricircle.xjob.jobs import router_gateway_ahead
 from tricircle.xjob.jobs import router_setup
 
@@ -100,9 +101,48 @@ def test_a_refusal_is_left_to_the_runs_own_part(held):
 # -- router_gateway_ahead: the same, asked for by central once its gateway
 # port is made (before it commits the gateway).
 
-def _ahead(hint: dict | None, **clients: Region) -> None:
+class Central:
+    """Central's router r1 before it commits the gateway: interfaces on
+    s1 (network n1, R1's) and s2 (n2, R2's), and its transit, unless
+    ``transit`` is False."""
+
+    TRANSIT_IPS = {'R1': '100.64.0.11', 'R2': '100.64.0.12'}
+
+    def __init__(self, transit: bool = True) -> None:
+        self._transit = transit
+
+    def get(self, resource, res_id, headers=None):
+        assert (resource, res_id) == (resources.ROUTER, 'r1')
+        return {'id': 'r1', 'project_id': 'p', 'name': 'r',
+                'admin_state_up': True, 'availability_zone_hints': [],
+                'external_gateway_info': None, 'routes': []}
+
+    def list(self, resource, **filters):
+        if resource == resources.SUBNET:
+            return [{'id': s, 'cidr': '10.0.%s.0/24' % s[1:],
+                     'ip_version': 4, 'network_id': 'n' + s[1:],
+                     'gateway_ip': '10.0.%s.1' % s[1:]}
+                    for s in filters['id']]
+        if resource == resources.NETWORK:
+            assert filters == {'name': transit_res.network_name('r1')}
+            return [{'id': 'transit'}] if self._transit else []
+        if filters.get('device_id') == 'r1':
+            return [{'id': 'p-' + s, 'device_id': 'r1',
+                     'device_owner': 'network:router_interface',
+                     'fixed_ips': [{'subnet_id': s,
+                                    'ip_address': '10.0.%s.1' % s[1:]}]}
+                    for s in ('s1', 's2')]
+        assert filters == {'network_id': 'transit'}
+        return [{'id': 't-' + region, 'name': transit_res.port_name(
+            'r1', region), 'fixed_ips': [{'ip_address': ip}]}
+            for region, ip in self.TRANSIT_IPS.items()]
+
+
+def _ahead(hint: dict | None, central: Central | None = None,
+           **clients: Region) -> None:
     ctx = types.SimpleNamespace(hint=hint, project_id='p',
-                                region_client=lambda r: clients[r])
+                                region_client=lambda r: clients[r],
+                                central_client=lambda: central or Central())
     router_gateway_ahead.router_gateway_ahead(ctx, {'router_id': 'r1'})
 
 
@@ -152,3 +192,43 @@ def test_router_setup_waits_for_a_running_gateway_head_start(
     start = time.monotonic()
     router_setup._wait_for_head_starts('r1')
     assert time.monotonic() - start < 0.2
+
+
+@pytest.fixture
+def spanning(held):
+    """n1 is R1's and n2 R2's: the router spans both over its transit."""
+    for net, region in (('n1', 'R1'), ('n2', 'R2')):
+        db_api.ensure_routing(net, net, held[region], 'p', resources.NETWORK)
+    return held
+
+
+TO_S1 = {'destination': '10.0.1.0/24', 'nexthop': '100.64.0.11'}
+DEFAULT = {'destination': '0.0.0.0/0', 'nexthop': '100.64.0.11'}
+
+
+def test_a_gateway_head_start_gives_the_other_regions_their_way_out(
+        spanning):
+    one = Region({'id': 'r1', 'external_gateway_info': None})
+    two = Region({'id': 'r1', 'routes': [TO_S1]})
+    _ahead(HINT, R1=one, R2=two)
+    assert one.copy['external_gateway_info'] == GATEWAY
+    # R2's plan with the gateway: its route to s1, and the default route,
+    # both to R1's copy over the transit.
+    assert sorted(two.copy['routes'], key=str) == sorted([TO_S1, DEFAULT],
+                                                         key=str)
+    assert two.calls == ['get', 'update']
+    _ahead(HINT, R1=one, R2=two)   # again: nothing to change
+    assert two.calls == ['get', 'update', 'get']
+
+
+@pytest.mark.parametrize('case', ['no transit', 'R2 down', 'R2 refuses'])
+def test_the_default_routes_are_left_to_router_setup(spanning, case):
+    one = Region({'id': 'r1', 'external_gateway_info': None})
+    two = Region({'id': 'r1', 'routes': [TO_S1]},
+                 refuse=case == 'R2 refuses')
+    if case == 'R2 down':
+        pod_health.record(spanning['R2'], 'no answer')
+    _ahead(HINT, Central(transit=case != 'no transit'), R1=one, R2=two)
+    assert one.copy['external_gateway_info'] == GATEWAY
+    assert two.copy['routes'] == [TO_S1]
+    assert two.calls == (['get', 'update'] if case == 'R2 refuses' else [])

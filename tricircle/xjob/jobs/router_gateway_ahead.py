@@ -8,7 +8,10 @@ central asks for router_setup. Where the external network's region holds
 the router's copy already, central asks for this job once its gateway
 port is made, with the gateway (network, SNAT, central's addresses) in
 its hint (tricircle.network.central.l3): the region's gateway update,
-and its L3 agent, start that much sooner.
+and its L3 agent, start that much sooner. Meanwhile the other regions
+holding a copy get their default route to it over the transit, where
+the router spans them already (router_setup set it only once central had
+committed, and after this job: the route came last).
 
 router_setup, asked for once central has committed the gateway, waits
 for a run of this job still at work (tricircle.xjob.head_starts), then
@@ -25,6 +28,8 @@ update may have failed meanwhile), and gives way to one queued
 """
 from __future__ import annotations
 
+from concurrent import futures
+
 from oslo_log import log as logging
 
 from tricircle import resources
@@ -35,6 +40,7 @@ from tricircle.resources import router as router_res
 from tricircle.xjob import head_starts
 from tricircle.xjob import registry
 from tricircle.xjob import router_copy
+from tricircle.xjob import router_state
 
 LOG = logging.getLogger(__name__)
 
@@ -63,6 +69,18 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
                  'for its gateway', router_id)
         return
     try:
+        with futures.ThreadPoolExecutor(1) as side:
+            # The other regions' way out, meanwhile: they work too.
+            routes = side.submit(_default_routes, ctx, router_id, gateway)
+            _gateway(ctx, router_id, gateway)
+            routes.result()
+    finally:
+        head_starts.done(router_id, start, ctx.project_id)
+
+
+def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> None:
+    region = gateway.region
+    try:
         if router_copy.set_gateway(ctx.region_client(region), router_id,
                                    gateway):
             LOG.info('router %s in %s, ahead of central: gateway set on %s '
@@ -71,8 +89,46 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
     except neutron_client.RemoteNeutronError as exc:
         LOG.info('router %s in %s: no head start for its gateway (%s); '
                  'router_setup sets it', router_id, region, exc)
-    finally:
-        head_starts.done(router_id, start, ctx.project_id)
+
+
+def _default_routes(ctx, router_id: str,
+                    gateway: router_res.Gateway) -> None:
+    """Each other region holding a copy routes to the gateway's copy
+    over the transit (the routes of central's plan with the gateway),
+    where the transit is there already: router_setup makes it."""
+    central = ctx.central_client()
+    try:
+        view = router_state.read(central, router_id, gateway=gateway)
+        held = set(regions.holding(resources.ROUTER, router_id))
+        others = (view.wanted & held) - {gateway.region} - \
+            regions.down_regions()
+        if view.router is None or not others:
+            return
+        transit_ips = router_state.transit_addresses(central, router_id)
+    except neutron_client.RemoteNeutronError as exc:
+        LOG.info('router %s: no head start for its default routes (%s)',
+                 router_id, exc)
+        return
+    if not view.wanted <= set(transit_ips):
+        return  # the transit is router_setup's to make
+    plans = router_res.plan(view.router, view.subnets, {
+        region: transit_ips[region] for region in view.wanted},
+        view.gateway)
+
+    def set_in(region: str) -> None:
+        routes = plans[region].routes
+        try:
+            if router_copy.set_routes(ctx.region_client(region), router_id,
+                                      routes):
+                LOG.info('router %s in %s, ahead of central: routes set to '
+                         '%s', router_id, region, ', '.join(
+                             '%(destination)s via %(nexthop)s' % r
+                             for r in routes))
+        except neutron_client.RemoteNeutronError as exc:
+            LOG.info('router %s in %s: no head start for its routes (%s); '
+                     'router_setup sets them', router_id, region, exc)
+
+    regions.in_parallel(others, set_in, 'router %s routes ahead' % router_id)
 
 
 JOB = registry.JobType.of(job_shapes.ROUTER_GATEWAY_AHEAD,
