@@ -68,8 +68,9 @@ ROUTER_GATEWAY_AHEAD = JobShape(
     'router\'s copy in the region of the external network, where that '
     'region holds the copy already, as soon as central\'s gateway port '
     'has its address, so that the region\'s L3 agent starts sooner; '
-    'meanwhile, the other regions holding a copy get their default '
-    'route to it where the transit is there. '
+    'meanwhile, the other regions holding a copy get the routes they '
+    'lack (the default route to it) where central has the router\'s '
+    'transit ports. '
     'Sets only; router_setup, run once central has committed the '
     'gateway, has the last word.')
 # What central hands router_gateway_ahead: the gateway as the copy takes

@@ -192,6 +192,11 @@ def _user_routes_reachable(central_router: dict,
             if any(netaddr.IPAddress(r['nexthop']) in n for n in nets)]
 
 
+def describe_routes(routes: list[dict]) -> str:
+    """Routes as the logs show them."""
+    return ', '.join('%(destination)s via %(nexthop)s' % r for r in routes)
+
+
 def same_routes(a: list[dict], b: list[dict]) -> bool:
     def key(routes):
         return sorted((r['destination'], r['nexthop']) for r in routes)

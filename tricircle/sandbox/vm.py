@@ -26,7 +26,8 @@ VMS_FILE = 'vms.json'
 VXLAN_MTU = 1450  # 1500 minus the VXLAN overhead, as Neutron computes
 OVS = 'ovs'       # state.agents of a sandbox with Neutron's own agents
 ACTIVE_TIMEOUT = 30.0
-# A port not ACTIVE this long after its plug is plugged once more.
+# A port not ACTIVE this long after its plug, and never tagged by the OVS
+# agent, is plugged once more.
 REPLUG_AFTER = 10.0
 # Namespace names map other characters to "_": two names could clash.
 _NAME = re.compile(r'[A-Za-z0-9_.-]+')
@@ -180,19 +181,22 @@ def _plug_ovs(state, conn, vm: VM, port, net, prefixlen: int,
             # Wired: the guest's announcements now reach its neighbours.
             fab.announce(vm.name, vm.ip)
             return
-        if not replugged and time.monotonic() - start > REPLUG_AFTER:
+        if not replugged and time.monotonic() - start > REPLUG_AFTER and \
+                not ovs_host.wired(tap):
             # The OVS agent may have read the new port from its OVSDB
             # replica before vswitchd's ofport reached it ("has no valid
             # ofport ... retried on the next iteration"), and then never
-            # looks again: seen under load, the port stayed DOWN. A new
-            # plug is a new port to it.
+            # looks again: seen under load, the port stayed DOWN, never
+            # tagged. A new plug is a new port to it.
             ovs_host.unplug(tap)
             ovs_host.plug(tap, port.id, vm.mac, port.device_id, mtu)
             replugged = True
         time.sleep(0.05)  # Nova hears of it at once (vif-plugged event)
-    raise VMError('port %s is %s %.0f s after plugging: the OVS agent of '
-                  '%s did not wire it (its log: logs/ovs-agent-%s.log)' % (
-                      port.id, status, ACTIVE_TIMEOUT, vm.host, vm.host))
+    raise VMError('port %s is %s %.0f s after plugging%s: the OVS agent '
+                  'of %s did not wire it (its log: logs/ovs-agent-%s.log)' % (
+                      port.id, status, ACTIVE_TIMEOUT,
+                      ' (plugged again after %.0f s)' % REPLUG_AFTER
+                      if replugged else '', vm.host, vm.host))
 
 
 @contextlib.contextmanager

@@ -86,25 +86,16 @@ def _copy_subnets(client, region: str,
 
 
 def _ensure_copy(client, region: str, router: dict, copy: dict | None,
-                 plan: router_res.RegionalRouter,
                  changes: list[str]) -> dict:
-    """The copy (``copy``: as read from the region, None if none). A new
-    copy in the gateway's region is made with its gateway: the region's
-    L3 agent builds the router and its NAT in one pass, not two."""
+    """The copy (``copy``: as read from the region, None if none)."""
     router_id = router['id']
     if copy is None:
         # The API takes no id in a POST: the header carries it.
         body = {k: v for k, v in SPEC.regional_body(router).items()
                 if k != 'id'}
-        if plan.gateway is not None:
-            _copy_external_network(client, region, plan.gateway)
-            body['external_gateway_info'] = plan.gateway.info()
         copy = client.create(resources.ROUTER, body,
                              headers={regions.RESOURCE_ID_HEADER: router_id})
-        changes.append('copy created' if plan.gateway is None else
-                       'copy created with its gateway on %s (%s)' % (
-                           plan.gateway.network_id, ', '.join(
-                               ip for _s, ip in plan.gateway.fixed_ips)))
+        changes.append('copy created')
     else:
         diff = SPEC.diff(router, copy)
         if diff:
@@ -178,27 +169,23 @@ def set_gateway(client: neutron_client.NeutronClient, router_id: str,
     return True
 
 
-def set_routes(client: neutron_client.NeutronClient, router_id: str,
-               routes: list[dict]) -> bool:
-    """The copy's routes made ``routes``, with only the copy read first
+def add_routes(client: neutron_client.NeutronClient, router_id: str,
+               routes: list[dict]) -> list[dict]:
+    """Those of ``routes`` whose destination the copy has no route to,
+    added to its routes, with only the copy read first
     (router_gateway_ahead: the default route to the gateway's region).
-    False if the copy is missing or has them."""
+    Nothing is removed: a head start beside it may have added a route
+    central's plan does not know yet. What was added ([] if nothing, or
+    the copy is missing)."""
     copy = client.get(resources.ROUTER, router_id)
-    if copy is None or router_res.same_routes(copy.get('routes') or [],
-                                              routes):
-        return False
-    client.update(resources.ROUTER, router_id, {'routes': routes})
-    return True
-
-
-def _copy_external_network(client, region: str,
-                           gateway: router_res.Gateway) -> None:
-    """The external network, copied here as for a user of the router."""
-    if client.get(resources.NETWORK, gateway.network_id,
-                  headers=regions.AS_USER) is None:
-        raise neutron_client.RemoteNotFound(
-            server=region, status=404, reason='external network %s is not '
-            'copied there' % gateway.network_id)
+    if copy is None:
+        return []
+    have = copy.get('routes') or []
+    reached = {r['destination'] for r in have}
+    new = [r for r in routes if r['destination'] not in reached]
+    if new:
+        client.update(resources.ROUTER, router_id, {'routes': have + new})
+    return new
 
 
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,
@@ -213,7 +200,12 @@ def _ensure_gateway(client, region: str, router_id: str, copy: dict,
         return
     if plan.gateway.matches(have):
         return
-    _copy_external_network(client, region, plan.gateway)
+    # The external network is copied here as for a user of the router.
+    if client.get(resources.NETWORK, plan.gateway.network_id,
+                  headers=regions.AS_USER) is None:
+        raise neutron_client.RemoteNotFound(
+            server=region, status=404, reason='external network %s is not '
+            'copied there' % plan.gateway.network_id)
     client.update(resources.ROUTER, router_id,
                   {'external_gateway_info': plan.gateway.info()})
     changes.append('gateway set on %s (%s)' % (
@@ -328,7 +320,7 @@ def converge(client: neutron_client.NeutronClient, region: str,
         # The transit's copies here need no router: made meanwhile.
         copied = side.submit(_copy_transit, client, region, transit) \
             if transit is not None and not linked else None
-        copy = _ensure_copy(client, region, router, copy, plan, changes)
+        copy = _ensure_copy(client, region, router, copy, changes)
         _add_subnet_interfaces(client, router_id, interfaces, plan, changes)
         if plan.gateway is not None or not add_only:
             _ensure_gateway(client, region, router_id, copy, plan, changes)
@@ -351,9 +343,8 @@ def converge(client: neutron_client.NeutronClient, region: str,
 
     if not router_res.same_routes(copy.get('routes') or [], plan.routes):
         client.update(resources.ROUTER, router_id, {'routes': plan.routes})
-        changes.append('routes set to %s' % ', '.join(
-            '%(destination)s via %(nexthop)s' % r for r in plan.routes)
-            if plan.routes else 'routes cleared')
+        changes.append('routes set to %s' % router_res.describe_routes(
+            plan.routes) if plan.routes else 'routes cleared')
 
     for port in interfaces:
         subnets = {ip['subnet_id'] for ip in port['fixed_ips']}

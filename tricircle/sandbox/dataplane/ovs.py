@@ -188,6 +188,14 @@ class OvsHost:
         self.vsctl('--if-exists', 'del-port', self.bridges['int'],
                    self.placeholder_port(index))
 
+    def wired(self, tap: str) -> bool:
+        """Whether the OVS agent took the port up: it tags a port with its
+        network's local VLAN once it wires it (and a port it parks with
+        the dead VLAN). A port with no tag it has not touched."""
+        proc = self.vsctl('--if-exists', 'get', 'Port', tap, 'tag',
+                          check=False)
+        return proc.returncode == 0 and proc.stdout.strip() not in ('', '[]')
+
     def unplug(self, tap: str) -> None:
         self.vsctl('--if-exists', 'del-port', self.bridges['int'], tap,
                    check=False)

@@ -165,9 +165,13 @@ def stretched_network(central, name: str, cidr: str, **provider):
     network = netaddr.IPNetwork(cidr)
     version = network.version
     net = central.network.create_network(name=name, **provider)
-    extra = {'ipv6_address_mode': 'dhcpv6-stateful'} if version == 6 else {
-        'allocation_pools': [{'start': str(network[2]),
-                              'end': str(network[network.size * 3 // 4 - 1])}]}
+    if version == 6:
+        extra = {'ipv6_address_mode': 'dhcpv6-stateful'}
+    else:
+        assert network.size >= 16, 'too small to leave a quarter out'
+        extra = {'allocation_pools': [{
+            'start': str(network[2]),
+            'end': str(network[network.size * 3 // 4 - 1])}]}
     central.network.create_subnet(network_id=net.id, cidr=cidr,
                                   ip_version=version, name=name + '-subnet',
                                   **extra)

@@ -1,5 +1,5 @@
 """router_copy: where a copy's transit port will be bound, and its
-gateway step."""
+gateway and route steps."""
 from __future__ import annotations
 
 import pytest
@@ -118,54 +118,43 @@ def test_an_external_network_the_region_cannot_copy_fails_the_step():
     assert client.updates == []
 
 
-class FakeNewCopy(FakeCopies):
-    """A region with no copy yet: records the create (a sqlite routing
-    is recorded for it)."""
 
-    def __init__(self, networks=('ext',)) -> None:
-        super().__init__(networks)
-        self.created: list[tuple[dict, dict]] = []
+class FakeRoutes:
+    """A copy with routes, as add_routes reads and updates it."""
 
-    def create(self, resource, body, headers=None):
-        assert resource == 'router'
-        self.created.append((body, headers))
-        return dict(body, id=headers['X-Tricircle-Resource-Id'])
+    def __init__(self, routes: list[dict] | None) -> None:
+        self.copy = None if routes is None else {'id': 'r', 'routes': routes}
+        self.updates: list[dict] = []
+
+    def get(self, resource, res_id, headers=None):
+        assert (resource, res_id) == ('router', 'r')
+        return self.copy
+
+    def update(self, resource, res_id, attrs, headers=None):
+        self.updates.append(attrs)
+        self.copy = dict(self.copy, **attrs)
 
 
-ROUTER = {'id': 'r', 'project_id': 'p', 'name': 'r', 'description': '',
-          'admin_state_up': True}
+def _route(destination: str, nexthop: str = '100.64.0.2') -> dict:
+    return {'destination': destination, 'nexthop': nexthop}
 
 
-def test_a_new_copy_in_the_gateways_region_is_made_with_it(region_pods):
-    client = FakeNewCopy()
-    changes: list[str] = []
-    plan = router_res.RegionalRouter('R1', gateway=GATEWAY)
-    copy = router_copy._ensure_copy(client, 'R1', ROUTER, None, plan,
-                                    changes)
-    [(body, headers)] = client.created
-    assert body['external_gateway_info'] == GATEWAY.info()
-    assert 'id' not in body and headers == {'X-Tricircle-Resource-Id': 'r'}
-    assert changes == ['copy created with its gateway on ext '
-                       '(203.0.113.10)']
-    # The gateway step that follows finds it there: no update.
-    assert _gateway_step(client, copy, GATEWAY) == []
+def test_routes_are_added_to_what_the_copy_has_and_nothing_is_removed():
+    client = FakeRoutes([_route('10.0.9.0/24')])
+    added = router_copy.add_routes(client, 'r', [_route('0.0.0.0/0'),
+                                                 _route('10.0.1.0/24')])
+    assert added == [_route('0.0.0.0/0'), _route('10.0.1.0/24')]
+    assert client.copy['routes'] == [_route('10.0.9.0/24'),
+                                     _route('0.0.0.0/0'),
+                                     _route('10.0.1.0/24')]
+    # A destination the copy reaches already (by another next hop, which
+    # router_setup settles) is not given a second route.
+    assert router_copy.add_routes(client, 'r', [
+        _route('0.0.0.0/0', '100.64.0.9')]) == []
+    assert len(client.updates) == 1
+
+
+def test_no_copy_no_routes():
+    client = FakeRoutes(None)
+    assert router_copy.add_routes(client, 'r', [_route('0.0.0.0/0')]) == []
     assert client.updates == []
-
-
-def test_a_new_copy_elsewhere_has_no_gateway(region_pods):
-    client = FakeNewCopy(networks=())
-    changes: list[str] = []
-    router_copy._ensure_copy(client, 'R2', ROUTER, None,
-                             router_res.RegionalRouter('R2'), changes)
-    assert 'external_gateway_info' not in client.created[0][0]
-    assert changes == ['copy created']
-
-
-def test_no_copy_is_made_when_the_external_network_cannot_be_copied(
-        region_pods):
-    client = FakeNewCopy(networks=())
-    with pytest.raises(neutron_client.RemoteNotFound):
-        router_copy._ensure_copy(client, 'R1', ROUTER, None,
-                                 router_res.RegionalRouter(
-                                     'R1', gateway=GATEWAY), [])
-    assert client.created == []

@@ -27,10 +27,13 @@ ROUTER = {'id': 'r1', 'project_id': 'p', 'external_gateway_info': GATEWAY}
 class Region:
     """A region's Neutron holding copy r1 (None: no copy)."""
 
-    def __init__(self, copy: dict | None = None, refuse: bool = False):
+    def __init__(self, copy: dict | None = None, refuse: bool = False,
+                 refusal: Exception | None = None):
         self.copy = copy
         self.calls: list[str] = []
-        self._refuse = refuse
+        self._refusal = refusal or (neutron_client.RemoteNotFound(
+            server='R1', status=404, reason='Network ext not found')
+            if refuse else None)
 
     def get(self, resource, res_id, headers=None):
         assert (resource, res_id) == (resources.ROUTER, 'r1')
@@ -40,9 +43,8 @@ class Region:
     def update(self, resource, res_id, body):
         assert (resource, res_id) == (resources.ROUTER, 'r1')
         self.calls.append('update')
-        if self._refuse:
-            raise neutron_client.RemoteNotFound(
-                server='R1', status=404, reason='Network ext not found')
+        if self._refusal is not None:
+            raise self._refusal
         self.copy = dict(self.copy, **body)
 
 
@@ -108,8 +110,11 @@ class Central:
 
     TRANSIT_IPS = {'R1': '100.64.0.11', 'R2': '100.64.0.12'}
 
-    def __init__(self, transit: bool = True) -> None:
+    def __init__(self, transit: bool = True,
+                 gateway_port: bool = True) -> None:
         self._transit = transit
+        # False: central's update failed, its gateway port deleted.
+        self._gateway_port = gateway_port
 
     def get(self, resource, res_id, headers=None):
         assert (resource, res_id) == (resources.ROUTER, 'r1')
@@ -127,11 +132,17 @@ class Central:
             assert filters == {'name': transit_res.network_name('r1')}
             return [{'id': 'transit'}] if self._transit else []
         if filters.get('device_id') == 'r1':
-            return [{'id': 'p-' + s, 'device_id': 'r1',
-                     'device_owner': 'network:router_interface',
-                     'fixed_ips': [{'subnet_id': s,
-                                    'ip_address': '10.0.%s.1' % s[1:]}]}
-                    for s in ('s1', 's2')]
+            ports = [{'id': 'p-' + s, 'device_id': 'r1',
+                      'device_owner': 'network:router_interface',
+                      'fixed_ips': [{'subnet_id': s,
+                                     'ip_address': '10.0.%s.1' % s[1:]}]}
+                     for s in ('s1', 's2')]
+            if self._gateway_port:
+                ports.append({'id': 'gw', 'device_id': 'r1',
+                              'device_owner': 'network:router_gateway',
+                              'fixed_ips': GATEWAY['external_fixed_ips']})
+            return [p for p in ports if p['device_owner'] == filters.get(
+                'device_owner', p['device_owner'])]
         assert filters == {'network_id': 'transit'}
         return [{'id': 't-' + region, 'name': transit_res.port_name(
             'r1', region), 'fixed_ips': [{'ip_address': ip}]}
@@ -206,26 +217,53 @@ TO_S1 = {'destination': '10.0.1.0/24', 'nexthop': '100.64.0.11'}
 DEFAULT = {'destination': '0.0.0.0/0', 'nexthop': '100.64.0.11'}
 
 
+def _setup_asked() -> bool:
+    return db_jobs.NEW in db_jobs.live_statuses(
+        job_shapes.ROUTER_SETUP.name, 'r1')
+
+
 def test_a_gateway_head_start_gives_the_other_regions_their_way_out(
         spanning):
     one = Region({'id': 'r1', 'external_gateway_info': None})
     two = Region({'id': 'r1', 'routes': [TO_S1]})
     _ahead(HINT, R1=one, R2=two)
     assert one.copy['external_gateway_info'] == GATEWAY
-    # R2's plan with the gateway: its route to s1, and the default route,
-    # both to R1's copy over the transit.
-    assert sorted(two.copy['routes'], key=str) == sorted([TO_S1, DEFAULT],
-                                                         key=str)
+    assert one.calls == ['get', 'update']   # no routes in R1
+    # R2 had its route to s1; it gets the default route of its plan with
+    # the gateway, to R1's copy over the transit.
+    assert two.copy['routes'] == [TO_S1, DEFAULT]
     assert two.calls == ['get', 'update']
     _ahead(HINT, R1=one, R2=two)   # again: nothing to change
     assert two.calls == ['get', 'update', 'get']
+    assert not _setup_asked()  # central has the gateway: nothing more
+
+
+def test_a_route_central_does_not_plan_yet_is_kept(spanning):
+    """An interface's head start beside this one may have added it."""
+    one = Region({'id': 'r1', 'external_gateway_info': None})
+    newer = {'destination': '10.0.9.0/24', 'nexthop': '100.64.0.11'}
+    two = Region({'id': 'r1', 'routes': [newer]})
+    _ahead(HINT, R1=one, R2=two)
+    assert two.copy['routes'] == [newer, DEFAULT, TO_S1]
+
+
+def test_a_head_start_central_then_dropped_asks_for_a_run(spanning):
+    """Central's update failed (its gateway port is gone) while the head
+    start ran: router_setup, asked for again, removes what went ahead."""
+    one = Region({'id': 'r1', 'external_gateway_info': None})
+    two = Region({'id': 'r1', 'routes': [TO_S1]})
+    _ahead(HINT, Central(gateway_port=False), R1=one, R2=two)
+    assert _setup_asked()
 
 
 @pytest.mark.parametrize('case', ['no transit', 'R2 down', 'R2 refuses'])
 def test_the_default_routes_are_left_to_router_setup(spanning, case):
     one = Region({'id': 'r1', 'external_gateway_info': None})
+    # A copy not linked to its transit yet: Neutron refuses the next hop.
     two = Region({'id': 'r1', 'routes': [TO_S1]},
-                 refuse=case == 'R2 refuses')
+                 refusal=neutron_client.RemoteBadRequest(
+                     server='R2', status=400, reason='Invalid routes')
+                 if case == 'R2 refuses' else None)
     if case == 'R2 down':
         pod_health.record(spanning['R2'], 'no answer')
     _ahead(HINT, Central(transit=case != 'no transit'), R1=one, R2=two)

@@ -9,9 +9,11 @@ the router's copy already, central asks for this job once its gateway
 port is made, with the gateway (network, SNAT, central's addresses) in
 its hint (tricircle.network.central.l3): the region's gateway update,
 and its L3 agent, start that much sooner. Meanwhile the other regions
-holding a copy get their default route to it over the transit, where
-the router spans them already (router_setup set it only once central had
-committed, and after this job: the route came last).
+holding a copy get the routes they lack of central's plan with that
+gateway (the default route, to the gateway's copy over the transit),
+where central has the router's transit ports already (router_setup set
+that route only once central had committed, and after this job: it came
+last). Nothing is removed.
 
 router_setup, asked for once central has committed the gateway, waits
 for a run of this job still at work (tricircle.xjob.head_starts), then
@@ -29,7 +31,9 @@ update may have failed meanwhile), and gives way to one queued
 from __future__ import annotations
 
 from concurrent import futures
+import time
 
+from neutron_lib import constants as n_const
 from oslo_log import log as logging
 
 from tricircle import resources
@@ -40,6 +44,7 @@ from tricircle.resources import router as router_res
 from tricircle.xjob import head_starts
 from tricircle.xjob import registry
 from tricircle.xjob import router_copy
+from tricircle.xjob.jobs import router_setup
 from tricircle.xjob import router_state
 
 LOG = logging.getLogger(__name__)
@@ -63,11 +68,15 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
     if region not in regions.holding(resources.ROUTER, router_id) or \
             region in regions.down_regions():
         return
+    # A record of an interface's head start no longer tells a run what
+    # the copies hold.
+    head_starts.forget(router_id)
     start = head_starts.clear_to_start(router_id)
     if start is head_starts.Start.SKIP:
         LOG.info('router %s: router_setup runs or is queued, no head start '
                  'for its gateway', router_id)
         return
+    began = time.monotonic()
     try:
         with futures.ThreadPoolExecutor(1) as side:
             # The other regions' way out, meanwhile: they work too.
@@ -75,7 +84,30 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
             _gateway(ctx, router_id, gateway)
             routes.result()
     finally:
+        head_starts.forget(router_id)
+        if start is head_starts.Start.CLEAR and (
+                time.monotonic() - began > router_setup.HEAD_START_WAIT or
+                not _still_on_central(ctx, router_id, gateway)):
+            # A run went on beside this one, or central's update failed
+            # (its run may have come before this one's writes): another
+            # run removes what central lacks.
+            start = head_starts.Start.AFTER_A_RUN
         head_starts.done(router_id, start, ctx.project_id)
+
+
+def _still_on_central(ctx, router_id: str,
+                      gateway: router_res.Gateway) -> bool:
+    """Central still has the gateway port this head start set: central
+    deletes it when its update fails. True when central cannot say."""
+    try:
+        ports = ctx.central_client().list(
+            resources.PORT, device_id=router_id,
+            device_owner=n_const.DEVICE_OWNER_ROUTER_GW)
+    except neutron_client.RemoteNeutronError:
+        return True
+    return any({(ip['subnet_id'], ip['ip_address'])
+                for ip in port['fixed_ips']} == set(gateway.fixed_ips)
+               for port in ports)
 
 
 def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> None:
@@ -93,11 +125,12 @@ def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> None:
 
 def _default_routes(ctx, router_id: str,
                     gateway: router_res.Gateway) -> None:
-    """Each other region holding a copy routes to the gateway's copy
-    over the transit (the routes of central's plan with the gateway),
-    where the transit is there already: router_setup makes it."""
-    central = ctx.central_client()
+    """Each other region holding a copy gets the routes of central's plan
+    with the gateway (the default route, to the gateway's copy over the
+    transit) that it lacks, where central has the transit's ports
+    already: router_setup makes them. Adds only."""
     try:
+        central = ctx.central_client()
         view = router_state.read(central, router_id, gateway=gateway)
         held = set(regions.holding(resources.ROUTER, router_id))
         others = (view.wanted & held) - {gateway.region} - \
@@ -105,30 +138,32 @@ def _default_routes(ctx, router_id: str,
         if view.router is None or not others:
             return
         transit_ips = router_state.transit_addresses(central, router_id)
+        if not view.wanted <= set(transit_ips):
+            return  # the transit is router_setup's to make
+        plans = router_res.plan(view.router, view.subnets, {
+            region: transit_ips[region] for region in view.wanted},
+            view.gateway)
+        regions.in_parallel(
+            others, lambda region: _add_routes(ctx, router_id, region,
+                                               plans[region].routes),
+            'router %s routes ahead' % router_id)
+    except Exception:  # best effort: router_setup sets them
+        LOG.warning('router %s: no head start for its default routes',
+                    router_id, exc_info=True)
+
+
+def _add_routes(ctx, router_id: str, region: str,
+                routes: list[dict]) -> None:
+    try:
+        added = router_copy.add_routes(ctx.region_client(region), router_id,
+                                       routes)
     except neutron_client.RemoteNeutronError as exc:
-        LOG.info('router %s: no head start for its default routes (%s)',
-                 router_id, exc)
+        LOG.info('router %s in %s: no head start for its routes (%s); '
+                 'router_setup sets them', router_id, region, exc)
         return
-    if not view.wanted <= set(transit_ips):
-        return  # the transit is router_setup's to make
-    plans = router_res.plan(view.router, view.subnets, {
-        region: transit_ips[region] for region in view.wanted},
-        view.gateway)
-
-    def set_in(region: str) -> None:
-        routes = plans[region].routes
-        try:
-            if router_copy.set_routes(ctx.region_client(region), router_id,
-                                      routes):
-                LOG.info('router %s in %s, ahead of central: routes set to '
-                         '%s', router_id, region, ', '.join(
-                             '%(destination)s via %(nexthop)s' % r
-                             for r in routes))
-        except neutron_client.RemoteNeutronError as exc:
-            LOG.info('router %s in %s: no head start for its routes (%s); '
-                     'router_setup sets them', router_id, region, exc)
-
-    regions.in_parallel(others, set_in, 'router %s routes ahead' % router_id)
+    if added:
+        LOG.info('router %s in %s, ahead of central: routes %s added',
+                 router_id, region, router_res.describe_routes(added))
 
 
 JOB = registry.JobType.of(job_shapes.ROUTER_GATEWAY_AHEAD,
