@@ -17,11 +17,13 @@ floating IP has a copy there, with central's address, associated with:
 
 A proxy port says which router serves it by its ``device_id``, so that
 the region's L3 plugin takes that router for the floating IP (the VM's
-subnet is not on the copy there). A proxy is named after the floating
-IP's external network and address, which it gets before central has
-committed the floating IP (floatingip_ahead); its network is of type
-``local`` (no segment to take from the ones central allocates), and goes
-with the association.
+subnet is not on the copy there). A proxy port is named after the
+floating IP's external network and address, which it gets before central
+has committed the floating IP (floatingip_ahead), and goes with the
+association. It is on the router's proxy network there (type ``local``:
+no segment to take from the ones central allocates), whose subnets, one
+per CIDR the proxies need, stay while the router's copy keeps its
+gateway there (tricircle.xjob.floatingip_proxies).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ RESOURCE_NAME = 'floatingip'
 COLLECTION_NAME = 'floatingips'
 
 PROXY_NAME = 'tricircle-fip-%s-%s'  # % (external network id, address)
+PROXY_NETWORK_NAME = 'tricircle-fip-router-%s'  # % router id
 # Neither a VM's ("compute:...") nor Neutron's own ("network:..."): Neutron
 # gives floating IPs to any port but a DHCP port.
 PROXY_DEVICE_OWNER = 'tricircle:floatingip_proxy'
@@ -45,6 +48,11 @@ def proxy_name(network_id: str, address: str) -> str:
     """The proxy of the floating IP at ``address`` on external network
     ``network_id``."""
     return PROXY_NAME % (network_id, address)
+
+
+def proxy_network_name(router_id: str) -> str:
+    """The network (and subnets) of the proxies served by ``router_id``."""
+    return PROXY_NETWORK_NAME % router_id
 
 
 def is_proxy(port: dict) -> bool:
@@ -70,8 +78,8 @@ def association_differs(copy: dict, port_id: str | None,
 def proxy_network_body(name: str, project_id: str | None) -> dict:
     body = {'name': name, 'admin_state_up': True, 'shared': False,
             provider_net.NETWORK_TYPE: 'local',
-            'description': 'Tricircle: holds the VM address a floating IP '
-                           'is translated to'}
+            'description': 'Tricircle: holds the VM addresses floating IPs '
+                           'are translated to'}
     if project_id:
         body['project_id'] = project_id
     return body

@@ -31,6 +31,7 @@ from tricircle.resources import regions
 from tricircle.resources import router as router_res
 from tricircle.resources import shadow
 from tricircle.resources import transit as transit_res
+from tricircle.xjob import floatingip_proxies
 
 SPEC = resources.get(resources.ROUTER)
 
@@ -66,6 +67,7 @@ def remove(client, region: str, router_id: str) -> list[str]:
                     {'port_id': port['id']})
         client.delete(resources.ROUTER, router_id)
         changes.append('copy deleted')
+    _remove_proxies(client, router_id, changes)
     regions.forget(_pod_id(region), resources.ROUTER, router_id)
     return changes
 
@@ -188,6 +190,12 @@ def add_routes(client: neutron_client.NeutronClient, router_id: str,
     return new
 
 
+def _remove_proxies(client, router_id: str, changes: list[str]) -> None:
+    # Kept for the router's next floating IPs while it has the gateway.
+    if floatingip_proxies.remove_networks(client, router_id):
+        changes.append('floating IP proxy network removed')
+
+
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,
                     plan: router_res.RegionalRouter,
                     changes: list[str]) -> None:
@@ -197,6 +205,7 @@ def _ensure_gateway(client, region: str, router_id: str, copy: dict,
             client.update(resources.ROUTER, router_id,
                           {'external_gateway_info': {}})
             changes.append('gateway removed')
+            _remove_proxies(client, router_id, changes)
         return
     if plan.gateway.matches(have):
         return

@@ -79,10 +79,16 @@ def public_two(central):
 
 
 def proxies(conn, fip) -> list:
-    """The proxy networks of one floating IP (the demo may have its own):
-    in its external network's region, named after its address."""
-    return list(conn.network.networks(name=FIP_PROXY + '%s-%s' % (
+    """The proxy ports of one floating IP (the demo may have its own): in
+    its external network's region, named after its address."""
+    return list(conn.network.ports(name=FIP_PROXY + '%s-%s' % (
         fip.floating_network_id, fip.floating_ip_address)))
+
+
+def proxy_networks(conn, router) -> list:
+    """The networks of the floating IP proxies ``router`` serves."""
+    return list(conn.network.networks(name=FIP_PROXY + 'router-%s' %
+                                      router.id))
 
 
 def gateway_ip(router) -> str:
@@ -130,6 +136,8 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     # The proxy is RegionOne's alone: central has none.
     assert len(proxies(regions['RegionOne'], fip)) == 1
     assert not proxies(central, fip)
+    assert len(proxy_networks(regions['RegionOne'], router)) == 1
+    assert not proxy_networks(central, router)
     # Central asked XJob as soon as the gateway port, then the floating
     # IP, was committed, not at the end of each request.
     with open(sandbox.log_of('neutron-central')) as f:
@@ -165,6 +173,8 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert not outside_pings(sandbox, fip.floating_ip_address, timeout=3)
     wait_for(lambda: xjob_idle(sandbox), ROUTED)
     assert not proxies(regions['RegionOne'], fip)
+    # The router's proxy network stays for its next floating IP.
+    assert len(proxy_networks(regions['RegionOne'], router)) == 1
 
     # A new floating IP for A, in the gateway region: its copy is made
     # once central's port has the address, while central commits it
@@ -213,6 +223,10 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert not ping(sandbox, a.name, OUTSIDE, deadline=3)
     assert not list(regions['RegionOne'].network.ports(
         network_id=public.id, device_id=router.id))
+    # The router's proxy network stayed for its next floating IPs while
+    # it had its gateway; it went with it.
+    wait_for(lambda: not proxy_networks(regions['RegionOne'], router),
+             ROUTED)
 
     # Set again on the router whose copy RegionOne holds: the copy gets
     # it once central's gateway port is made (router_gateway_ahead), and

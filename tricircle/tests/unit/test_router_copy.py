@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tricircle.resources import floatingip as fip_res
 from tricircle.resources import neutron_client
 from tricircle.resources import router as router_res
 from tricircle.resources import shadow
@@ -66,11 +67,25 @@ def test_a_dead_agent_or_a_shadow_agent_is_no_answer():
 
 
 class FakeCopies:
-    """Records the router updates of _ensure_gateway."""
+    """Records the router updates of _ensure_gateway; holds the router's
+    floating IP proxy networks (``proxies``, with no ports)."""
 
-    def __init__(self, networks=('ext',)) -> None:
+    def __init__(self, networks=('ext',), proxies=()) -> None:
         self.networks = set(networks)
+        self.proxies = set(proxies)
         self.updates: list[dict] = []
+
+    def list(self, resource, **filters):
+        if resource == 'port':
+            return []
+        assert resource == 'network' and \
+            filters == {'name': fip_res.proxy_network_name('r')}
+        return [{'id': net} for net in sorted(self.proxies)]
+
+    def delete(self, resource, res_id):
+        assert resource == 'network'
+        self.proxies.remove(res_id)
+        return True
 
     def get(self, resource, res_id, headers=None):
         assert resource == 'network'
@@ -108,6 +123,15 @@ def test_a_gateway_no_longer_planned_is_removed():
     assert _gateway_step(client, {'external_gateway_info': GATEWAY.info()},
                          None) == ['gateway removed']
     assert client.updates == [{'external_gateway_info': {}}]
+    assert _gateway_step(client, {'external_gateway_info': None}, None) == []
+
+
+def test_the_gateway_removed_takes_the_routers_floating_ip_proxies():
+    client = FakeCopies(proxies=['proxy-net'])
+    assert _gateway_step(client, {'external_gateway_info': GATEWAY.info()},
+                         None) == ['gateway removed',
+                                   'floating IP proxy network removed']
+    assert client.proxies == set()
     assert _gateway_step(client, {'external_gateway_info': None}, None) == []
 
 

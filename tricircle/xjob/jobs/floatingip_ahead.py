@@ -11,7 +11,7 @@ address; for a VM of another region, the router) before asking.
 
 For a VM of another region, the hint also names the router and the CIDR
 of the VM's subnet: the run makes the proxy in the region first
-(tricircle.xjob.floatingip_proxies), named after the address.
+(tricircle.xjob.floatingip_proxies), a port named after the address.
 
 floatingip_setup, asked for once central has committed the floating IP,
 waits for a run of this job still at work on the address, then takes the
