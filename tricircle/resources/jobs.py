@@ -81,9 +81,9 @@ ROUTER_GATEWAY_AHEAD_HINT_KEYS = ('gateway', 'region')
 FLOATINGIP_SETUP = JobShape(
     'floatingip_setup', ('floatingip_id',),
     'Give a floating IP its copy in the region of its external network, '
-    'associated with the VM\'s port there or with a proxy of it when the '
-    'VM is in another region; remove copies and proxies no longer '
-    'wanted.')
+    'associated with the VM\'s port there, or with its router\'s proxy '
+    'port at the VM\'s address when the VM is in another region; remove '
+    'copies no longer wanted.')
 # What central may hand a new floating IP's floatingip_setup: the floating
 # IP as committed, central's port it is associated with (None: none) and
 # the region of its external network.
@@ -94,15 +94,16 @@ FLOATINGIP_HINT_KEYS = ('floatingip', 'port', 'region')
 FLOATINGIP_AHEAD = JobShape(
     'floatingip_ahead', ('floating_network_id', 'floating_ip_address'),
     'While central creates a floating IP, create its copy in the region '
-    'of its external network (and the proxy of a VM of another region) '
-    'as soon as central has its address, so that the region\'s L3 agent '
-    'starts sooner; without a hint (central refused or deleted the '
-    'floating IP, or the run is retried), delete a copy at that address, '
-    'and its proxy, that no central floating IP has.')
+    'of its external network (and its router\'s proxy for a VM of another '
+    'region, if the router has none there yet) as soon as central has its '
+    'address, so that the region\'s L3 agent starts sooner; without a '
+    'hint (central refused or deleted the floating IP, or the run is '
+    'retried), delete a copy at that address that no central floating IP '
+    'has.')
 # What central hands floatingip_ahead: the region's copy's body
 # (tricircle.resources.floatingip.regional_body, with the VM's port), its
-# region, and for a VM of another region the proxy's {router_id, cidr}
-# (None otherwise).
+# region, and for a VM of another region the proxy's {router_id} (None
+# otherwise).
 FLOATINGIP_AHEAD_HINT_KEYS = ('floatingip', 'region', 'proxy')
 # One pass of the drift audit over every region; one key, so one pass runs
 # at a time across all daemons.

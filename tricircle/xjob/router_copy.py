@@ -192,8 +192,8 @@ def add_routes(client: neutron_client.NeutronClient, router_id: str,
 
 def _remove_proxies(client, router_id: str, changes: list[str]) -> None:
     # Kept for the router's next floating IPs while it has the gateway.
-    if floatingip_proxies.remove_networks(client, router_id):
-        changes.append('floating IP proxy network removed')
+    if floatingip_proxies.remove(client, router_id):
+        changes.append('floating IP proxy removed')
 
 
 def _ensure_gateway(client, region: str, router_id: str, copy: dict,

@@ -12,8 +12,8 @@ A new floating IP for a bound VM gets a head start: once central's port
 of the floating IP is made, which gives the floating IP its address, and
 the association passes Neutron's own checks (the VM's port and its
 owner; for a VM of another region, the router), floatingip_ahead
-creates the region's copy (and the VM's proxy there) while central
-commits the floating IP. If central then refuses it, and whenever it
+creates the region's copy (on the router's proxy port there, for a VM of
+another region) while central commits the floating IP. If central then refuses it, and whenever it
 deletes one, floatingip_ahead runs again without a hint, to remove what
 no floating IP uses.
 
@@ -183,7 +183,7 @@ class FloatingIPsMixin:
             with n_db_api.CONTEXT_READER.using(context):
                 router_id = self.get_router_for_floatingip(
                     context, vm_port, subnet, port['network_id'])
-            proxy = {'router_id': router_id, 'cidr': subnet['cidr']}
+            proxy = {'router_id': router_id}
         return {'floatingip': copy, 'region': creating.region,
                 'proxy': proxy}
 
@@ -263,8 +263,7 @@ class FloatingIPsMixin:
         super().delete_floatingip(context, id)
         jobs.setup_floatingip(id, fip['project_id'])
         # What a head start made at the address that no floatingip_setup
-        # run recorded (a delete soon after the create), or a proxy left
-        # without its copy, goes too.
+        # run recorded (a delete soon after the create) goes too.
         jobs.floatingip_ahead(fip['floating_network_id'],
                               fip['floating_ip_address'], fip['project_id'])
 

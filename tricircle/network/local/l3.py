@@ -13,7 +13,7 @@ turns that reservation into the interface port).
 Floating IPs here are copies too, made by XJob (floatingip_setup) in the
 region of their external network. One associated with a proxy port (a
 VM of another region; see tricircle.resources.floatingip) is served by
-the router the proxy names. The status the L3 agent gives a copy is
+the router the proxy names, at the VM's address. The status the L3 agent gives a copy is
 reported to central, whose floating IP shows it.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 from concurrent import futures
 import time
 
+import netaddr
 from neutron.db import l3_dvrscheduler_db
 from neutron.services.l3_router import l3_router_plugin
 from neutron_lib import constants as n_const
@@ -116,25 +117,31 @@ class LocalL3Plugin(router_flags.RouterFlagsMixin,
         super()._notify_floating_ip_change(context, floating_ip)
 
     # -- floating IPs -------------------------------------------------------
-    def _with_proxy_router(self, context, fip: dict) -> dict:
-        """A proxy port names the router that serves its floating IP."""
-        port_id = fip.get('port_id')
-        if not port_id or not request_source.requesting_peer(context):
-            return fip
-        port = directory.get_plugin().get_port(context, port_id)
-        if fip_res.is_proxy(port):
-            return dict(fip, router_id=port['device_id'])
-        return fip
+    def _get_assoc_data(self, context, fip, floatingip_obj):
+        """A proxy port (tricircle.resources.floatingip) stands for the
+        VMs of its router's other regions: the floating IP keeps the VM's
+        address it is given (or has), which the L3 agent NATs to, and is
+        served by the router the port names. Only services make proxy
+        ports (tricircle.network.device_owners)."""
+        port = self._core_plugin.get_port(context, fip['port_id'])
+        if not fip_res.is_proxy(port):
+            return super()._get_assoc_data(context, fip, floatingip_obj)
+        address = fip.get('fixed_ip_address') or (
+            floatingip_obj.fixed_ip_address and
+            str(floatingip_obj.fixed_ip_address))
+        if not address or netaddr.IPAddress(address).version != 4:
+            raise n_exc.BadRequest(resource='floatingip', msg=(
+                'a floating IP on proxy port %s takes the IPv4 address of '
+                'its VM as fixed_ip_address' % port['id']))
+        return port['id'], address, port['device_id']
 
     def create_floatingip(self, context, floatingip):
         self._refuse_user_write(context)
-        return super().create_floatingip(context, {'floatingip': (
-            self._with_proxy_router(context, floatingip['floatingip']))})
+        return super().create_floatingip(context, floatingip)
 
     def update_floatingip(self, context, id, floatingip):
         self._refuse_user_write(context)
-        return super().update_floatingip(context, id, {'floatingip': (
-            self._with_proxy_router(context, floatingip['floatingip']))})
+        return super().update_floatingip(context, id, floatingip)
 
     def delete_floatingip(self, context, id):
         self._refuse_user_write(context)

@@ -27,7 +27,7 @@ pytestmark = NEEDS_DATA_PLANE
 
 OUTSIDE = '203.0.113.1'
 OUTSIDE_VLAN = '198.51.100.1'
-FIP_PROXY = 'tricircle-fip-'
+FIP_PROXY = 'tricircle-fip-proxy-'
 
 
 def outside_seen(sandbox, clear: bool = True) -> set[str]:
@@ -78,17 +78,14 @@ def public_two(central):
         provider_network_type='vlan', provider_segmentation_id=101)[0]
 
 
-def proxies(conn, fip) -> list:
-    """The proxy ports of one floating IP (the demo may have its own): in
-    its external network's region, named after its address."""
-    return list(conn.network.ports(name=FIP_PROXY + '%s-%s' % (
-        fip.floating_network_id, fip.floating_ip_address)))
+def proxies(conn, router) -> list:
+    """The floating IP proxy ports of ``router`` (the demo may have its
+    own router): in its external network's region."""
+    return list(conn.network.ports(name=FIP_PROXY + router.id))
 
 
 def proxy_networks(conn, router) -> list:
-    """The networks of the floating IP proxies ``router`` serves."""
-    return list(conn.network.networks(name=FIP_PROXY + 'router-%s' %
-                                      router.id))
+    return list(conn.network.networks(name=FIP_PROXY + router.id))
 
 
 def gateway_ip(router) -> str:
@@ -133,10 +130,14 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert outside_seen(sandbox) == {fip.floating_ip_address}
     wait_for(lambda: central.network.get_ip(fip.id).status == 'ACTIVE',
              ROUTED)
-    # The proxy is RegionOne's alone: central has none.
-    assert len(proxies(regions['RegionOne'], fip)) == 1
-    assert not proxies(central, fip)
-    assert len(proxy_networks(regions['RegionOne'], router)) == 1
+    # RegionOne's copy is on the router's proxy port, at B's address,
+    # which the port does not have. The proxy is RegionOne's alone.
+    proxy, = proxies(regions['RegionOne'], router)
+    assert [(c.port_id, c.fixed_ip_address) for c in regions[
+        'RegionOne'].network.ips(floating_ip_address=fip.floating_ip_address)
+    ] == [(proxy.id, b.ip)]
+    assert b.ip not in [ip['ip_address'] for ip in proxy.fixed_ips]
+    assert not proxies(central, router)
     assert not proxy_networks(central, router)
     # Central asked XJob as soon as the gateway port, then the floating
     # IP, was committed, not at the end of each request.
@@ -148,9 +149,11 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
         fip.id in central_log
 
     # Moved to A in RegionOne: A's pings leave from it, B's from the
-    # gateway again (B has no floating IP any more), and the proxy goes.
+    # gateway again (B has no floating IP any more).
     central.network.update_ip(fip, port_id=a.port_id)
-    wait_for(lambda: not proxies(regions['RegionOne'], fip), ROUTED)
+    wait_for(lambda: [c.port_id for c in regions['RegionOne'].network.ips(
+        floating_ip_address=fip.floating_ip_address)] == [a.port_id],
+        ROUTED)
     outside_seen(sandbox)
     assert ping(sandbox, a.name, OUTSIDE, deadline=ROUTED)
     wait_for(lambda: ping(sandbox, b.name, OUTSIDE, deadline=2) and
@@ -172,9 +175,9 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
                                   timeout=1), ROUTED))
     assert not outside_pings(sandbox, fip.floating_ip_address, timeout=3)
     wait_for(lambda: xjob_idle(sandbox), ROUTED)
-    assert not proxies(regions['RegionOne'], fip)
-    # The router's proxy network stays for its next floating IP.
-    assert len(proxy_networks(regions['RegionOne'], router)) == 1
+    # The router's proxy stays for its next floating IP.
+    assert [p.id for p in proxies(regions['RegionOne'], router)] == \
+        [proxy.id]
 
     # A new floating IP for A, in the gateway region: its copy is made
     # once central's port has the address, while central commits it
@@ -223,10 +226,11 @@ def test_one_snat_and_floating_ips_for_vms_in_any_region(
     assert not ping(sandbox, a.name, OUTSIDE, deadline=3)
     assert not list(regions['RegionOne'].network.ports(
         network_id=public.id, device_id=router.id))
-    # The router's proxy network stayed for its next floating IPs while
-    # it had its gateway; it went with it.
+    # The router's proxy stayed for its next floating IPs while it had
+    # its gateway; it went with it.
     wait_for(lambda: not proxy_networks(regions['RegionOne'], router),
              ROUTED)
+    assert not proxies(regions['RegionOne'], router)
 
     # Set again on the router whose copy RegionOne holds: the copy gets
     # it once central's gateway port is made (router_gateway_ahead), and

@@ -193,7 +193,7 @@ def test_a_vm_of_another_region_gets_a_head_start_with_its_proxy(
     assert asked[0] == (
         'floatingip_ahead', 'ext', '203.0.113.20', 'p2',
         {'floatingip': AHEAD_BODY, 'region': 'RegionOne',
-         'proxy': {'router_id': 'r1', 'cidr': '10.0.0.0/24'}})
+         'proxy': {'router_id': 'r1'}})
     assert [a[0] for a in asked] == ['floatingip_ahead', 'setup_floatingip']
 
 

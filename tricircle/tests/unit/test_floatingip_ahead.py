@@ -8,7 +8,6 @@ import threading
 import time
 import types
 
-import netaddr
 from oslo_config import cfg
 import pytest
 
@@ -19,7 +18,6 @@ from tricircle.db import jobs as db_jobs
 from tricircle import resources
 from tricircle.resources import floatingip as fip_res
 from tricircle.resources import jobs as job_shapes
-from tricircle.resources import neutron_client
 from tricircle.resources import regions
 from tricircle.tests.unit.test_floatingip_copy import _converge
 from tricircle.tests.unit.test_floatingip_copy import _routed
@@ -36,9 +34,9 @@ KEY = {'floating_network_id': 'ext', 'floating_ip_address': FIP[
     'floating_ip_address']}
 HINT = {'floatingip': fip_res.regional_body(FIP, 'vm'), 'region': 'R1',
         'proxy': None}
-# A VM of another region, on 10.0.0.0/24, behind router r1.
-PROXY_HINT = dict(HINT, proxy={'router_id': 'r1', 'cidr': '10.0.0.0/24'})
-PROXY = fip_res.proxy_name('ext', FIP['floating_ip_address'])
+# A VM of another region, behind router r1.
+PROXY_HINT = dict(HINT, proxy={'router_id': 'r1'})
+PROXY = fip_res.proxy_name('r1')
 
 
 class Region(_Region):
@@ -49,7 +47,6 @@ class Region(_Region):
         super().__init__(*copies, **kwargs)
         self.rows: dict[str, dict] = {}
         self.serial = 0
-        self.name = 'R1'
 
     def get(self, resource, res_id, headers=None):
         if resource == resources.FLOATINGIP:
@@ -61,35 +58,13 @@ class Region(_Region):
         if resource == resources.FLOATINGIP:
             return super().list(resource, **filters)
         self.calls.append('list %s' % resource)
-        return self._rows(resource, **filters)
-
-    def _rows(self, resource, **filters):
-        addresses = {f.split('=', 1)[1]
-                     for f in filters.pop('fixed_ips', [])}
         return [r for r in self.rows.values() if r['type'] == resource and
-                all(r.get(k) == v for k, v in filters.items()) and
-                (not addresses or addresses & {
-                    ip['ip_address'] for ip in r['fixed_ips']})]
+                all(r.get(k) == v for k, v in filters.items())]
 
     def create(self, resource, body):
         if resource == resources.FLOATINGIP:
             return super().create(resource, body)
         self.calls.append('create %s' % resource)
-        # As Neutron: no two subnets of a network overlap, no two ports
-        # of a subnet share an address.
-        if resource == resources.SUBNET and any(
-                netaddr.IPNetwork(s['cidr']) in netaddr.IPNetwork(
-                    body['cidr']) or netaddr.IPNetwork(body['cidr']) in
-                netaddr.IPNetwork(s['cidr']) for s in self._rows(
-                    resources.SUBNET, network_id=body['network_id'])):
-            raise neutron_client.RemoteBadRequest(
-                server='R1', status=400, reason='overlapping subnet')
-        if resource == resources.PORT and self._rows(
-                resources.PORT, network_id=body['network_id'],
-                fixed_ips=['ip_address=%s' % body['fixed_ips'][0][
-                    'ip_address']]):
-            raise neutron_client.RemoteConflict(
-                server='R1', status=409, reason='IP address in use')
         self.serial += 1
         row = dict(body, id='%s-%d' % (resource, self.serial),
                    type=resource)
@@ -101,7 +76,7 @@ class Region(_Region):
         if resource == resources.FLOATINGIP:
             return self.fips.pop(res_id, None) is not None
         if resource == resources.NETWORK:   # its subnets go with it
-            for subnet in self._rows(resources.SUBNET, network_id=res_id):
+            for subnet in self.list(resources.SUBNET, network_id=res_id):
                 del self.rows[subnet['id']]
         return self.rows.pop(res_id, None) is not None
 
@@ -174,8 +149,8 @@ def test_a_region_found_down_gets_no_request(monkeypatch, pod):  # noqa
 def test_a_hint_for_something_else_makes_no_copy(pod, hint):  # noqa
     region = Region()
     _run(region, hint)
-    # the tidy's look: copies and a proxy port at the address
-    assert region.calls == ['list floatingip', 'list port']
+    # the tidy's look: the copies at the address
+    assert region.calls == ['list floatingip']
     assert region.fips == {}
 
 
@@ -265,18 +240,9 @@ def test_a_copy_made_ahead_in_another_region_is_not_taken(pod):  # noqa
 
 
 def _proxy_rows(region: Region) -> list[str]:
-    """The region's rows of router r1's proxies: networks, subnets (by
-    CIDR) and ports (by address)."""
-    rows = []
-    for net in region.list(resources.NETWORK,
-                           name=fip_res.proxy_network_name('r1')):
-        rows.append('network')
-        for row in region.rows.values():
-            if row.get('network_id') == net['id']:
-                rows.append('subnet %s' % row['cidr'] if row['type'] ==
-                            resources.SUBNET else 'port %s' %
-                            row['fixed_ips'][0]['ip_address'])
-    return sorted(rows)
+    """The region's rows named as router r1's proxy."""
+    return sorted(r['type'] for r in region.rows.values()
+                  if r.get('name') == PROXY)
 
 
 VM_PORT_R2 = {'id': 'vm', 'device_owner': 'compute:nova',
@@ -286,137 +252,88 @@ VM_PORT_R2 = {'id': 'vm', 'device_owner': 'compute:nova',
                   'region': 'R2', 'tunnel_ip': '10.2.0.1'}}
 
 
-def test_a_vm_of_another_region_gets_its_proxy_ahead(pod):  # noqa: F811
+def test_a_vm_of_another_region_gets_its_routers_proxy_ahead(
+        pod):  # noqa: F811
     region = Region()
     _run(region, PROXY_HINT)
-    assert _proxy_rows(region) == ['network', 'port 10.0.0.5',
-                                   'subnet 10.0.0.0/24']
-    net = region.list(resources.NETWORK,
-                      name=fip_res.proxy_network_name('r1'))[0]
+    assert _proxy_rows(region) == ['network', 'port', 'subnet']
+    net = region.list(resources.NETWORK, name=PROXY)[0]
     assert net['provider:network_type'] == 'local'
     port = region.list(resources.PORT, name=PROXY)[0]
-    assert port['fixed_ips'][0]['ip_address'] == '10.0.0.5'
     assert port['device_id'] == 'r1' and fip_res.is_proxy(port)
+    assert port['network_id'] == net['id']
+    # The copy keeps the VM's address, which the port does not have.
     assert region.fips['copy-0']['port_id'] == port['id']
+    assert region.fips['copy-0']['fixed_ip_address'] == '10.0.0.5'
     # floatingip_setup, once central committed it: the copy is taken and
     # the proxy found as it is; nothing is made anew.
-    central = types.SimpleNamespace(get=lambda resource, res_id: {
-        'id': res_id, 'cidr': '10.0.0.0/24'})
     region.calls.clear()
     ctx = types.SimpleNamespace(region_client=lambda name: region)
-    changes = floatingip_setup._converge(ctx, central, 'R1', pod, FIP,
+    changes = floatingip_setup._converge(ctx, None, 'R1', pod, FIP,
                                          VM_PORT_R2)
     assert changes == ['copy copy-0 made ahead of central taken']
     assert not [c for c in region.calls if c.startswith('create')]
     assert _routed(pod) == ['copy-0']
-    # Moved to a VM of R1: its proxy port goes once the copy has left
-    # it; the router's proxy network and subnet stay for the next one.
+    # Moved to a VM of R1: the copy leaves the proxy, which stays for the
+    # router's next floating IP.
     local = dict(FIP, port_id='vm1')
-    changes = floatingip_setup._converge(ctx, central, 'R1', pod, local,
+    changes = floatingip_setup._converge(ctx, None, 'R1', pod, local,
                                          dict(VM_PORT_R2, id='vm1', **{
                                              'binding:profile': {
                                                  'region': 'R1',
                                                  'tunnel_ip': '10.1.0.1'}}))
-    assert changes == ['copy copy-0 associated with vm1 (port vm1)',
-                       'proxy of port %s removed' % port['id']]
-    assert _proxy_rows(region) == ['network', 'subnet 10.0.0.0/24']
+    assert changes == ['copy copy-0 associated with vm1 (port vm1)']
+    assert _proxy_rows(region) == ['network', 'port', 'subnet']
 
 
-def _second_hint(address: str, vm_address: str, cidr: str) -> dict:
+def _run_for(region: Region, address: str, vm_address: str) -> None:
     body = dict(HINT['floatingip'], floating_ip_address=address,
                 fixed_ip_address=vm_address)
-    return {'floatingip': body, 'region': 'R1',
-            'proxy': {'router_id': 'r1', 'cidr': cidr}}
-
-
-def _run_for(region: Region, hint: dict) -> None:
-    ctx = types.SimpleNamespace(hint=hint, region_client=lambda name: region,
+    ctx = types.SimpleNamespace(hint=dict(PROXY_HINT, floatingip=body),
+                                region_client=lambda name: region,
                                 central_client=Central)
     floatingip_ahead.floatingip_ahead(ctx, {
-        'floating_network_id': 'ext',
-        'floating_ip_address': hint['floatingip']['floating_ip_address']})
+        'floating_network_id': 'ext', 'floating_ip_address': address})
 
 
-def test_the_next_floating_ip_through_the_router_makes_one_port(
+def test_the_routers_next_floating_ip_costs_the_region_one_create(
         pod):  # noqa: F811
     region = Region()
     _run(region, PROXY_HINT)
     region.calls.clear()
-    _run_for(region, _second_hint('203.0.113.21', '10.0.0.6',
-                                  '10.0.0.0/24'))
-    # two reads at once, then the port and the floating IP
-    assert sorted(region.calls) == ['create floatingip', 'create port',
-                                    'list port', 'list subnet']
-    assert _proxy_rows(region) == ['network', 'port 10.0.0.5',
-                                   'port 10.0.0.6', 'subnet 10.0.0.0/24']
-    # A VM on another of the router's remote subnets: a subnet more.
+    _run_for(region, '203.0.113.21', '10.0.1.6')
+    assert region.calls == ['list port', 'create floatingip']
+    port = region.list(resources.PORT, name=PROXY)[0]
+    assert sorted((f['port_id'], f['fixed_ip_address'])
+                  for f in region.fips.values()) == [
+        (port['id'], '10.0.0.5'), (port['id'], '10.0.1.6')]
+
+
+def test_a_proxy_a_stopped_run_left_half_made_is_finished(
+        pod):  # noqa: F811
+    region = Region()
+    net = region.create(resources.NETWORK, fip_res.proxy_network_body(
+        PROXY, None))
+    _run(region, PROXY_HINT)
+    assert _proxy_rows(region) == ['network', 'port', 'subnet']
+    assert region.list(resources.PORT, name=PROXY)[0]['network_id'] == \
+        net['id']
+
+
+def test_the_router_losing_its_gateway_takes_its_proxy(pod):  # noqa
+    region = Region()
+    _run(region, PROXY_HINT)
+    del region.fips['copy-0']   # Neutron there refuses it before
+    assert floatingip_proxies.remove(region, 'r1') == 1
+    assert region.rows == {}
+    assert floatingip_proxies.remove(region, 'r1') == 0
+
+
+def test_the_tidy_leaves_the_routers_proxy(pod):  # noqa: F811
+    region = Region()
+    _run(region, PROXY_HINT)
+    del region.fips['copy-0']
     region.calls.clear()
-    _run_for(region, _second_hint('203.0.113.22', '10.0.1.7',
-                                  '10.0.1.0/24'))
-    assert 'create network' not in region.calls
-    assert _proxy_rows(region) == [
-        'network', 'port 10.0.0.5', 'port 10.0.0.6', 'port 10.0.1.7',
-        'subnet 10.0.0.0/24', 'subnet 10.0.1.0/24']
-
-
-def test_an_unused_proxy_at_the_vms_address_gives_way(pod):  # noqa
-    """The floating IP of the VM was deleted, and its removal has not run
-    yet when a new one comes for the same VM."""
-    region = Region()
-    _run(region, PROXY_HINT)
-    del region.fips['copy-0']
-    _run_for(region, _second_hint('203.0.113.21', '10.0.0.5',
-                                  '10.0.0.0/24'))
-    ports = region.list(resources.PORT, network_id=region.list(
-        resources.NETWORK, name=fip_res.proxy_network_name('r1'))[0]['id'])
-    assert [p['name'] for p in ports] == [
-        fip_res.proxy_name('ext', '203.0.113.21')]
-    assert [f['port_id'] for f in region.fips.values()] == [ports[0]['id']]
-
-
-def test_a_used_proxy_at_the_vms_address_is_kept(pod):  # noqa: F811
-    region = Region()
-    _run(region, PROXY_HINT)
-    _run_for(region, _second_hint('203.0.113.21', '10.0.0.5',
-                                  '10.0.0.0/24'))   # logged, not raised
-    assert list(region.fips) == ['copy-0']
-    assert _proxy_rows(region) == ['network', 'port 10.0.0.5',
-                                   'subnet 10.0.0.0/24']
-
-
-def test_a_subnet_the_router_no_longer_has_gives_way_to_one_overlapping(
-        pod):  # noqa: F811
-    region = Region()
-    _run(region, PROXY_HINT)
-    del region.fips['copy-0']
-    floatingip_proxies.remove(region, PROXY)
-    # The router's remote subnet is now 10.0.0.0/23.
-    _run_for(region, _second_hint('203.0.113.21', '10.0.1.9',
-                                  '10.0.0.0/23'))
-    assert _proxy_rows(region) == ['network', 'port 10.0.1.9',
-                                   'subnet 10.0.0.0/23']
-
-
-def test_the_router_losing_its_gateway_takes_the_proxy_network(
-        pod):  # noqa: F811
-    region = Region()
-    _run(region, PROXY_HINT)
-    assert floatingip_proxies.remove_networks(region, 'r1') == 1
-    assert _proxy_rows(region) == []
-    assert not [r for r in region.rows.values()]
-    assert floatingip_proxies.remove_networks(region, 'r1') == 0
-
-
-def test_the_tidy_deletes_the_proxy_made_ahead_unless_used(
-        pod):  # noqa: F811
-    region = Region()
-    _run(region, PROXY_HINT)
-    # A new floating IP at the address uses it: kept.
-    db_api.ensure_routing('f2', 'copy-0', pod, 'p', resources.FLOATINGIP)
     _run(region, None)
-    assert _proxy_rows(region) == ['network', 'port 10.0.0.5',
-                                   'subnet 10.0.0.0/24']
-    # Its copy gone: the tidy deletes the proxy port.
-    del region.fips['copy-0']
-    _run(region, None)
-    assert _proxy_rows(region) == ['network', 'subnet 10.0.0.0/24']
+    assert region.calls == ['list floatingip']
+    assert _proxy_rows(region) == ['network', 'port', 'subnet']

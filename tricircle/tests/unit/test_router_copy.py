@@ -79,7 +79,7 @@ class FakeCopies:
         if resource == 'port':
             return []
         assert resource == 'network' and \
-            filters == {'name': fip_res.proxy_network_name('r')}
+            filters == {'name': fip_res.proxy_name('r')}
         return [{'id': net} for net in sorted(self.proxies)]
 
     def delete(self, resource, res_id):
@@ -130,7 +130,7 @@ def test_the_gateway_removed_takes_the_routers_floating_ip_proxies():
     client = FakeCopies(proxies=['proxy-net'])
     assert _gateway_step(client, {'external_gateway_info': GATEWAY.info()},
                          None) == ['gateway removed',
-                                   'floating IP proxy network removed']
+                                   'floating IP proxy removed']
     assert client.proxies == set()
     assert _gateway_step(client, {'external_gateway_info': None}, None) == []
 

@@ -9,21 +9,19 @@ the region's create, and its L3 agent, start that much sooner. Central
 checked the association as Neutron does (the VM's port, its owner, its
 address; for a VM of another region, the router) before asking.
 
-For a VM of another region, the hint also names the router and the CIDR
-of the VM's subnet: the run makes the proxy in the region first
-(tricircle.xjob.floatingip_proxies), a port named after the address.
+For a VM of another region, the hint also names the router: the copy is
+associated with the router's proxy port there, made first if the router
+has none yet (tricircle.xjob.floatingip_proxies).
 
 floatingip_setup, asked for once central has committed the floating IP,
 waits for a run of this job still at work on the address, then takes the
-copy it made (tricircle.xjob.head_starts) rather than creating one, and
-finds its proxy.
+copy it made (tricircle.xjob.head_starts) rather than creating one.
 
 Without a hint, a run tidies up: central refused the floating IP after
 asking (it asks again, without a hint), deleted it, or the run is
 retried. A copy at the address that no routing names is deleted unless
 central has a floating IP there of the copy's project (then it is
-floatingip_setup's to take), and the proxy of the address if central
-has none there and no copy uses it.
+floatingip_setup's to take).
 
 A head start is best effort: a region's refusal is logged, and
 floatingip_setup creates the copy as always.
@@ -34,7 +32,6 @@ from oslo_log import log as logging
 
 from tricircle.db import api as db_api
 from tricircle import resources
-from tricircle.resources import floatingip as fip_res
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import regions
@@ -47,8 +44,8 @@ LOG = logging.getLogger(__name__)
 
 def _hinted(hint: dict | None, network_id: str,
             address: str) -> tuple[dict, str, dict | None] | None:
-    """(the copy's body, its region, the proxy's router_id and cidr or
-    None) from a usable hint, else None."""
+    """(the copy's body, its region, the proxy's router_id or None) from
+    a usable hint, else None."""
     if not hint or set(hint) != set(job_shapes.FLOATINGIP_AHEAD_HINT_KEYS):
         return None
     body, region = hint['floatingip'] or {}, hint['region']
@@ -68,9 +65,7 @@ def _make(ctx, network_id: str, address: str, body: dict, region: str,
     try:
         if proxy is not None:
             body = dict(body, port_id=floatingip_proxies.ensure(
-                client, fip_res.proxy_name(network_id, address),
-                proxy['cidr'], body['fixed_ip_address'],
-                proxy['router_id'])['id'])
+                client, proxy['router_id'])['id'])
         copy = client.create(resources.FLOATINGIP, body)
     except neutron_client.RemoteNeutronError as exc:
         LOG.info('floating IP %s in %s: no head start (%s); '
@@ -113,9 +108,6 @@ def _tidy(ctx, network_id: str, address: str) -> None:
             LOG.info('floating IP %s in %s: copy %s made ahead of a '
                      'floating IP central does not have, deleted',
                      address, region, copy['id'])
-    if not projects:
-        floatingip_proxies.remove(client, fip_res.proxy_name(network_id,
-                                                             address))
 
 
 def floatingip_ahead(ctx, resource: dict) -> None:

@@ -6,10 +6,10 @@ the region's own (Neutron takes no id for a floating IP), kept in a
 routing. The run:
 
 1. finds the port the copy is to be associated with: the VM's own port
-   when the VM is bound in that region; otherwise the floating IP's proxy
-   port, made in the region (network, subnet with the CIDR of the VM's
-   subnet, port with the VM's address, named after the floating IP's
-   address; tricircle.xjob.floatingip_proxies);
+   when the VM is bound in that region; otherwise the proxy port of the
+   floating IP's router there, made if the router has none yet
+   (tricircle.xjob.floatingip_proxies), the copy keeping the VM's
+   address;
 2. creates or updates the copy there (a router copy without the gateway
    yet makes Neutron refuse: the job is retried until router_setup has
    set it). A copy its routing does not name is taken from a head start
@@ -17,11 +17,9 @@ routing. The run:
    (floatingip_ahead, waited for while it runs), or else created at
    once, and looked for at its address only if the region refuses that
    address (made by a run that stopped before recording it);
-3. deletes the copies in regions that should hold none, and proxies no
-   longer used (the copy first, which Neutron would otherwise keep on
-   the port). A floating IP deleted before its copy was recorded leaves
-   its proxy to floatingip_ahead's tidy, which central asks for with
-   each delete.
+3. deletes the copies in regions that should hold none. A floating IP
+   deleted before its copy was recorded leaves it to floatingip_ahead's
+   tidy, which central asks for with each delete.
 
 Idempotent. A VM port not bound anywhere yet leaves the copy
 unassociated; the port's binding, reported to central, runs the job
@@ -65,29 +63,18 @@ class _NotYet(neutron_client.RemoteNotFound):
     """What the copy needs is not there yet: retried."""
 
 
-def _proxy_name(fip: dict) -> str:
-    return fip_res.proxy_name(fip['floating_network_id'],
-                              fip['floating_ip_address'])
-
-
-def _ensure_proxy(central, client, fip: dict, vm_port: dict,
-                  region: str) -> dict:
-    """The proxy port of the floating IP in ``region``: on a subnet with
-    the CIDR of the VM's, at the VM's address (made again if the
-    floating IP moved to another address)."""
+def _proxy(client, fip: dict, vm_port: dict, region: str) -> dict:
+    """The proxy port of the floating IP's router in ``region``, if the
+    VM's port still has the floating IP's address."""
     address = fip['fixed_ip_address']
-    subnet_id = next((ip['subnet_id'] for ip in vm_port['fixed_ips']
-                      if ip['ip_address'] == address), None)
-    if subnet_id is None:  # the port changed address meanwhile
+    if not any(ip['ip_address'] == address for ip in vm_port['fixed_ips']):
+        # the port changed address meanwhile
         raise _NotYet(server=region, status=404, reason='port %s has no '
                       'address %s any more' % (vm_port['id'], address))
-    subnet = central.get(resources.SUBNET, subnet_id)
-    return floatingip_proxies.ensure(client, _proxy_name(fip),
-                                     subnet['cidr'], address,
-                                     fip['router_id'])
+    return floatingip_proxies.ensure(client, fip['router_id'])
 
 
-def _associated_port(central, client, fip: dict, vm_port: dict | None,
+def _associated_port(client, fip: dict, vm_port: dict | None,
                      region: str) -> tuple[str | None, bool]:
     """(id of the port the copy in ``region`` is associated with, whether
     it is a proxy); ``vm_port``: central's port of the floating IP."""
@@ -106,8 +93,7 @@ def _associated_port(central, client, fip: dict, vm_port: dict | None,
         return None, False
     if bound[0] == region:
         return vm_port['id'], False
-    port = _ensure_proxy(central, client, fip, vm_port, region)
-    return port['id'], True
+    return _proxy(client, fip, vm_port, region)['id'], True
 
 
 def _routing(pod_id: str, fip_id: str) -> dict | None:
@@ -204,7 +190,7 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     def ready_port() -> tuple[str | None, bool]:
         # The VM's port is there already (its binding there says so); a
         # proxy is made there.
-        return _associated_port(central, client, fip, vm_port, region)
+        return _associated_port(client, fip, vm_port, region)
 
     changes = []
     # A copy with no routing yet may have been made ahead of central's
@@ -229,7 +215,6 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
                 copy['id'], target))
         else:
             changes.append('copy %s found at its address' % copy['id'])
-    previous = copy.get('port_id')
     if fip_res.association_differs(copy, port_id,
                                    fip.get('fixed_ip_address')):
         client.update(resources.FLOATINGIP, copy['id'], {
@@ -241,10 +226,6 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
                           resource_type=resources.FLOATINGIP)
     if made_ahead and _status_reported(central, client, fip, copy['id']):
         changes.append('its status ACTIVE reported')
-    # The proxy the copy left (moved to another port, or disassociated).
-    if previous and previous != port_id and \
-            floatingip_proxies.remove_of_port(client, previous):
-        changes.append('proxy of port %s removed' % previous)
     return changes
 
 
@@ -258,11 +239,8 @@ def _remove(ctx, region: str, pod_id: str, fip_id: str) -> list[str]:
                                                    routing['bottom_id'])
         if not copy:
             continue
-        # The copy first: Neutron would keep it on the proxy's port.
         if client.delete(resources.FLOATINGIP, copy['id']):
             changes.append('copy %s deleted' % copy['id'])
-        if floatingip_proxies.remove_of_port(client, copy.get('port_id')):
-            changes.append('its proxy removed')
     regions.forget(pod_id, resources.FLOATINGIP, fip_id)
     return changes
 
