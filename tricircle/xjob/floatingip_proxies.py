@@ -12,6 +12,7 @@ gateway or the copy.
 """
 from __future__ import annotations
 
+from neutron_lib.api.definitions import provider_net
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -25,15 +26,29 @@ def _project() -> str | None:
     return cfg.CONF.xjob.service_project_id
 
 
-def _serves(port: dict, router_id: str) -> bool:
-    return fip_res.is_proxy(port) and port['device_id'] == router_id
+def _ports(client, router_id: str) -> list[dict]:
+    # Only services set a proxy's device owner (a tenant's port copied
+    # here cannot pass for one).
+    return client.list(resources.PORT, device_owner=fip_res.PROXY_DEVICE_OWNER,
+                       device_id=router_id)
+
+
+def _networks(client, router_id: str) -> list[dict]:
+    """The networks named as the router's proxy that are Tricircle's:
+    type ``local``, of the service project (a tenant's network of that
+    name, copied here from central, is neither)."""
+    project = _project()
+    return [net for net in client.list(resources.NETWORK,
+                                       name=fip_res.proxy_name(router_id))
+            if net.get(provider_net.NETWORK_TYPE) == 'local' and
+            (project is None or net.get('project_id') == project)]
 
 
 def _make(client, router_id: str) -> dict:
     """A new proxy of the router (on its network and subnet if a run
     that stopped made them); its port."""
     name = fip_res.proxy_name(router_id)
-    nets = client.list(resources.NETWORK, name=name)
+    nets = _networks(client, router_id)
     net = nets[0] if nets else client.create(
         resources.NETWORK, fip_res.proxy_network_body(name, _project()))
     subnets = client.list(resources.SUBNET, network_id=net['id'])
@@ -50,23 +65,29 @@ def _make(client, router_id: str) -> dict:
 def ensure(client, router_id: str) -> dict:
     """The router's proxy port, made if it has none. Two jobs making it
     at once may make two: either serves, and both go together."""
-    for port in client.list(resources.PORT,
-                            name=fip_res.proxy_name(router_id)):
-        if _serves(port, router_id):
-            return port
-    return _make(client, router_id)
+    ports = _ports(client, router_id)
+    return ports[0] if ports else _make(client, router_id)
 
 
 def remove(client, router_id: str) -> int:
-    """Delete the router's proxies, port, subnet and network (the copy
-    lost its gateway, or is deleted: Neutron there kept no floating IP
-    on them); how many networks there were."""
-    nets = client.list(resources.NETWORK,
-                       name=fip_res.proxy_name(router_id))
-    for net in nets:
-        for port in client.list(resources.PORT, network_id=net['id']):
-            client.delete(resources.PORT, port['id'])
+    """Delete the router's proxies, ports, subnets and networks (the
+    copy is losing its gateway, or is deleted: no floating IP is served
+    through them); how many there were."""
+    ports = _ports(client, router_id)
+    for port in ports:
+        client.delete(resources.PORT, port['id'])
+    nets = {net['id']: net for net in _networks(client, router_id)}
+    for net_id in {p['network_id'] for p in ports} - set(nets):
+        LOG.warning('floating IP proxy port of router %s was on network '
+                    '%s, not one of its proxy networks; network kept',
+                    router_id, net_id)
+    for net in nets.values():
+        others = client.list(resources.PORT, network_id=net['id'])
+        if others:  # not Tricircle's to delete
+            LOG.warning('network %s (%s) kept: it has ports %s', net['id'],
+                        net['name'], ', '.join(p['id'] for p in others))
+            continue
         client.delete(resources.NETWORK, net['id'])
         LOG.info('floating IP proxy network %s of router %s deleted',
                  net['id'], router_id)
-    return len(nets)
+    return len(ports) + len(nets)

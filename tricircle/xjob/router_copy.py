@@ -202,10 +202,12 @@ def _ensure_gateway(client, region: str, router_id: str, copy: dict,
     have = copy.get('external_gateway_info')
     if plan.gateway is None:
         if have:
+            # First: a run that fails on them finds the gateway still
+            # there, and removes both.
+            _remove_proxies(client, router_id, changes)
             client.update(resources.ROUTER, router_id,
                           {'external_gateway_info': {}})
             changes.append('gateway removed')
-            _remove_proxies(client, router_id, changes)
         return
     if plan.gateway.matches(have):
         return

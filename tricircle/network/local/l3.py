@@ -23,8 +23,11 @@ import time
 
 import netaddr
 from neutron.db import l3_dvrscheduler_db
+from neutron.db import models_v2
+from neutron.objects import ports as port_obj
 from neutron.services.l3_router import l3_router_plugin
 from neutron_lib import constants as n_const
+from neutron_lib.db import api as n_db_api
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_config import cfg
@@ -120,20 +123,47 @@ class LocalL3Plugin(router_flags.RouterFlagsMixin,
     def _get_assoc_data(self, context, fip, floatingip_obj):
         """A proxy port (tricircle.resources.floatingip) stands for the
         VMs of its router's other regions: the floating IP keeps the VM's
-        address it is given (or has), which the L3 agent NATs to, and is
-        served by the router the port names. Only services make proxy
-        ports (tricircle.network.device_owners)."""
-        port = self._core_plugin.get_port(context, fip['port_id'])
-        if not fip_res.is_proxy(port):
+        address it is given (or, on the same port, has), which the L3
+        agent NATs to, and is served by the router the port names, once
+        that router has its gateway on the floating IP's network here.
+        Only services make proxy ports (tricircle.network.device_owners)."""
+        owner = self._port_owner(context, fip['port_id'])
+        if owner is None or owner[0] != fip_res.PROXY_DEVICE_OWNER:
             return super()._get_assoc_data(context, fip, floatingip_obj)
-        address = fip.get('fixed_ip_address') or (
-            floatingip_obj.fixed_ip_address and
-            str(floatingip_obj.fixed_ip_address))
+        router_id = owner[1]
+        address = fip.get('fixed_ip_address')
+        if not address and fip['port_id'] == floatingip_obj.fixed_port_id:
+            address = floatingip_obj.fixed_ip_address and str(
+                floatingip_obj.fixed_ip_address)
         if not address or netaddr.IPAddress(address).version != 4:
             raise n_exc.BadRequest(resource='floatingip', msg=(
                 'a floating IP on proxy port %s takes the IPv4 address of '
-                'its VM as fixed_ip_address' % port['id']))
-        return port['id'], address, port['device_id']
+                'its VM as fixed_ip_address' % fip['port_id']))
+        if not self._has_gateway(context, router_id,
+                                 floatingip_obj.floating_network_id):
+            raise n_exc.Conflict(resource='floatingip', msg=(
+                'router %s of proxy port %s has no external gateway on '
+                'network %s' % (router_id, fip['port_id'],
+                                floatingip_obj.floating_network_id)))
+        return fip['port_id'], address, router_id
+
+    @staticmethod
+    def _port_owner(context, port_id: str) -> tuple[str, str] | None:
+        """(device_owner, device_id) of a port, read alone (the whole
+        port is Neutron's to load, for any other port)."""
+        with n_db_api.CONTEXT_READER.using(context):
+            row = context.session.query(
+                models_v2.Port.device_owner, models_v2.Port.device_id
+            ).filter_by(id=port_id).first()
+        return tuple(row) if row is not None else None
+
+    @staticmethod
+    def _has_gateway(context, router_id: str, network_id: str) -> bool:
+        # As Neutron checks a router asked for: a gateway port of the
+        # router on the floating IP's network (the router exists then).
+        return port_obj.Port.objects_exist(
+            context.elevated(), network_id=network_id, device_id=router_id,
+            device_owner=n_const.DEVICE_OWNER_ROUTER_GW)
 
     def create_floatingip(self, context, floatingip):
         self._refuse_user_write(context)

@@ -324,9 +324,26 @@ def test_the_router_losing_its_gateway_takes_its_proxy(pod):  # noqa
     region = Region()
     _run(region, PROXY_HINT)
     del region.fips['copy-0']   # Neutron there refuses it before
-    assert floatingip_proxies.remove(region, 'r1') == 1
+    assert floatingip_proxies.remove(region, 'r1')
     assert region.rows == {}
     assert floatingip_proxies.remove(region, 'r1') == 0
+
+
+def test_a_tenants_network_of_the_proxys_name_is_neither_taken_nor_removed(
+        pod):  # noqa: F811
+    """Central's networks are copied here with their names."""
+    region = Region()
+    tenant = region.create(resources.NETWORK, {
+        'name': PROXY, 'provider:network_type': 'vxlan', 'project_id': 't'})
+    vm = region.create(resources.PORT, {'network_id': tenant['id'],
+                                        'device_owner': 'compute:nova'})
+    _run(region, PROXY_HINT)
+    port = region.list(resources.PORT,
+                       device_owner=fip_res.PROXY_DEVICE_OWNER)[0]
+    assert port['network_id'] != tenant['id']
+    del region.fips['copy-0']
+    floatingip_proxies.remove(region, 'r1')
+    assert sorted(region.rows) == sorted([tenant['id'], vm['id']])
 
 
 def test_the_tidy_leaves_the_routers_proxy(pod):  # noqa: F811

@@ -80,7 +80,8 @@ class FakeCopies:
             return []
         assert resource == 'network' and \
             filters == {'name': fip_res.proxy_name('r')}
-        return [{'id': net} for net in sorted(self.proxies)]
+        return [{'id': net, 'provider:network_type': 'local'}
+                for net in sorted(self.proxies)]
 
     def delete(self, resource, res_id):
         assert resource == 'network'
@@ -129,8 +130,8 @@ def test_a_gateway_no_longer_planned_is_removed():
 def test_the_gateway_removed_takes_the_routers_floating_ip_proxies():
     client = FakeCopies(proxies=['proxy-net'])
     assert _gateway_step(client, {'external_gateway_info': GATEWAY.info()},
-                         None) == ['gateway removed',
-                                   'floating IP proxy removed']
+                         None) == ['floating IP proxy removed',
+                                   'gateway removed']
     assert client.proxies == set()
     assert _gateway_step(client, {'external_gateway_info': None}, None) == []
 

@@ -127,7 +127,7 @@ def _made_ahead(fip: dict, region: str) -> dict | None:
     while db_jobs.live_statuses(job_shapes.FLOATINGIP_AHEAD.name, job_id) \
             & {db_jobs.NEW, db_jobs.RUNNING}:
         if time.monotonic() > end:
-            # Not beside it: both would make the address's proxy.
+            # Not beside it: both would make a copy at the address.
             raise _NotYet(server=region, status=409, reason='a head start '
                           'of address %s is still at work' % key[1])
         time.sleep(0.05)
@@ -188,13 +188,13 @@ def _converge(ctx, central, region: str, pod_id: str, fip: dict,
     client = ctx.region_client(region)
 
     def ready_port() -> tuple[str | None, bool]:
-        # The VM's port is there already (its binding there says so); a
-        # proxy is made there.
+        # The VM's port is there already (its binding there says so); the
+        # router's proxy there is found, or made.
         return _associated_port(client, fip, vm_port, region)
 
     changes = []
     # A copy with no routing yet may have been made ahead of central's
-    # commit, with its proxy: that head start ends first.
+    # commit: that head start ends first.
     copy = None if _routing(pod_id, fip['id']) else _made_ahead(fip, region)
     made_ahead = copy is not None
     if copy is not None:
