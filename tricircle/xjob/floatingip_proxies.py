@@ -76,12 +76,8 @@ def remove(client, router_id: str) -> int:
     ports = _ports(client, router_id)
     for port in ports:
         client.delete(resources.PORT, port['id'])
-    nets = {net['id']: net for net in _networks(client, router_id)}
-    for net_id in {p['network_id'] for p in ports} - set(nets):
-        LOG.warning('floating IP proxy port of router %s was on network '
-                    '%s, not one of its proxy networks; network kept',
-                    router_id, net_id)
-    for net in nets.values():
+    nets = _networks(client, router_id)
+    for net in nets:
         others = client.list(resources.PORT, network_id=net['id'])
         if others:  # not Tricircle's to delete
             LOG.warning('network %s (%s) kept: it has ports %s', net['id'],

@@ -13,9 +13,9 @@ of the floating IP is made, which gives the floating IP its address, and
 the association passes Neutron's own checks (the VM's port and its
 owner; for a VM of another region, the router), floatingip_ahead
 creates the region's copy (on the router's proxy port there, for a VM of
-another region) while central commits the floating IP. If central then refuses it, and whenever it
-deletes one, floatingip_ahead runs again without a hint, to remove what
-no floating IP uses.
+another region) while central commits the floating IP. If central then
+refuses it, and whenever it deletes one, floatingip_ahead runs again
+without a hint, to remove what no floating IP uses.
 
 A region reports the status its L3 agent gave a floating IP's copy; it
 becomes the central floating IP's.

@@ -13,8 +13,8 @@ turns that reservation into the interface port).
 Floating IPs here are copies too, made by XJob (floatingip_setup) in the
 region of their external network. One associated with a proxy port (a
 VM of another region; see tricircle.resources.floatingip) is served by
-the router the proxy names, at the VM's address. The status the L3 agent gives a copy is
-reported to central, whose floating IP shows it.
+the router the proxy names, at the VM's address. The status the L3 agent
+gives a copy is reported to central, whose floating IP shows it.
 """
 from __future__ import annotations
 
