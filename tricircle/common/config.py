@@ -84,6 +84,16 @@ xjob_opts = [
                  help='Seconds an audit step waits for its repair jobs '
                       'before counting them; those not done by then still '
                       'run, and are counted as found only.'),
+    cfg.FloatOpt('gateway_setup_delay', default=2.0, min=0,
+                 help='Seconds the router_setup run that follows a '
+                      'router\'s gateway head start (router_gateway_ahead, '
+                      'which set the gateway on the copy in the external '
+                      'network\'s region) is put off. Meanwhile that '
+                      'region\'s L3 and OVS agents build the gateway, and '
+                      'the run\'s reads of central and every region would '
+                      'slow them down where they share servers. The run '
+                      'still has the last word; other requests for the '
+                      'router are not put off. 0 runs it at once.'),
     cfg.ListOpt('job_modules', default=[],
                 help='Extra Python modules defining job types (each with a '
                      'JOB attribute), beside those of the '

@@ -6,7 +6,8 @@ type/status/resource_id/extra_id admits one), remembers which request rows
 its run covers, and on success deletes exactly those rows and writes one
 log row: requests that arrived during the run stay NEW and get a run of
 their own, older ones are satisfied without one. A failed run leaves one
-FAIL row (attempts, last error, when to retry). A RUNNING row older than
+FAIL row (attempts, last error, when to retry). A run may also defer its
+requests: they stay NEW, due at a later time. A RUNNING row older than
 the expiry belongs to a dead runner and may be taken over.
 """
 from __future__ import annotations
@@ -63,12 +64,14 @@ def submit(job_type: str, resource_id: str, project_id: str | None,
 
 
 def runnable_keys(expire: float, limit: int = 20) -> list[tuple[str, str]]:
-    """Keys with work due: NEW requests, FAILs whose retry time came, and
-    RUNNING rows older than ``expire`` seconds; oldest first."""
+    """Keys with work due: NEW requests (not deferred, or whose time
+    came), FAILs whose retry time came, and RUNNING rows older than
+    ``expire`` seconds; oldest first."""
     now = timeutils.utcnow()
     stale = now - datetime.timedelta(seconds=expire)
     due = sa.or_(
-        Job.status == NEW,
+        sa.and_(Job.status == NEW,
+                sa.or_(Job.next_run_at.is_(None), Job.next_run_at <= now)),
         sa.and_(Job.status == FAIL, Job.next_run_at <= now),
         sa.and_(Job.status == RUNNING, Job.timestamp < stale))
     running = sa.orm.aliased(Job)
@@ -159,6 +162,17 @@ def fail(claim_: Claim, error: str, retry_in: float) -> None:
                                 last_error=error[:2000],
                                 next_run_at=timeutils.utcnow() +
                                 datetime.timedelta(seconds=retry_in)))
+
+
+def defer(claim_: Claim, run_in: float) -> None:
+    """Put the run off: the requests it covers stay as they are, due in
+    ``run_in`` seconds (a request that comes meanwhile is due at once,
+    and its run covers them); release the key."""
+    with core.session_scope() as session:
+        session.execute(sa.update(Job).where(Job.id.in_(claim_.covers))
+                        .values(next_run_at=timeutils.utcnow() +
+                                datetime.timedelta(seconds=run_in)))
+        session.execute(sa.delete(Job).where(Job.id == claim_.lock_id))
 
 
 def release(claim_: Claim) -> None:

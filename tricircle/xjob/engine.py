@@ -113,6 +113,10 @@ class Engine:
                      claim.attempts, ', with its hint' if claim.hint else '')
             beating.start()
             job_type.handler(JobContext(self, claim, worker), resource)
+        except registry.Defer as defer:
+            LOG.info('job %s %s put off for %.1fs: %s', claim.type,
+                     claim.resource_id, defer.seconds, defer.reason)
+            jobs.defer(claim, defer.seconds)
         except Exception as exc:  # any failure is recorded and retried
             delay = self.retry_delay(claim.attempts)
             LOG.warning('job %s %s failed (attempt %d), retry in %.0fs: %s',

@@ -13,6 +13,12 @@ need not read the regions to find it:
   servers while the regions' L3 agents applied the change.
 - floating IPs (floatingip_ahead): the copy it created in the external
   network's region, by address; floatingip_setup takes it as the copy.
+- gateways (router_gateway_ahead): that it set the gateway on the copy
+  in the external network's region, with central's request going
+  through. The setup run that follows is put off a little
+  (``[xjob] gateway_setup_delay``): the region's L3 and OVS agents are
+  building the gateway then, and its reads of central and every region
+  would only slow them down on the same servers.
 
 A record lives in this daemon only and is taken by the first run that
 looks: a run in another daemon, a retried run, or one whose view differs
@@ -75,6 +81,8 @@ class Made:
 _routers = Records()
 # (external network id, floating IP address) -> (region, the copy there)
 floatingips = Records()
+# router id -> the external network its head start set the gateway on
+gateways = Records()
 
 
 def record(router_id: str, fingerprint: tuple, regions: set[str]) -> None:

@@ -36,6 +36,16 @@ class JobType:
                    shape.description)
 
 
+class Defer(Exception):
+    """Raised by a handler to run later: its requests stay, due in
+    ``seconds`` (tricircle.db.jobs.defer). Not a failure."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+
+
 _TYPES: dict[str, JobType] = {}
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 import types
 
+from oslo_config import cfg
 import pytest
 
+from tricircle.common import config
 from tricircle.db import api as db_api
 from tricircle.db import jobs as db_jobs
 from tricircle.db import pod_health
@@ -15,6 +17,8 @@ from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
 from tricircle.resources import transit as transit_res
+from tricircle.xjob import head_starts
+from tricircle.xjob import registry
 from tricircle.xjob.jobs import router_gateway_ahead
 from tricircle.xjob.jobs import router_setup
 
@@ -270,3 +274,57 @@ def test_the_default_routes_are_left_to_router_setup(spanning, case):
     assert one.copy['external_gateway_info'] == GATEWAY
     assert two.copy['routes'] == [TO_S1]
     assert two.calls == (['get', 'update'] if case == 'R2 refuses' else [])
+
+
+# -- the router_setup run after a gateway head start that set the gateway
+# is put off while the region's agents build it.
+
+@pytest.fixture
+def gateway_records(monkeypatch):
+    config.register_xjob_opts(cfg.CONF)
+    monkeypatch.setattr(head_starts, 'gateways', head_starts.Records())
+    return head_starts.gateways
+
+
+def _setup_ctx(attempts: int = 0, covers: int = 1):
+    return types.SimpleNamespace(claim=types.SimpleNamespace(
+        attempts=attempts, covers=['j%d' % i for i in range(covers)]))
+
+
+def test_a_head_start_that_set_the_gateway_puts_off_the_run_after(
+        held, gateway_records):
+    one = Region({'id': 'r1', 'external_gateway_info': None})
+    _ahead(HINT, R1=one)
+    with pytest.raises(registry.Defer) as put_off:
+        router_setup._put_off_after_gateway(_setup_ctx(), 'r1')
+    assert put_off.value.seconds == cfg.CONF.xjob.gateway_setup_delay > 0
+    # Once: the run when due reads and converges as always.
+    router_setup._put_off_after_gateway(_setup_ctx(), 'r1')
+
+
+@pytest.mark.parametrize('case', ['had it', 'refused', 'central dropped',
+                                  'setup queued'])
+def test_no_run_is_put_off_unless_the_head_start_set_it(
+        spanning, gateway_records, case):
+    one = Region({'id': 'r1', 'external_gateway_info':
+                  GATEWAY if case == 'had it' else None},
+                 refuse=case == 'refused')
+    if case == 'setup queued':
+        db_jobs.submit(job_shapes.ROUTER_SETUP.name, 'r1', 'p')
+    _ahead(HINT, Central(gateway_port=case != 'central dropped'), R1=one,
+           R2=Region({'id': 'r1', 'routes': [TO_S1]}))
+    assert gateway_records.take('r1') is None
+
+
+@pytest.mark.parametrize('case', ['retry', 'more requests', 'delay 0'])
+def test_a_run_that_is_more_than_the_gateway_is_not_put_off(
+        held, gateway_records, case):
+    gateway_records.put('r1', 'ext')
+    if case == 'delay 0':
+        cfg.CONF.set_override('gateway_setup_delay', 0, group='xjob')
+    try:
+        router_setup._put_off_after_gateway(_setup_ctx(
+            attempts=int(case == 'retry'),
+            covers=2 if case == 'more requests' else 1), 'r1')
+    finally:
+        cfg.CONF.clear_override('gateway_setup_delay', group='xjob')

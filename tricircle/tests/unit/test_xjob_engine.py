@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from oslo_config import cfg
@@ -148,3 +149,65 @@ def test_delete_and_redo_rules(engine):
     jobs.delete(job['id'])
     with pytest.raises(t_exc.JobNotFound):
         jobs.get(job['id'])
+
+
+class _PutOff:
+    """A job type that defers its first run by ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.runs: list[int] = []   # requests covered, per run done
+
+    def __call__(self, ctx, resource: dict) -> None:
+        if not self.runs and self.seconds is not None:
+            seconds, self.seconds = self.seconds, None
+            raise registry.Defer(seconds, 'not yet')
+        self.runs.append(len(ctx.claim.covers))
+
+
+@pytest.fixture
+def put_off(engine):
+    def register(seconds: float) -> _PutOff:
+        handler = _PutOff(seconds)
+        registry.register(registry.JobType('put-off', ('name',), handler))
+        return handler
+    return register
+
+
+def test_a_deferred_run_waits_for_its_time_and_fails_nothing(
+        engine, put_off):
+    handler = put_off(60)
+    job = xjob_api.submit('put-off', {'name': 'x'}, 'p1')
+    assert engine.run_once()
+    later = jobs.get(job['id'])
+    # Still a request, not a failure: no attempt counted, no error.
+    assert later['status'] == 'NEW' and later['attempts'] == 0
+    assert later['last_error'] is None and later['next_run_at']
+    assert not engine.run_once()    # not due yet, and the key is free
+    assert jobs.claim('put-off', 'x', 'w', expire=60) is not None
+    assert handler.runs == []
+
+
+def test_a_request_meanwhile_runs_at_once_covering_the_deferred(
+        engine, put_off):
+    handler = put_off(60)
+    xjob_api.submit('put-off', {'name': 'x'}, 'p1')
+    assert engine.run_once()
+    second = xjob_api.submit('put-off', {'name': 'x'}, 'p1')
+    assert engine.run_once()
+    assert handler.runs == [2]
+    assert jobs.list_all({'status': 'NEW'}) == []
+    assert jobs.get(second['id'])['status'] == 'SUCCESS'
+
+
+def test_a_deferred_run_comes_when_due_or_redone(engine, put_off):
+    handler = put_off(0.2)
+    xjob_api.submit('put-off', {'name': 'x'}, 'p1')
+    assert engine.run_once() and not engine.run_once()
+    time.sleep(0.3)
+    assert engine.run_once() and handler.runs == [1]
+    handler = put_off(60)
+    job = xjob_api.submit('put-off', {'name': 'y'}, 'p1')
+    assert engine.run_once() and not engine.run_once()
+    jobs.redo(job['id'])
+    assert engine.run_once() and handler.runs == [1]

@@ -17,7 +17,10 @@ last). Nothing is removed.
 
 router_setup, asked for once central has committed the gateway, waits
 for a run of this job still at work (tricircle.xjob.head_starts), then
-finds the gateway on the copy and has the last word. A run without a
+finds the gateway on the copy and has the last word. When this run set
+the gateway, with nothing beside it, that run is first put off for
+``[xjob] gateway_setup_delay`` seconds, while the region's agents build
+the gateway. A run without a
 usable hint does nothing: router_setup does the work.
 
 Best effort: a region's refusal is logged and the job succeeds. A
@@ -77,11 +80,12 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
                  'for its gateway', router_id)
         return
     began = time.monotonic()
+    gateway_set = False
     try:
         with futures.ThreadPoolExecutor(1) as side:
             # The other regions' way out, meanwhile: they work too.
             routes = side.submit(_default_routes, ctx, router_id, gateway)
-            _gateway(ctx, router_id, gateway)
+            gateway_set = _gateway(ctx, router_id, gateway)
             routes.result()
     finally:
         head_starts.forget(router_id)
@@ -92,6 +96,8 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
             # (its run may have come before this one's writes): another
             # run removes what central lacks.
             start = head_starts.Start.AFTER_A_RUN
+        if gateway_set and start is head_starts.Start.CLEAR:
+            head_starts.gateways.put(router_id, gateway.network_id)
         head_starts.done(router_id, start, ctx.project_id)
 
 
@@ -110,7 +116,8 @@ def _still_on_central(ctx, router_id: str,
                for port in ports)
 
 
-def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> None:
+def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> bool:
+    """True when this run set the gateway on the region's copy."""
     region = gateway.region
     try:
         if router_copy.set_gateway(ctx.region_client(region), router_id,
@@ -118,9 +125,11 @@ def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> None:
             LOG.info('router %s in %s, ahead of central: gateway set on %s '
                      '(%s)', router_id, region, gateway.network_id,
                      ', '.join(ip for _s, ip in gateway.fixed_ips))
+            return True
     except neutron_client.RemoteNeutronError as exc:
         LOG.info('router %s in %s: no head start for its gateway (%s); '
                  'router_setup sets it', router_id, region, exc)
+    return False
 
 
 def _default_routes(ctx, router_id: str,
