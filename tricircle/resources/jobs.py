@@ -72,7 +72,8 @@ ROUTER_GATEWAY_AHEAD = JobShape(
     'lack (the default route to it) where central has the router\'s '
     'transit ports. '
     'Sets only; router_setup, run once central has committed the '
-    'gateway, has the last word.')
+    'gateway, has the last word, put off by [xjob] gateway_setup_delay '
+    'when this job set the gateway.')
 # What central hands router_gateway_ahead: the gateway as the copy takes
 # it ({network_id, enable_snat, external_fixed_ips: [{subnet_id,
 # ip_address}]}, central's addresses) and the external network's region.
