@@ -85,15 +85,17 @@ xjob_opts = [
                       'before counting them; those not done by then still '
                       'run, and are counted as found only.'),
     cfg.FloatOpt('gateway_setup_delay', default=2.0, min=0,
-                 help='Seconds the router_setup run that follows a '
-                      'router\'s gateway head start (router_gateway_ahead, '
-                      'which set the gateway on the copy in the external '
-                      'network\'s region) is put off. Meanwhile that '
-                      'region\'s L3 and OVS agents build the gateway, and '
-                      'the run\'s reads of central and every region would '
-                      'slow them down where they share servers. The run '
-                      'still has the last word; other requests for the '
-                      'router are not put off. 0 runs it at once.'),
+                 help='Seconds after a router\'s gateway head start '
+                      '(router_gateway_ahead) set the gateway on the copy '
+                      'in the external network\'s region, and the other '
+                      'regions\' routes, before the router_setup run that '
+                      'follows it reads central and every region. '
+                      'Meanwhile that region\'s L3 and OVS agents build '
+                      'the gateway; the run\'s reads would slow them down '
+                      'where they share servers. Only a first try covering '
+                      'one request, with central showing that gateway, is '
+                      'put off; it still has the last word. 0 runs it at '
+                      'once.'),
     cfg.ListOpt('job_modules', default=[],
                 help='Extra Python modules defining job types (each with a '
                      'JOB attribute), beside those of the '

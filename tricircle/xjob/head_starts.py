@@ -13,12 +13,14 @@ need not read the regions to find it:
   servers while the regions' L3 agents applied the change.
 - floating IPs (floatingip_ahead): the copy it created in the external
   network's region, by address; floatingip_setup takes it as the copy.
-- gateways (router_gateway_ahead): that it set the gateway on the copy
-  in the external network's region, with central's request going
-  through. The setup run that follows is put off a little
-  (``[xjob] gateway_setup_delay``): the region's L3 and OVS agents are
-  building the gateway then, and its reads of central and every region
-  would only slow them down on the same servers.
+- gateways (router_gateway_ahead): the gateway it set on the copy in
+  the external network's region, when it also gave the other regions
+  their routes and central's gateway port was still there at its end.
+  The setup run that follows, finding that gateway on central, is put
+  off until ``[xjob] gateway_setup_delay`` seconds after it was set:
+  the region's L3 and OVS agents are building the gateway then, and the
+  run's reads of central and every region would only slow them down on
+  the same servers.
 
 A record lives in this daemon only and is taken by the first run that
 looks: a run in another daemon, a retried run, or one whose view differs
@@ -35,6 +37,7 @@ from typing import Any, Hashable
 
 from tricircle.db import jobs as db_jobs
 from tricircle.resources import jobs as job_shapes
+from tricircle.resources import router as router_res
 
 # How long a router's head start waits for a router_setup run of its
 # router to end (a run for the change before, often still tidying up).
@@ -46,11 +49,13 @@ VALID_FOR = 60.0
 
 
 class Records:
-    """Records by key, each taken once, none trusted after VALID_FOR."""
+    """Records by key, each taken once, none trusted after
+    ``valid_for`` seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, valid_for: float = VALID_FOR) -> None:
         self._made: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._valid_for = valid_for
 
     def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
@@ -66,10 +71,10 @@ class Records:
         with self._lock:
             made = self._made.pop(key, None)
             for stale in [k for k, (at, _v) in self._made.items()
-                          if now - at > VALID_FOR]:
+                          if now - at > self._valid_for]:
                 del self._made[stale]
-        return made[1] if made is not None and now - made[0] <= VALID_FOR \
-            else None
+        return made[1] if made is not None and \
+            now - made[0] <= self._valid_for else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +86,20 @@ class Made:
 _routers = Records()
 # (external network id, floating IP address) -> (region, the copy there)
 floatingips = Records()
-# router id -> the external network its head start set the gateway on
-gateways = Records()
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewaySet:
+    """A gateway a head start set on the router's copy in its region."""
+    gateway: router_res.Gateway
+    at: float   # time.monotonic() when set
+
+
+# A gateway's record is for the router_setup central asks for once it
+# commits the gateway, a second or so after: no later run may take it.
+GATEWAY_VALID_FOR = 10.0
+# router id -> GatewaySet
+gateways = Records(GATEWAY_VALID_FOR)
 
 
 def record(router_id: str, fingerprint: tuple, regions: set[str]) -> None:
@@ -92,9 +109,10 @@ def record(router_id: str, fingerprint: tuple, regions: set[str]) -> None:
 
 
 def forget(router_id: str) -> None:
-    """A head start that did not make it all: no run may trust an
-    older record of the router."""
+    """A head start begins, or did not make it all: no run may trust an
+    older record of the router (its plan, or a gateway set)."""
     _routers.forget(router_id)
+    gateways.forget(router_id)
 
 
 def take(router_id: str) -> Made | None:

@@ -172,22 +172,26 @@ def set_gateway(client: neutron_client.NeutronClient, router_id: str,
 
 
 def add_routes(client: neutron_client.NeutronClient, router_id: str,
-               routes: list[dict]) -> list[dict]:
+               routes: list[dict]) -> tuple[list[dict], bool]:
     """Those of ``routes`` whose destination the copy has no route to,
     added to its routes, with only the copy read first
     (router_gateway_ahead: the default route to the gateway's region).
     Nothing is removed: a head start beside it may have added a route
-    central's plan does not know yet. What was added ([] if nothing, or
-    the copy is missing)."""
+    central's plan does not know yet. Returns what was added ([] if
+    nothing) and whether the copy now has every one of ``routes`` (not
+    when it is missing, or reaches a destination by another next hop,
+    which router_setup settles)."""
     copy = client.get(resources.ROUTER, router_id)
     if copy is None:
-        return []
+        return [], False
     have = copy.get('routes') or []
     reached = {r['destination'] for r in have}
     new = [r for r in routes if r['destination'] not in reached]
     if new:
         client.update(resources.ROUTER, router_id, {'routes': have + new})
-    return new
+    held = {(r['destination'], r['nexthop']) for r in have + new}
+    return new, all((r['destination'], r['nexthop']) in held
+                    for r in routes)
 
 
 def _remove_proxies(client, router_id: str, changes: list[str]) -> None:

@@ -14,6 +14,7 @@ from tricircle.common import config
 from tricircle.db import api as db_api
 from tricircle.db import core
 from tricircle.db.migration import cli as migration
+from tricircle.xjob import head_starts
 
 BIN_DIR = os.path.dirname(sys.executable)
 BACKENDS = ['sqlite', pytest.param('postgresql',
@@ -24,9 +25,20 @@ BACKENDS = ['sqlite', pytest.param('postgresql',
 def parsed_conf():
     """cfg.CONF parsed without files, as a server's main() would do."""
     config.register_api_opts(cfg.CONF)
+    config.register_xjob_opts(cfg.CONF)
     cfg.CONF([], project='tricircle', default_config_files=[])
     yield cfg.CONF
     cfg.CONF.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_head_starts(monkeypatch):
+    """What head starts recorded lives in the process: no test sees
+    another's."""
+    for name in ('_routers', 'floatingips'):
+        monkeypatch.setattr(head_starts, name, head_starts.Records())
+    monkeypatch.setattr(head_starts, 'gateways', head_starts.Records(
+        head_starts.GATEWAY_VALID_FOR))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -115,11 +115,19 @@ def test_a_refused_head_start_leaves_no_record(region):
     assert head_starts.take('r1') is None
 
 
-def test_a_record_is_taken_once_and_not_trusted_when_old(monkeypatch):
+def test_a_record_is_taken_once_and_not_trusted_when_old():
     head_starts.record('r9', ('f',), {'R1'})
     made = head_starts.take('r9')
     assert made is not None and made.regions == {'R1'}
     assert head_starts.take('r9') is None
+    old = head_starts.Records(valid_for=0.0)
+    old.put('r9', 'made')
+    assert old.take('r9') is None
+
+
+def test_a_head_start_beginning_forgets_the_routers_records():
     head_starts.record('r9', ('f',), {'R1'})
-    monkeypatch.setattr(head_starts, 'VALID_FOR', 0.0)
+    head_starts.gateways.put('r9', 'gateway set')
+    head_starts.forget('r9')
     assert head_starts.take('r9') is None
+    assert head_starts.gateways.take('r9') is None

@@ -168,18 +168,22 @@ def test_routes_are_added_to_what_the_copy_has_and_nothing_is_removed():
     client = FakeRoutes([_route('10.0.9.0/24')])
     added = router_copy.add_routes(client, 'r', [_route('0.0.0.0/0'),
                                                  _route('10.0.1.0/24')])
-    assert added == [_route('0.0.0.0/0'), _route('10.0.1.0/24')]
+    assert added == ([_route('0.0.0.0/0'), _route('10.0.1.0/24')], True)
     assert client.copy['routes'] == [_route('10.0.9.0/24'),
                                      _route('0.0.0.0/0'),
                                      _route('10.0.1.0/24')]
+    assert router_copy.add_routes(client, 'r', [_route('0.0.0.0/0')]) == \
+        ([], True)
     # A destination the copy reaches already (by another next hop, which
-    # router_setup settles) is not given a second route.
+    # router_setup settles) is not given a second route, and the copy
+    # does not have the route asked for.
     assert router_copy.add_routes(client, 'r', [
-        _route('0.0.0.0/0', '100.64.0.9')]) == []
+        _route('0.0.0.0/0', '100.64.0.9')]) == ([], False)
     assert len(client.updates) == 1
 
 
 def test_no_copy_no_routes():
     client = FakeRoutes(None)
-    assert router_copy.add_routes(client, 'r', [_route('0.0.0.0/0')]) == []
+    assert router_copy.add_routes(client, 'r', [_route('0.0.0.0/0')]) == \
+        ([], False)
     assert client.updates == []

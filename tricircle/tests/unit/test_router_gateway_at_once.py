@@ -9,13 +9,13 @@ import types
 from oslo_config import cfg
 import pytest
 
-from tricircle.common import config
 from tricircle.db import api as db_api
 from tricircle.db import jobs as db_jobs
 from tricircle.db import pod_health
 from tricircle import resources
 from tricircle.resources import jobs as job_shapes
 from tricircle.resources import neutron_client
+from tricircle.resources import router as router_res
 from tricircle.resources import transit as transit_res
 from tricircle.xjob import head_starts
 from tricircle.xjob import registry
@@ -270,6 +270,8 @@ def test_the_default_routes_are_left_to_router_setup(spanning, case):
                  if case == 'R2 refuses' else None)
     if case == 'R2 down':
         pod_health.record(spanning['R2'], 'no answer')
+    if case == 'R2 to make':   # router_setup makes R2's copy
+        db_api.delete_routings({'top_id': 'r1', 'pod_id': spanning['R2']})
     _ahead(HINT, Central(transit=case != 'no transit'), R1=one, R2=two)
     assert one.copy['external_gateway_info'] == GATEWAY
     assert two.copy['routes'] == [TO_S1]
@@ -279,52 +281,102 @@ def test_the_default_routes_are_left_to_router_setup(spanning, case):
 # -- the router_setup run after a gateway head start that set the gateway
 # is put off while the region's agents build it.
 
-@pytest.fixture
-def gateway_records(monkeypatch):
-    config.register_xjob_opts(cfg.CONF)
-    monkeypatch.setattr(head_starts, 'gateways', head_starts.Records())
-    return head_starts.gateways
+def _setup_ctx(central=None, attempts: int = 0, covers: int = 1):
+    return types.SimpleNamespace(
+        claim=types.SimpleNamespace(
+            attempts=attempts, covers=['j%d' % i for i in range(covers)]),
+        central_client=lambda: central,
+        region_client=lambda region: pytest.fail('a region was read'))
 
 
-def _setup_ctx(attempts: int = 0, covers: int = 1):
-    return types.SimpleNamespace(claim=types.SimpleNamespace(
-        attempts=attempts, covers=['j%d' % i for i in range(covers)]))
+class _Committed(Central):
+    """Central once it has committed the gateway (or, ``gateway=None``,
+    once it removed it)."""
+
+    def __init__(self, gateway: dict | None = GATEWAY) -> None:
+        super().__init__()
+        self._gateway = gateway
+
+    def get(self, resource, res_id, headers=None):
+        return dict(super().get(resource, res_id),
+                    external_gateway_info=self._gateway)
 
 
 def test_a_head_start_that_set_the_gateway_puts_off_the_run_after(
-        held, gateway_records):
+        spanning):
     one = Region({'id': 'r1', 'external_gateway_info': None})
-    _ahead(HINT, R1=one)
+    _ahead(HINT, R1=one, R2=Region({'id': 'r1', 'routes': [TO_S1]}))
+    # The run itself: it reads the router on central, then is put off
+    # without reading any region.
     with pytest.raises(registry.Defer) as put_off:
-        router_setup._put_off_after_gateway(_setup_ctx(), 'r1')
-    assert put_off.value.seconds == cfg.CONF.xjob.gateway_setup_delay > 0
+        router_setup.router_setup(_setup_ctx(_Committed()),
+                                  {'router_id': 'r1'})
+    delay = cfg.CONF.xjob.gateway_setup_delay
+    assert delay - 1 < put_off.value.seconds <= delay
     # Once: the run when due reads and converges as always.
-    router_setup._put_off_after_gateway(_setup_ctx(), 'r1')
+    router_setup._put_off_after_gateway(_setup_ctx(), 'r1', ROUTER)
+
+
+def _record(age: float = 0.0) -> None:
+    head_starts.gateways.put('r1', head_starts.GatewaySet(
+        router_res.Gateway.of(ROUTER, 'R1'), time.monotonic() - age))
+
+
+def test_the_run_is_due_the_delay_after_the_gateway_was_set(held):
+    delay = cfg.CONF.xjob.gateway_setup_delay
+    _record(age=delay / 2)
+    with pytest.raises(registry.Defer) as put_off:
+        router_setup._put_off_after_gateway(_setup_ctx(), 'r1', ROUTER)
+    assert put_off.value.seconds <= delay / 2
+    _record(age=delay)
+    router_setup._put_off_after_gateway(_setup_ctx(), 'r1', ROUTER)
 
 
 @pytest.mark.parametrize('case', ['had it', 'refused', 'central dropped',
-                                  'setup queued'])
-def test_no_run_is_put_off_unless_the_head_start_set_it(
-        spanning, gateway_records, case):
+                                  'setup queued', 'routes refused',
+                                  'no transit', 'R2 down', 'R2 to make'])
+def test_no_run_is_put_off_unless_the_head_start_did_it_all(spanning,
+                                                            case):
     one = Region({'id': 'r1', 'external_gateway_info':
                   GATEWAY if case == 'had it' else None},
                  refuse=case == 'refused')
+    two = Region({'id': 'r1', 'routes': [TO_S1]},
+                 refusal=neutron_client.RemoteBadRequest(
+                     server='R2', status=400, reason='Invalid routes')
+                 if case == 'routes refused' else None)
     if case == 'setup queued':
         db_jobs.submit(job_shapes.ROUTER_SETUP.name, 'r1', 'p')
-    _ahead(HINT, Central(gateway_port=case != 'central dropped'), R1=one,
-           R2=Region({'id': 'r1', 'routes': [TO_S1]}))
-    assert gateway_records.take('r1') is None
+    if case == 'R2 down':
+        pod_health.record(spanning['R2'], 'no answer')
+    if case == 'R2 to make':   # router_setup makes R2's copy
+        db_api.delete_routings({'top_id': 'r1', 'pod_id': spanning['R2']})
+    _ahead(HINT, Central(gateway_port=case != 'central dropped',
+                         transit=case != 'no transit'), R1=one, R2=two)
+    assert head_starts.gateways.take('r1') is None
 
 
-@pytest.mark.parametrize('case', ['retry', 'more requests', 'delay 0'])
-def test_a_run_that_is_more_than_the_gateway_is_not_put_off(
-        held, gateway_records, case):
-    gateway_records.put('r1', 'ext')
+@pytest.mark.parametrize('case', ['retry', 'more requests', 'delay 0',
+                                  'gateway removed', 'another gateway',
+                                  'router gone', 'interface head start'])
+def test_a_run_that_is_more_than_the_gateway_is_not_put_off(held, case):
+    _record()
+    router = ROUTER
     if case == 'delay 0':
         cfg.CONF.set_override('gateway_setup_delay', 0, group='xjob')
+    elif case == 'gateway removed':
+        router = dict(ROUTER, external_gateway_info=None)
+    elif case == 'another gateway':
+        router = dict(ROUTER, external_gateway_info=dict(
+            GATEWAY, external_fixed_ips=[{'subnet_id': 'ext-s',
+                                          'ip_address': '203.0.113.21'}]))
+    elif case == 'router gone':
+        router = None
+    elif case == 'interface head start':
+        head_starts.forget('r1')   # as router_interface_ahead begins
     try:
         router_setup._put_off_after_gateway(_setup_ctx(
             attempts=int(case == 'retry'),
-            covers=2 if case == 'more requests' else 1), 'r1')
+            covers=2 if case == 'more requests' else 1), 'r1', router)
     finally:
         cfg.CONF.clear_override('gateway_setup_delay', group='xjob')
+    assert head_starts.gateways.take('r1') is None   # used up, or gone

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from oslo_config import cfg
+from oslo_utils import timeutils
 
 from tricircle.common import config
 from tricircle.common import exceptions as t_exc
@@ -201,11 +201,17 @@ def test_a_request_meanwhile_runs_at_once_covering_the_deferred(
 
 
 def test_a_deferred_run_comes_when_due_or_redone(engine, put_off):
-    handler = put_off(0.2)
+    handler = put_off(60)
     xjob_api.submit('put-off', {'name': 'x'}, 'p1')
-    assert engine.run_once() and not engine.run_once()
-    time.sleep(0.3)
-    assert engine.run_once() and handler.runs == [1]
+    timeutils.set_time_override()
+    try:
+        assert engine.run_once() and not engine.run_once()
+        timeutils.advance_time_seconds(59)
+        assert not engine.run_once()
+        timeutils.advance_time_seconds(2)
+        assert engine.run_once() and handler.runs == [1]
+    finally:
+        timeutils.clear_time_override()
     handler = put_off(60)
     job = xjob_api.submit('put-off', {'name': 'y'}, 'p1')
     assert engine.run_once() and not engine.run_once()

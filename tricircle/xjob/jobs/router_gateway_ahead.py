@@ -18,9 +18,10 @@ last). Nothing is removed.
 router_setup, asked for once central has committed the gateway, waits
 for a run of this job still at work (tricircle.xjob.head_starts), then
 finds the gateway on the copy and has the last word. When this run set
-the gateway, with nothing beside it, that run is first put off for
-``[xjob] gateway_setup_delay`` seconds, while the region's agents build
-the gateway. A run without a
+the gateway and the other regions' routes, with nothing beside it, and
+central still has its gateway port at the end, that run, finding the
+same gateway on central, is put off until ``[xjob] gateway_setup_delay``
+seconds after the gateway was set, while the region's agents build it. A run without a
 usable hint does nothing: router_setup does the work.
 
 Best effort: a region's refusal is logged and the job succeeds. A
@@ -80,13 +81,13 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
                  'for its gateway', router_id)
         return
     began = time.monotonic()
-    gateway_set = False
+    gateway_set = routes_set = False
     try:
         with futures.ThreadPoolExecutor(1) as side:
             # The other regions' way out, meanwhile: they work too.
             routes = side.submit(_default_routes, ctx, router_id, gateway)
             gateway_set = _gateway(ctx, router_id, gateway)
-            routes.result()
+            routes_set = routes.result()
     finally:
         head_starts.forget(router_id)
         if start is head_starts.Start.CLEAR and (
@@ -96,8 +97,10 @@ def router_gateway_ahead(ctx, resource: dict) -> None:
             # (its run may have come before this one's writes): another
             # run removes what central lacks.
             start = head_starts.Start.AFTER_A_RUN
-        if gateway_set and start is head_starts.Start.CLEAR:
-            head_starts.gateways.put(router_id, gateway.network_id)
+        if gateway_set and routes_set and start is head_starts.Start.CLEAR:
+            # router_setup may wait while the region's agents build it.
+            head_starts.gateways.put(router_id, head_starts.GatewaySet(
+                gateway, time.monotonic()))
         head_starts.done(router_id, start, ctx.project_id)
 
 
@@ -133,46 +136,57 @@ def _gateway(ctx, router_id: str, gateway: router_res.Gateway) -> bool:
 
 
 def _default_routes(ctx, router_id: str,
-                    gateway: router_res.Gateway) -> None:
+                    gateway: router_res.Gateway) -> bool:
     """Each other region holding a copy gets the routes of central's plan
     with the gateway (the default route, to the gateway's copy over the
     transit) that it lacks, where central has the transit's ports
-    already: router_setup makes them. Adds only."""
+    already: router_setup makes them. Adds only. True when each region
+    central plans a copy in holds one with its routes, and no other
+    region holds one: router_setup finds nothing left to make."""
     try:
         central = ctx.central_client()
         view = router_state.read(central, router_id, gateway=gateway)
+        if view.router is None:
+            return False
         held = set(regions.holding(resources.ROUTER, router_id))
-        others = (view.wanted & held) - {gateway.region} - \
-            regions.down_regions()
-        if view.router is None or not others:
-            return
+        others = (view.wanted & held) - {gateway.region}
+        down = others & regions.down_regions()
+        complete = view.wanted == held and not down
+        others -= down
+        if not others:
+            return complete
         transit_ips = router_state.transit_addresses(central, router_id)
         if not view.wanted <= set(transit_ips):
-            return  # the transit is router_setup's to make
+            return False  # the transit is router_setup's to make
         plans = router_res.plan(view.router, view.subnets, {
             region: transit_ips[region] for region in view.wanted},
             view.gateway)
-        regions.in_parallel(
+        outcome = regions.in_parallel(
             others, lambda region: _add_routes(ctx, router_id, region,
                                                plans[region].routes),
             'router %s routes ahead' % router_id)
+        return complete and not outcome.errors and \
+            set(outcome.results) == others and all(outcome.results.values())
     except Exception:  # best effort: router_setup sets them
         LOG.warning('router %s: no head start for its default routes',
                     router_id, exc_info=True)
+        return False
 
 
 def _add_routes(ctx, router_id: str, region: str,
-                routes: list[dict]) -> None:
+                routes: list[dict]) -> bool:
+    """True when the copy has ``routes`` now."""
     try:
-        added = router_copy.add_routes(ctx.region_client(region), router_id,
-                                       routes)
+        added, has_all = router_copy.add_routes(ctx.region_client(region),
+                                                router_id, routes)
     except neutron_client.RemoteNeutronError as exc:
         LOG.info('router %s in %s: no head start for its routes (%s); '
                  'router_setup sets them', router_id, region, exc)
-        return
+        return False
     if added:
         LOG.info('router %s in %s, ahead of central: routes %s added',
                  router_id, region, router_res.describe_routes(added))
+    return has_all
 
 
 JOB = registry.JobType.of(job_shapes.ROUTER_GATEWAY_AHEAD,

@@ -20,9 +20,9 @@ central's state with the new interface while central made it, so that
 this run usually finds little left to do (when the head start made
 central's view in every region, tricircle.xjob.head_starts, the run
 reads no region and is done); or of a gateway (router_gateway_ahead:
-when it set the gateway, the run is put off for
-``[xjob] gateway_setup_delay`` seconds, while the region's agents build
-it). Then, where the gateway's region holds the copy and the external
+when it set the gateway central shows, the run is put off until
+``[xjob] gateway_setup_delay`` seconds after, while the region's agents
+build it). Then, where the gateway's region holds the copy and the external
 network, a gateway the copy lacks is set at once, before the rest is
 read (central asks for a run as soon as its gateway is committed,
 before the end of its request).
@@ -147,26 +147,31 @@ def _made_ahead(ctx, made: head_starts.Made | None,
         not view.wanted & regions.down_regions()
 
 
-def _put_off_after_gateway(ctx, router_id: str) -> None:
-    """Raise registry.Defer when a gateway head start just set the
-    gateway and this run, a first try, covers only the request central
-    made for it: the region's agents build the gateway first."""
-    network_id = head_starts.gateways.take(router_id)
-    delay = cfg.CONF.xjob.gateway_setup_delay
-    if network_id is None or delay <= 0 or ctx.claim.attempts or \
-            len(ctx.claim.covers) != 1:
+def _put_off_after_gateway(ctx, router_id: str,
+                           router: dict | None) -> None:
+    """Raise registry.Defer when a gateway head start set the gateway
+    central's ``router`` shows, and this run, a first try, covers only
+    the request central made for it: the region's agents build the
+    gateway first. The run is due ``[xjob] gateway_setup_delay`` seconds
+    after the gateway was set."""
+    made = head_starts.gateways.take(router_id)
+    if made is None or router is None or ctx.claim.attempts or \
+            len(ctx.claim.covers) != 1 or \
+            not made.gateway.matches(router.get('external_gateway_info')):
         return
-    raise registry.Defer(delay, 'its head start set the gateway on %s; '
-                         'the region\'s agents build it meanwhile'
-                         % network_id)
+    wait = cfg.CONF.xjob.gateway_setup_delay - (time.monotonic() - made.at)
+    if wait > 0:
+        raise registry.Defer(wait, 'its head start set the gateway on %s; '
+                             'the region\'s agents build it meanwhile'
+                             % made.gateway.network_id)
 
 
 def router_setup(ctx, resource: dict) -> None:
     router_id = resource['router_id']
     _wait_for_head_starts(router_id)
-    _put_off_after_gateway(ctx, router_id)
     central = ctx.central_client()
     router = central.get(resources.ROUTER, router_id)
+    _put_off_after_gateway(ctx, router_id, router)
     made = head_starts.take(router_id)
     if router is not None and made is None:
         _gateway_at_once(ctx, router)
