@@ -202,7 +202,7 @@ def components() -> dict[str, Any]:
             'status': {'type': 'string', 'enum': list(JOB_STATUSES)},
             'resource': {'type': 'object', 'additionalProperties': STRING},
             'attempts': {'type': 'integer'},
-            'last_error': NULLABLE_STRING},
+            'last_error': NULLABLE_STRING, 'next_run_at': TIMESTAMP},
             ('id', 'type', 'status', 'resource')),
         'JobSchema': obj({'type': STRING, 'description': STRING,
                           'resource': {'type': 'array', 'items': STRING}},

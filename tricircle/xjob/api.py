@@ -20,6 +20,10 @@ def submit(job_type: str, resource: dict[str, str],
                                          project_id))
 
 
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, 'isoformat') else value
+
+
 def public_view(row: dict[str, Any]) -> dict[str, Any]:
     """A job as the Admin API shows it."""
     try:
@@ -27,15 +31,15 @@ def public_view(row: dict[str, Any]) -> dict[str, Any]:
                                         row['resource_id'])
     except Exception:  # a type no longer known still shows its raw id
         resource = {'id': row['resource_id']}
-    timestamp = row['timestamp']
     return {
         'id': row['id'],
         'project_id': row.get('project_id'),
         'type': row['type'],
-        'timestamp': timestamp.isoformat() if hasattr(
-            timestamp, 'isoformat') else timestamp,
+        'timestamp': _iso(row['timestamp']),
         'status': row['status'],
         'resource': resource,
         'attempts': row.get('attempts') or 0,
         'last_error': row.get('last_error'),
+        # When a FAIL job is retried, or a put-off NEW job runs.
+        'next_run_at': _iso(row.get('next_run_at')),
     }

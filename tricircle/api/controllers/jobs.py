@@ -31,9 +31,9 @@ def _job_id(raw: str) -> str:
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
-    """A job as shown, its timestamp (naive UTC in the DB) with a zone."""
+    """A job as shown, its times (naive UTC in the DB) with a zone."""
     return xjob_api.public_view(dict(row, timestamp=base.utc(
-        row['timestamp'])))
+        row['timestamp']), next_run_at=base.utc(row.get('next_run_at'))))
 
 
 def _validate(job: dict[str, Any]) -> registry.JobType:

@@ -7,7 +7,7 @@ from osc_lib.command import command
 from tricircle.cli import v1
 
 COLUMNS = ('id', 'project_id', 'type', 'status', 'timestamp', 'resource',
-           'attempts', 'last_error')
+           'attempts', 'last_error', 'next_run_at')
 # The original client's shortcuts for resource keys.
 SHORTCUTS = ('router_id', 'network_id', 'pod_id', 'port_id', 'subnet_id',
              'trunk_id', 'portchain_id')

@@ -1,6 +1,8 @@
 """Admin API /v1.0/jobs in-process on SQLite."""
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from oslo_config import cfg
 
@@ -116,6 +118,10 @@ def test_delete_and_redo(app):
     failed = call(app, 'GET', '/v1.0/jobs/%s' % job['id']).json['job']
     assert failed['status'] == 'FAIL' and failed['attempts'] == 1
     assert 'probe failure 1' in failed['last_error']
+    # When it is retried, in UTC with its zone.
+    retry_at = datetime.datetime.fromisoformat(failed['next_run_at'])
+    assert retry_at.tzinfo is not None and retry_at > datetime.datetime.now(
+        datetime.timezone.utc) - datetime.timedelta(minutes=1)
     res = call(app, 'PUT', '/v1.0/jobs/%s' % job['id'])
     assert res.status_int == 202 and res.json['job']['status'] == 'FAIL'
     claim = db_jobs.claim('probe', 'flaky-a', 'test', 60)
