@@ -107,7 +107,8 @@ def test_pods_routings_and_jobs_through_the_cli(api_url):
     assert [j['id'] for j in osc_json(api_url, 'job', 'list', '--status',
                                       'new')] == [job['id']]
     assert osc_json(api_url, 'job', 'list', '--status', 'fail') == []
-    assert osc_json(api_url, 'job', 'show', job['id'])['id'] == job['id']
+    shown = osc_json(api_url, 'job', 'show', job['id'])
+    assert shown['id'] == job['id'] and shown['next_run_at'] is None
     assert osc_json(api_url, 'job', 'redo', job['id'])['id'] == job['id']
     osc(api_url, 'job', 'delete', job['id'])
     assert osc_json(api_url, 'job', 'list') == []
