@@ -21,8 +21,8 @@ finds the gateway on the copy and has the last word. When this run set
 the gateway and the other regions' routes, with nothing beside it, and
 central still has its gateway port at the end, that run, finding the
 same gateway on central, is put off until ``[xjob] gateway_setup_delay``
-seconds after the gateway was set, while the region's agents build it. A run without a
-usable hint does nothing: router_setup does the work.
+seconds after the gateway was set, while the region's agents build it.
+A run without a usable hint does nothing: router_setup does the work.
 
 Best effort: a region's refusal is logged and the job succeeds. A
 region XJob's probe finds down is skipped. Like router_interface_ahead,

@@ -22,10 +22,10 @@ central's view in every region, tricircle.xjob.head_starts, the run
 reads no region and is done); or of a gateway (router_gateway_ahead:
 when it set the gateway central shows, the run is put off until
 ``[xjob] gateway_setup_delay`` seconds after, while the region's agents
-build it). Then, where the gateway's region holds the copy and the external
-network, a gateway the copy lacks is set at once, before the rest is
-read (central asks for a run as soon as its gateway is committed,
-before the end of its request).
+build it). Then, where the gateway's region holds the copy and the
+external network, a gateway the copy lacks is set at once, before the
+rest is read (central asks for a run as soon as its gateway is
+committed, before the end of its request).
 
 A region that fails (down) fails the job, which is retried with backoff;
 the other regions' parts are done meanwhile. Idempotent: one run
